@@ -1,0 +1,3 @@
+from arxiv_radar.cli import main
+
+main()
