@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["Paper", "abs_url", "pdf_url", "split_version"]
+__all__ = ["Entry", "Paper", "abs_url", "pdf_url", "split_version"]
 
 # New-style ids (0704.0001 .. 2608.11232) and old-style ids (hep-th/9711200, math.GT/0309136).
 _ID_RE = re.compile(
@@ -80,3 +80,22 @@ class Paper:
     @property
     def first_author(self) -> str:
         return self.authors[0] if self.authors else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A stored paper as publishers see it: the paper plus what the store and enrichers know.
+
+    Enrichment fields stay ``None`` until an enricher fills them; publishers must render a
+    sensible cell for ``None`` (never the text "null").
+    """
+
+    paper: Paper
+    first_seen: datetime
+    topics: tuple[str, ...] = ()
+    code_url: str | None = None
+    project_url: str | None = None
+    stars: int | None = None
+    title_translated: str | None = None
+    abstract_translated: str | None = None
+    tldr: str | None = None
