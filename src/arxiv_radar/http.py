@@ -1,0 +1,344 @@
+"""The one polite HTTP client every source and enricher shares.
+
+arXiv asks for one request every 3 seconds on a single connection across *all* its hosts, so the
+pipeline builds one :class:`PoliteClient` for export/rss/oaipmh.arxiv.org and paces every request
+start on it. Transient failures (429, 5xx, timeouts, resets, truncated bodies, and pages the
+caller's ``validate`` hook rejects as :class:`RetryableResponse`) are retried with exponential
+backoff and full jitter; a server's ``Retry-After`` wins over the backoff. Anything that still
+fails becomes a :class:`~arxiv_radar.errors.FetchError` naming the (redacted) URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from arxiv_radar import __version__
+from arxiv_radar.errors import FetchError
+
+__all__ = [
+    "HttpSettings",
+    "HttpStatusError",
+    "PoliteClient",
+    "RetryEvent",
+    "RetryableResponse",
+    "redact_url",
+]
+
+logger = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_SECRET_PARTS = frozenset(
+    {"key", "apikey", "token", "auth", "authorization", "password", "passwd", "pwd", "secret"}
+)
+_SECRET_SUFFIXES = ("key", "token", "secret", "password")
+_RETRY_FIX = (
+    "the server may be down or rate-limiting; try again later or raise http.request_interval"
+)
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """Pacing, timeouts and retry policy; tests shrink the waits to keep the suite fast."""
+
+    request_interval: float = 3.0
+    timeout: float = 30.0
+    max_retries: int = 4
+    backoff_base: float = 2.0
+    backoff_max: float = 60.0
+    retry_after_max: float = 300.0
+    user_agent: str = f"arxiv-radar/{__version__} (+https://github.com/arxiv-radar/arxiv-radar)"
+
+
+@dataclass(frozen=True)
+class RetryEvent:
+    """One retried attempt, kept for the run record; ``url`` is already redacted."""
+
+    url: str
+    attempt: int
+    reason: str
+    wait: float
+
+
+class RetryableResponse(Exception):
+    """Raised by a ``validate`` hook when a 2xx answer is a known transient glitch to retry."""
+
+
+class HttpStatusError(FetchError):
+    """A non-retryable HTTP status (most 4xx); keeps the body so callers can read API errors."""
+
+    def __init__(
+        self, message: str, *, url: str, status_code: int, body: bytes, fix: str = ""
+    ) -> None:
+        super().__init__(message, url=url, fix=fix)
+        self.status_code = status_code
+        self.body = body
+
+
+def _is_secret_name(name: str) -> bool:
+    lowered = name.lower()
+    parts = set(re.split(r"[-_.]", lowered))
+    return bool(parts & _SECRET_PARTS) or lowered.endswith(_SECRET_SUFFIXES)
+
+
+def redact_url(url: str) -> str:
+    """Hide credential-like query values and URL passwords so URLs are safe to log and show."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    if not parts.query:
+        return urlunsplit(parts._replace(netloc=netloc))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    cleaned = [(k, "***" if _is_secret_name(k) else v) for k, v in pairs]
+    query = urlencode(cleaned, safe="*:/,+")
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+class _RedactHttpxUrls(logging.Filter):
+    """httpx logs every request URL at INFO; without this, API keys in query strings would leak."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redact_arg(arg) for arg in record.args)
+        return True
+
+
+def _redact_arg(arg: object) -> object:
+    if isinstance(arg, httpx.URL) or (isinstance(arg, str) and "://" in arg):
+        return redact_url(str(arg))
+    return arg
+
+
+def _install_httpx_filter() -> None:
+    httpx_logger = logging.getLogger("httpx")
+    if not any(isinstance(f, _RedactHttpxUrls) for f in httpx_logger.filters):
+        httpx_logger.addFilter(_RedactHttpxUrls())
+
+
+_install_httpx_filter()
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Read ``Retry-After`` as delta-seconds or an HTTP-date; ``None`` when absent or unreadable."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    current = now or datetime.now(timezone.utc)
+    return max(0.0, (when - current).total_seconds())
+
+
+@dataclass
+class _Attempt:
+    """Why an attempt must be retried, and the server's requested wait if it gave one."""
+
+    reason: str
+    retry_after: float | None = None
+
+
+@dataclass
+class _Pacer:
+    """Serialises request starts so no two are closer than ``interval`` seconds, across threads."""
+
+    interval: float
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _last_start: float | None = None
+
+    def wait_turn(self) -> None:
+        if self.interval <= 0:
+            return
+        with self._lock:
+            if self._last_start is not None:
+                delay = self._last_start + self.interval - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            self._last_start = time.monotonic()
+
+
+Validator = Callable[[httpx.Response], None]
+
+
+class PoliteClient:
+    """One paced, retrying ``httpx.Client``; share it across every arXiv host."""
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        on_retry: Callable[[RetryEvent], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.retries: list[RetryEvent] = []
+        self._on_retry = on_retry
+        self._pacer = _Pacer(settings.request_interval)
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(settings.timeout),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            follow_redirects=True,
+            headers={"User-Agent": settings.user_agent},
+            transport=transport,
+        )
+
+    def get(
+        self,
+        url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        accept: str,
+        validate: Validator | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """GET with pacing and retries; ``validate`` may raise RetryableResponse to retry."""
+        request = self._build("GET", url, params=params, accept=accept, headers=headers)
+        return self._send(request, validate)
+
+    def post(
+        self,
+        url: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str] | None = None,
+        accept: str,
+        validate: Validator | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """POST a JSON body with the same pacing and retries as :meth:`get`."""
+        request = self._build("POST", url, params=params, accept=accept, headers=headers, json=json)
+        return self._send(request, validate)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> PoliteClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _build(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str] | None,
+        accept: str,
+        headers: Mapping[str, str] | None,
+        json: object = None,
+    ) -> httpx.Request:
+        merged = {**(headers or {}), "Accept": accept}
+        try:
+            return self._client.build_request(
+                method, url, params=dict(params or {}), headers=merged, json=json
+            )
+        except httpx.InvalidURL as exc:
+            safe = redact_url(url)
+            raise FetchError(
+                f"{method} {safe}: invalid URL ({exc})",
+                url=safe,
+                fix="check the endpoint URL in the config or its ARXIV_RADAR_*_URL variable",
+            ) from exc
+
+    def _send(self, request: httpx.Request, validate: Validator | None) -> httpx.Response:
+        safe_url = redact_url(str(request.url))
+        attempts = self.settings.max_retries + 1
+        for attempt in range(1, attempts):
+            outcome = self._attempt(request, safe_url, validate)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            self._record_retry(safe_url, attempt, outcome)
+        last = self._attempt(request, safe_url, validate)
+        if isinstance(last, httpx.Response):
+            return last
+        raise FetchError(
+            f"{request.method} {safe_url} failed after {attempts} attempts: {last.reason}",
+            url=safe_url,
+            fix=_RETRY_FIX,
+        )
+
+    def _attempt(
+        self, request: httpx.Request, safe_url: str, validate: Validator | None
+    ) -> httpx.Response | _Attempt:
+        self._pacer.wait_turn()
+        logger.debug("%s %s", request.method, safe_url)
+        try:
+            response = self._client.send(request)
+        except httpx.UnsupportedProtocol as exc:
+            raise FetchError(
+                f"{request.method} {safe_url}: unsupported URL scheme",
+                url=safe_url,
+                fix="use an http:// or https:// endpoint URL",
+            ) from exc
+        except httpx.TimeoutException:
+            return _Attempt(f"timed out after {self.settings.timeout:g} s")
+        except httpx.TransportError as exc:
+            return _Attempt(f"{type(exc).__name__}: {exc}")
+        return self._judge(request, response, safe_url, validate)
+
+    def _judge(
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        safe_url: str,
+        validate: Validator | None,
+    ) -> httpx.Response | _Attempt:
+        status = response.status_code
+        if status in RETRY_STATUSES:
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            return _Attempt(f"HTTP {status}", retry_after=wait)
+        if not response.is_success:
+            raise HttpStatusError(
+                f"{request.method} {safe_url} failed: HTTP {status} {response.reason_phrase}",
+                url=safe_url,
+                status_code=status,
+                body=response.content,
+                fix="check the endpoint URL and request parameters in the config",
+            )
+        if validate is not None:
+            try:
+                validate(response)
+            except RetryableResponse as exc:
+                return _Attempt(str(exc) or "response rejected as transient")
+        return response
+
+    def _record_retry(self, safe_url: str, attempt: int, outcome: _Attempt) -> None:
+        wait = self._wait_for(attempt, outcome)
+        event = RetryEvent(url=safe_url, attempt=attempt, reason=outcome.reason, wait=wait)
+        self.retries.append(event)
+        logger.info(
+            "retrying %s in %.2f s (attempt %d failed: %s)", safe_url, wait, attempt, outcome.reason
+        )
+        if self._on_retry is not None:
+            self._on_retry(event)
+        time.sleep(wait)
+
+    def _wait_for(self, attempt: int, outcome: _Attempt) -> float:
+        """Retry-After (capped) when the server gave one, else exponential backoff, full jitter."""
+        if outcome.retry_after is not None:
+            return min(outcome.retry_after, self.settings.retry_after_max)
+        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)
