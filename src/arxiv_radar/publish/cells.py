@@ -1,0 +1,124 @@
+"""Turning untrusted paper text into safe, single-line Markdown table cells.
+
+Titles and abstracts come from arXiv authors: they contain ``|`` (which would split a table row),
+newlines (which would end it), ``<script>`` and Markdown syntax. Everything here is pure and
+property-tested: whatever the input, a cell stays one cell, renders as the text it was, and no HTML
+from the input ever reaches the page. Inline math (``$x_1 | y$``) is kept readable for GitHub's
+math renderer: inside it only what would break the table or inject HTML is escaped.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+__all__ = [
+    "escape_cell",
+    "escape_html",
+    "format_stars",
+    "math_spans",
+    "normalize_space",
+    "safe_url",
+    "shorten",
+]
+
+# Any run of whitespace or control characters (CR, LF, tabs, NUL...) becomes one space.
+_SPACE_RE = re.compile(r"[\s\x00-\x1f\x7f]+")
+# $$display$$ or $inline$ whose content neither starts nor ends with a space (like GitHub, pandoc).
+_MATH_RE = re.compile(r"\$\$[^$]+?\$\$|\$(?!\s)[^$]+?(?<!\s)\$")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_HTML_RE = re.compile(r"[&<>]")
+_MATH_ESCAPES = {**_HTML, "|": "\\|"}
+_MATH_ESCAPE_RE = re.compile(r"[&<>|]")
+_TEXT_ESCAPES = {
+    **_MATH_ESCAPES,
+    **{ch: "\\" + ch for ch in "\\`*_[]~"},
+}
+_TEXT_ESCAPE_RE = re.compile(r"[&<>|\\`*_\[\]~]")
+# Characters that would end or confuse a Markdown link destination, or are not valid in URLs.
+_URL_SAFE = ":/?#@!$&'*+,;=%"
+_ELLIPSIS = "…"
+
+
+def normalize_space(text: str) -> str:
+    """Collapse whitespace and control characters to single spaces, so a cell is one line."""
+    return _SPACE_RE.sub(" ", text).strip()
+
+
+def math_spans(text: str) -> list[tuple[int, int]]:
+    """Start and end offsets of the ``$...$`` math in ``text``, in order."""
+    return [match.span() for match in _MATH_RE.finditer(text)]
+
+
+def escape_cell(text: str) -> str:
+    """Escape ``text`` for a Markdown table cell: one line, no HTML, no accidental formatting."""
+    text = normalize_space(text)
+    parts: list[str] = []
+    position = 0
+    for start, end in math_spans(text):
+        parts.append(_escape_text(text[position:start]))
+        parts.append(_MATH_ESCAPE_RE.sub(lambda m: _MATH_ESCAPES[m.group()], text[start:end]))
+        position = end
+    parts.append(_escape_text(text[position:]))
+    escaped = "".join(parts)
+    return "\\" + escaped if escaped.startswith("#") else escaped
+
+
+def _escape_text(text: str) -> str:
+    return _TEXT_ESCAPE_RE.sub(lambda m: _TEXT_ESCAPES[m.group()], text)
+
+
+def escape_html(text: str) -> str:
+    """Escape ``text`` for HTML element content (table of contents entries), on one line."""
+    return _HTML_RE.sub(lambda m: _HTML[m.group()], normalize_space(text))
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut ``text`` to about ``limit`` characters at a word boundary and mark the cut with "…".
+
+    ``limit <= 0`` keeps the full text. The cut never falls inside a math span (half a formula
+    would render as garbage), unless the formula alone is longer than the limit.
+    """
+    text = normalize_space(text)
+    if limit <= 0 or len(text) <= limit:
+        return text
+    cut = limit
+    for start, end in math_spans(text):
+        if start < cut < end:
+            cut = start
+            break
+    space = text.rfind(" ", 0, cut + 1)
+    if space > 0:
+        cut = space
+    elif cut == 0:
+        cut = limit
+    return text[:cut].rstrip(" ,;:") + _ELLIPSIS
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL ready for a Markdown link destination, or ``None`` unless it is http(s).
+
+    Other schemes (``javascript:``, ``data:``) are dropped so enrichment data can never inject
+    script; spaces, parentheses, pipes and angle brackets are percent-encoded so the link and the
+    table survive.
+    """
+    if not url:
+        return None
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(text, safe=_URL_SAFE)
+
+
+def format_stars(stars: int) -> str:
+    """GitHub-style short counts: 999, 1.2k, 12k, 3.4M."""
+    if stars < 1000:
+        return str(max(stars, 0))
+    text = f"{stars / 1000:.1f}"
+    if float(text) < 1000:
+        return text.removesuffix(".0") + "k"
+    return f"{stars / 1_000_000:.1f}".removesuffix(".0") + "M"

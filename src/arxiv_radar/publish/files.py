@@ -1,0 +1,167 @@
+"""Atomic, write-if-changed file output for every publisher.
+
+Publishing must be idempotent: a run with nothing new leaves every file (and its mtime) alone, so
+git sees no change and Pages does not rebuild. A crash, a full disk or a failing renderer must never
+leave a half-written page: content goes to a temporary file in the same folder (same filesystem, so
+``os.replace`` is atomic), is fsynced, and only then replaces the target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import filecmp
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from arxiv_radar.errors import StageError
+
+__all__ = ["WriteSet", "write_if_changed"]
+
+log = logging.getLogger(__name__)
+
+_DEFAULT_MODE = 0o644
+
+
+def write_if_changed(path: Path, content: str | Iterable[str]) -> bool:
+    """Write ``content`` (UTF-8, as given) to ``path`` atomically unless the bytes are identical.
+
+    ``content`` may be an iterable of chunks so large pages can be streamed; if it raises part
+    way, the temporary file is removed, the old file is intact and the error propagates.
+    Returns whether the file was (re)written.
+    """
+    if isinstance(content, str):
+        data = content.encode("utf-8")
+        if _same_bytes(path, data):
+            return False
+        staged = _stage(path, (data,))
+    else:
+        staged = _stage(path, (chunk.encode("utf-8") for chunk in content))
+        if _same_file(path, staged):
+            _discard(staged)
+            return False
+    _commit(staged, path)
+    return True
+
+
+class WriteSet:
+    """Collects the pages of one publish and writes them together.
+
+    Every changed file is staged (written and fsynced) before any target is replaced, so a
+    failure while staging changes nothing at all, and a crash later leaves each file either old or
+    new, never partial.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[Path, bytes] = {}
+
+    def add(self, path: Path, content: str) -> None:
+        """Queue ``content`` for ``path``; adding the same path again replaces the earlier one."""
+        self._pending[path] = content.encode("utf-8")
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def commit(self) -> list[Path]:
+        """Write every queued file whose bytes changed; returns those paths in sorted order."""
+        changed = sorted(p for p, data in self._pending.items() if not _same_bytes(p, data))
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for path in changed:
+                staged.append((_stage(path, (self._pending[path],)), path))
+        except BaseException:
+            for temp, _ in staged:
+                _discard(temp)
+            raise
+        for index, (temp, path) in enumerate(staged):
+            try:
+                _commit(temp, path)
+            except BaseException:
+                for later, _ in staged[index + 1 :]:
+                    _discard(later)
+                raise
+        self._pending.clear()
+        return changed
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    """True when ``path`` is a regular file holding exactly ``data``."""
+    try:
+        if not path.is_file() or path.stat().st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _same_file(path: Path, staged: Path) -> bool:
+    try:
+        return path.is_file() and filecmp.cmp(path, staged, shallow=False)
+    except OSError:
+        return False
+
+
+def _stage(path: Path, chunks: Iterable[bytes]) -> Path:
+    """Write ``chunks`` to a fsynced temporary file next to ``path``; removed on any failure."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _write_error(path, exc) from exc
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.chmod(_mode_for(path))
+    except BaseException as exc:
+        _discard(temp)
+        if isinstance(exc, OSError):
+            raise _write_error(path, exc) from exc
+        raise
+    return temp
+
+
+def _commit(temp: Path, path: Path) -> None:
+    try:
+        temp.replace(path)
+    except OSError as exc:
+        _discard(temp)
+        raise _write_error(path, exc) from exc
+    _fsync_dir(path.parent)
+    log.debug("wrote %s", path)
+
+
+def _mode_for(path: Path) -> int:
+    """Keep the mode of the file we replace; new files get the usual 0644, not mkstemp's 0600."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        return _DEFAULT_MODE
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable where the platform allows it (not on Windows)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _discard(temp: Path) -> None:
+    with contextlib.suppress(OSError):
+        temp.unlink()
+
+
+def _write_error(path: Path, exc: OSError) -> StageError:
+    reason = exc.strerror or type(exc).__name__
+    return StageError(
+        f"cannot write {path}: {reason}",
+        fix="check that the output folder exists, is writable and is not full",
+    )

@@ -1,0 +1,527 @@
+"""The Markdown digest: README.md, docs/index.md (GitHub Pages) and monthly archive pages.
+
+Rendering is a pure function from entries to text, so golden files show exactly what a change does
+to users' pages; :func:`publish_markdown` is the thin part that reads the store and writes files.
+The README stays small (newest ``readme_rows`` per topic); every row of every topic also lands on
+the archive page of its month, so nothing ever drops out of the published output.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from arxiv_radar.errors import ConfigError, StoreError
+from arxiv_radar.paper import Entry
+from arxiv_radar.publish.cells import (
+    escape_cell,
+    escape_html,
+    format_stars,
+    safe_url,
+    shorten,
+)
+from arxiv_radar.publish.files import WriteSet, write_if_changed
+
+__all__ = [
+    "COLUMNS",
+    "ArchiveLink",
+    "EntrySource",
+    "MarkdownSettings",
+    "Slugger",
+    "TopicSection",
+    "publish_markdown",
+    "render_archive_index",
+    "render_archive_month",
+    "render_index",
+    "slugify",
+]
+
+log = logging.getLogger(__name__)
+
+#: Column key -> table header, in the order users may pick them.
+COLUMNS: dict[str, str] = {
+    "date": "Publish Date",
+    "title": "Title",
+    "authors": "Authors",
+    "abstract": "Abstract",
+    "pdf": "PDF",
+    "code": "Code",
+    "tldr": "TL;DR",
+}
+_EMPTY = "—"
+_REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
+_ARCHIVE_LINE_MONTHS = 12
+_META_LAST_FETCH = "last_fetch_ok"
+
+
+@dataclass(frozen=True)
+class MarkdownSettings:
+    """What a user can choose about the Markdown pages (validated: errors name the key)."""
+
+    repository: str
+    columns: tuple[str, ...] = ("date", "title", "abstract", "pdf", "code")
+    readme_rows: int = 50
+    abstract_chars: int = 300
+    timezone: str = "UTC"
+    readme_path: str = "README.md"
+    docs_dir: str = "docs"
+
+    def __post_init__(self) -> None:
+        if self.repository and not _REPOSITORY_RE.match(self.repository):
+            raise ConfigError(
+                f"repository: {self.repository!r} is not a GitHub repository name",
+                fix='write it as "owner/name", e.g. "octocat/arxiv-digest"',
+            )
+        unknown = [c for c in self.columns if c not in COLUMNS]
+        if unknown or not self.columns:
+            raise ConfigError(
+                f"columns: unknown or missing column(s) {unknown or '(none given)'}",
+                fix=f"pick from {', '.join(COLUMNS)}",
+            )
+        for key in ("readme_rows", "abstract_chars"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"{key}: must be 0 or more", fix=f"set {key} to 0 or more")
+        _zone(self.timezone)
+
+    @property
+    def zone(self) -> tzinfo:
+        return _zone(self.timezone)
+
+
+@dataclass(frozen=True)
+class ArchiveLink:
+    """One archive page that holds older rows of a topic, and the topic's anchor on that page."""
+
+    month: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class TopicSection:
+    """A topic as one page shows it: the rows to print, and how many the topic has in total."""
+
+    name: str
+    entries: Sequence[Entry]
+    total: int
+    older: Sequence[ArchiveLink] = field(default=())
+
+
+class EntrySource(Protocol):
+    """The part of the store the Markdown publisher reads (``arxiv_radar.store.Store`` fits)."""
+
+    def topic_entries(self, topic: str, *, limit: int | None = None) -> list[Entry]: ...
+
+    def iter_topic_entries(self, topic: str) -> Iterator[Entry]: ...
+
+    def topic_count(self, topic: str) -> int: ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+
+# --- anchors -----------------------------------------------------------------------------------
+
+
+def slugify(name: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation and symbols dropped, spaces to -.
+
+    Mirrors github-slugger (letters, marks, numbers, ``-`` and ``_`` survive, each space becomes
+    one ``-``), so ``C++ / CUDA: Fast & Small!`` -> ``c--cuda-fast--small``.
+    """
+    kept = (ch for ch in name.lower() if ch in "-_ " or unicodedata.category(ch)[0] in "LMN")
+    return "".join(kept).replace(" ", "-")
+
+
+class Slugger:
+    """Unique anchors within one document, numbered ``-1``, ``-2`` like GitHub does.
+
+    ``top`` is reserved for the explicit top anchor, so a topic named "Top" cannot steal it.
+    """
+
+    def __init__(self, reserved: Sequence[str] = ("top",)) -> None:
+        self._seen: dict[str, int] = dict.fromkeys(reserved, 0)
+
+    def slug(self, name: str) -> str:
+        base = slugify(name) or "section"
+        slug = base
+        while slug in self._seen:
+            self._seen[base] = self._seen.get(base, 0) + 1
+            slug = f"{base}-{self._seen[base]}"
+        self._seen[slug] = 0
+        return slug
+
+
+# --- rendering ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _SectionView:
+    anchor: str
+    heading: str
+    header: str
+    align: str
+    rows: Sequence[str]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class _TocItem:
+    anchor: str
+    label: str
+
+
+def render_index(
+    *,
+    settings: MarkdownSettings,
+    updated_on: date | None,
+    topics: Sequence[TopicSection],
+    archive_months: Sequence[str],
+    target: Literal["readme", "pages"],
+    status_line: str = "",
+) -> str:
+    """README.md (``target="readme"``) or docs/index.md (``"pages"``, with Jekyll front matter)."""
+    page = settings.readme_path if target == "readme" else f"{settings.docs_dir}/index.md"
+    heading = f"Updated on {updated_on:%Y.%m.%d}" if updated_on else "Updated on: never"
+    slugger = Slugger()
+    slugger.slug(heading)
+    anchors = [slugger.slug(topic.name) for topic in topics]
+    sections = [
+        _section(settings, topic, anchor, _older_note(settings, page, topic))
+        for topic, anchor in zip(topics, anchors, strict=True)
+    ]
+    return _render(
+        "index.md.j2",
+        front_matter=target == "pages",
+        repository=settings.repository,
+        updated_heading=heading,
+        status_line=escape_cell(status_line),
+        archive_line=_archive_line(settings, page, archive_months),
+        toc=[_TocItem(a, escape_html(t.name)) for t, a in zip(topics, anchors, strict=True)],
+        sections=sections,
+    )
+
+
+def render_archive_month(
+    *, settings: MarkdownSettings, month: str, topics: Sequence[TopicSection]
+) -> str:
+    """docs/archive/YYYY-MM.md: the full tables of every topic with papers that month."""
+    present = [topic for topic in topics if topic.entries]
+    anchors = archive_anchors(month, [topic.name for topic in present])
+    return _render(
+        "archive_month.md.j2",
+        title=_archive_title(month),
+        index_link="../index.md",
+        sections=[_section(settings, t, anchors[t.name], "") for t in present],
+    )
+
+
+def render_archive_index(*, settings: MarkdownSettings, months: Sequence[str]) -> str:
+    """docs/archive/index.md: every archive month, newest first."""
+    del settings  # same signature as the other renderers; nothing to configure yet
+    return _render(
+        "archive_index.md.j2",
+        title="Monthly archive",
+        index_link="../index.md",
+        months=sorted(set(months), reverse=True),
+    )
+
+
+def archive_anchors(month: str, topic_names: Sequence[str]) -> dict[str, str]:
+    """Anchor of each topic on the archive page of ``month``, after the page's own heading."""
+    slugger = Slugger()
+    slugger.slug(_archive_title(month))
+    return {name: slugger.slug(name) for name in topic_names}
+
+
+def _archive_title(month: str) -> str:
+    return f"Papers of {month}"
+
+
+def _section(
+    settings: MarkdownSettings, topic: TopicSection, anchor: str, note: str
+) -> _SectionView:
+    columns = settings.columns
+    return _SectionView(
+        anchor=anchor,
+        heading=escape_cell(topic.name),
+        header="|" + "|".join(COLUMNS[c] for c in columns) + "|",
+        align="|" + "|".join(":---" for _ in columns) + "|",
+        rows=[_row(settings, entry) for entry in topic.entries],
+        note=note,
+    )
+
+
+def _older_note(settings: MarkdownSettings, page: str, topic: TopicSection) -> str:
+    if topic.total <= len(topic.entries):
+        return ""
+    shown = f"Showing {len(topic.entries)} of {topic.total} papers."
+    links = [
+        f"[{link.month}]({_archive_href(settings, page, link.month)}#{link.anchor})"
+        for link in topic.older
+    ]
+    return f"{shown} Older papers: {', '.join(links)}" if links else shown
+
+
+def _archive_line(settings: MarkdownSettings, page: str, months: Sequence[str]) -> str:
+    if not months:
+        return ""
+    newest = sorted(set(months), reverse=True)[:_ARCHIVE_LINE_MONTHS]
+    links = [f"[{month}]({_archive_href(settings, page, month)})" for month in newest]
+    everything = _relative(f"{settings.docs_dir}/archive/index.md", page)
+    return f"Monthly archives: {', '.join(links)}, [all months]({everything})"
+
+
+def _archive_href(settings: MarkdownSettings, page: str, month: str) -> str:
+    return _relative(f"{settings.docs_dir}/archive/{month}.md", page)
+
+
+def _relative(target: str, page: str) -> str:
+    """Link from ``page`` to ``target`` (both relative to the repository root)."""
+    return posixpath.relpath(target, posixpath.dirname(page) or ".")
+
+
+def _row(settings: MarkdownSettings, entry: Entry) -> str:
+    return "|" + "|".join(_cell(settings, column, entry) for column in settings.columns) + "|"
+
+
+def _cell(settings: MarkdownSettings, column: str, entry: Entry) -> str:
+    return _CELLS[column](settings, entry)
+
+
+def _date_cell(settings: MarkdownSettings, entry: Entry) -> str:
+    return display_date(entry.paper.published, settings.zone).isoformat()
+
+
+def _authors_cell(settings: MarkdownSettings, entry: Entry) -> str:
+    names = entry.paper.authors
+    first = escape_cell(names[0]) if names else ""
+    return (first + " et al." if len(names) > 1 else first) or _EMPTY
+
+
+def _abstract_cell(settings: MarkdownSettings, entry: Entry) -> str:
+    text = entry.abstract_translated or entry.paper.abstract
+    return escape_cell(shorten(text, settings.abstract_chars)) or _EMPTY
+
+
+def _pdf_cell(settings: MarkdownSettings, entry: Entry) -> str:
+    return _link(escape_cell(entry.paper.arxiv_id), entry.paper.pdf_url) or _EMPTY
+
+
+def _tldr_cell(settings: MarkdownSettings, entry: Entry) -> str:
+    return escape_cell(entry.tldr or "") or _EMPTY
+
+
+def _title_cell(settings: MarkdownSettings, entry: Entry) -> str:
+    title = escape_cell(entry.paper.title)
+    cell = f"**{title}**" if title else _EMPTY
+    translated = escape_cell(entry.title_translated or "")
+    return f"{cell}<br>{translated}" if translated else cell
+
+
+def _code_cell(settings: MarkdownSettings, entry: Entry) -> str:
+    parts: list[str] = []
+    code = _link("code", entry.code_url)
+    if code:
+        parts.append(f"**{code}**")
+        if entry.stars is not None:
+            parts.append(f"★{format_stars(entry.stars)}")
+    page = _link("page", entry.project_url)
+    if page:
+        parts.append(page)
+    return " ".join(parts) or _EMPTY
+
+
+_CELLS: dict[str, Callable[[MarkdownSettings, Entry], str]] = {
+    "date": _date_cell,
+    "title": _title_cell,
+    "authors": _authors_cell,
+    "abstract": _abstract_cell,
+    "pdf": _pdf_cell,
+    "code": _code_cell,
+    "tldr": _tldr_cell,
+}
+
+
+def _link(label: str, url: str | None) -> str:
+    href = safe_url(url)
+    return f"[{label}]({href})" if href else ""
+
+
+def display_date(moment: datetime, zone: tzinfo) -> date:
+    """The calendar date a reader in ``zone`` sees (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(zone).date()
+
+
+@lru_cache(maxsize=32)
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"timezone: unknown time zone {name!r}",
+            fix='use an IANA name such as "UTC" or "Asia/Shanghai"',
+        ) from exc
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    # Markdown, not HTML: every cell is escaped by arxiv_radar.publish.cells before it gets here.
+    return Environment(
+        loader=PackageLoader("arxiv_radar", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "xml"), default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def _render(template: str, **context: object) -> str:
+    """Render and normalise blank lines so templates can stay readable."""
+    text = _environment().get_template(template).render(**context)
+    return _BLANK_RUNS.sub("\n\n", text).strip("\n") + "\n"
+
+
+# --- publishing --------------------------------------------------------------------------------
+
+
+def publish_markdown(
+    store: EntrySource,
+    settings: MarkdownSettings,
+    *,
+    topics: Sequence[str],
+    root: Path,
+    status_line: str = "",
+) -> list[Path]:
+    """Write README.md, docs/index.md and the archive pages under ``root``; return changed files.
+
+    Archive pages are streamed month by month (all topics advance together through their
+    newest-first iterators), so memory holds one month of rows, not the whole history.
+    """
+    docs = root / settings.docs_dir
+    written, older, months = _publish_archives(store, settings, topics, docs / "archive")
+    sections = [
+        TopicSection(
+            name=topic,
+            entries=store.topic_entries(topic, limit=settings.readme_rows),
+            total=store.topic_count(topic),
+            older=older[topic],
+        )
+        for topic in topics
+    ]
+    updated_on = _last_fetch(store, settings)
+    pages = WriteSet()
+    targets: tuple[tuple[Literal["readme", "pages"], Path], ...] = (
+        ("readme", root / settings.readme_path),
+        ("pages", docs / "index.md"),
+    )
+    for target, path in targets:
+        text = render_index(
+            settings=settings,
+            updated_on=updated_on,
+            topics=sections,
+            archive_months=months,
+            target=target,
+            status_line=status_line,
+        )
+        pages.add(path, text)
+    pages.add(docs / "archive" / "index.md", render_archive_index(settings=settings, months=months))
+    return sorted(written + pages.commit())
+
+
+class _MonthStream:
+    """A topic's newest-first entries, handed out one display month at a time."""
+
+    def __init__(self, name: str, entries: Iterator[Entry], zone: tzinfo) -> None:
+        self.name = name
+        self.position = 0  # rows handed out so far
+        self._entries = entries
+        self._zone = zone
+        self._next: Entry | None = next(entries, None)
+
+    @property
+    def month(self) -> str | None:
+        """Month of the next row, ``None`` when the topic is exhausted."""
+        return None if self._next is None else self._month_of(self._next)
+
+    def take(self, month: str) -> list[Entry]:
+        rows: list[Entry] = []
+        while self._next is not None and self._month_of(self._next) == month:
+            rows.append(self._next)
+            self._next = next(self._entries, None)
+        self.position += len(rows)
+        following = self.month
+        if following is not None and following > month:
+            raise StoreError(
+                f"entries of topic {self.name!r} are not newest first ({following} after {month})",
+                fix="report this bug: the store must order topic entries by published date",
+            )
+        return rows
+
+    def _month_of(self, entry: Entry) -> str:
+        return f"{display_date(entry.paper.published, self._zone):%Y-%m}"
+
+
+def _publish_archives(
+    store: EntrySource, settings: MarkdownSettings, topics: Sequence[str], folder: Path
+) -> tuple[list[Path], dict[str, list[ArchiveLink]], list[str]]:
+    """Write one page per month; return changed paths, older-rows links per topic, all months."""
+    streams = [_MonthStream(t, store.iter_topic_entries(t), settings.zone) for t in topics]
+    older: dict[str, list[ArchiveLink]] = {topic: [] for topic in topics}
+    written: list[Path] = []
+    months: list[str] = []
+    while pending := [s.month for s in streams if s.month is not None]:
+        month = max(pending)
+        sections = _take_month(streams, month, settings.readme_rows, older)
+        text = render_archive_month(settings=settings, month=month, topics=sections)
+        if write_if_changed(folder / f"{month}.md", text):
+            written.append(folder / f"{month}.md")
+        months.append(month)
+    return written, older, months
+
+
+def _take_month(
+    streams: Sequence[_MonthStream],
+    month: str,
+    readme_rows: int,
+    older: dict[str, list[ArchiveLink]],
+) -> list[TopicSection]:
+    """Every topic's rows of ``month``; notes the month for topics with rows past the README cut."""
+    sections = [
+        TopicSection(name=s.name, entries=rows, total=len(rows))
+        for s in streams
+        if (rows := s.take(month))
+    ]
+    anchors = archive_anchors(month, [section.name for section in sections])
+    for stream in streams:
+        if stream.name in anchors and stream.position > readme_rows:
+            older[stream.name].append(ArchiveLink(month, anchors[stream.name]))
+    return sections
+
+
+def _last_fetch(store: EntrySource, settings: MarkdownSettings) -> date | None:
+    """The date of the last successful fetch, as readers in the configured zone see it."""
+    raw = store.get_meta(_META_LAST_FETCH)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        log.warning("ignoring unreadable %s in the store: %r", _META_LAST_FETCH, raw)
+        return None
+    return display_date(moment, settings.zone)
