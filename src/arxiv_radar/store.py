@@ -1,0 +1,621 @@
+"""The SQLite store: the only module that speaks SQL.
+
+Every paper is stored once (one row per arXiv id, without version) whatever the number of topics
+it belongs to. Datetimes are stored as UTC ISO-8601 text, which sorts chronologically as text, so
+ordering and range filters are served by plain indexes. The schema evolves through named migration
+functions applied once each, in order, each in its own transaction; ``PRAGMA user_version`` records
+how many have run. Migrations are never edited after they ship: later changes are new functions
+appended to ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from arxiv_radar.errors import StoreError
+from arxiv_radar.paper import Entry, Paper
+
+__all__ = ["MIGRATIONS", "RUN_STATUSES", "SCHEMA_VERSION", "RunRecord", "Store", "UpsertResult"]
+
+log = logging.getLogger(__name__)
+
+RUN_STATUSES = ("running", "ok", "partial", "failed", "nothing")
+_BUSY_TIMEOUT_MS = 30_000
+_FETCH_BATCH = 256
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What an upsert changed: ids inserted, ids whose stored row changed, others seen again."""
+
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One recorded pipeline run; ``finished_at`` is None while it is still running (or crashed)."""
+
+    id: int
+    command: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    stats: dict[str, Any]
+    errors: list[dict[str, Any]]
+
+
+# --- migrations -------------------------------------------------------------------------------
+
+_SCHEMA_1 = (
+    """CREATE TABLE papers (
+        arxiv_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        authors TEXT NOT NULL,
+        abstract TEXT NOT NULL,
+        comment TEXT NOT NULL DEFAULT '',
+        categories TEXT NOT NULL,
+        primary_category TEXT NOT NULL,
+        doi TEXT NOT NULL DEFAULT '',
+        journal_ref TEXT NOT NULL DEFAULT '',
+        published TEXT NOT NULL,
+        updated TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        source TEXT NOT NULL
+    )""",
+    # Serves every "newest first" listing without a sort; carries arxiv_id so topic membership
+    # can be probed from the index alone.
+    "CREATE INDEX papers_by_published ON papers (published DESC, arxiv_id DESC)",
+    "CREATE INDEX papers_by_first_seen ON papers (first_seen)",
+    # ``published`` is a copy of papers.published (kept equal by the trigger below) so that one
+    # index walks a topic newest first: no sort, no scan of other topics' papers.
+    """CREATE TABLE topic_papers (
+        topic TEXT NOT NULL,
+        arxiv_id TEXT NOT NULL REFERENCES papers (arxiv_id) ON DELETE CASCADE,
+        matched_at TEXT NOT NULL,
+        published TEXT NOT NULL,
+        PRIMARY KEY (topic, arxiv_id)
+    ) WITHOUT ROWID""",
+    """CREATE INDEX topic_papers_by_published
+        ON topic_papers (topic, published DESC, arxiv_id DESC)""",
+    # The topics of one paper (Entry.topics) from the index alone.
+    "CREATE INDEX topic_papers_by_paper ON topic_papers (arxiv_id, topic)",
+    """CREATE TRIGGER topic_papers_follow_published
+        AFTER UPDATE OF published ON papers WHEN NEW.published <> OLD.published
+    BEGIN
+        UPDATE topic_papers SET published = NEW.published WHERE arxiv_id = NEW.arxiv_id;
+    END""",
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL
+            CHECK (status IN ('running', 'ok', 'partial', 'failed', 'nothing')),
+        stats TEXT NOT NULL DEFAULT '{}',
+        errors TEXT NOT NULL DEFAULT '[]'
+    )""",
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE category_state (
+        category TEXT PRIMARY KEY,
+        last_announced TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE checkpoints (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+)
+
+
+def _m001_initial_schema(conn: sqlite3.Connection) -> None:
+    """Papers, topic membership, runs, meta, per-category progress and checkpoints."""
+    for statement in _SCHEMA_1:
+        conn.execute(statement)
+
+
+Migration = Callable[[sqlite3.Connection], None]
+MIGRATIONS: tuple[Migration, ...] = (_m001_initial_schema,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# --- value conversions ------------------------------------------------------------------------
+
+
+def _iso(moment: datetime) -> str:
+    """UTC ISO-8601 text; naive datetimes are refused because their zone is a guess."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment.isoformat()} has no time zone; pass UTC")
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _from_iso(text: str) -> datetime:
+    """Parse text written by :func:`_iso` (already UTC, so no conversion: this runs per row)."""
+    return datetime.fromisoformat(text)
+
+
+# The store writes its JSON with json.dumps (no surrounding whitespace), so rows are decoded
+# with raw_decode: json.loads spends as long again on whitespace checks, per field, per row.
+_JSON_DECODER = json.JSONDecoder()
+
+
+def _json(text: str) -> Any:
+    return _JSON_DECODER.raw_decode(text)[0]
+
+
+def _ordered_categories(paper: Paper) -> list[str]:
+    """Primary category first, then the others once each in their given order."""
+    ordered = [paper.primary_category] if paper.primary_category else []
+    ordered += [c for c in paper.categories if c not in ordered]
+    return ordered
+
+
+# Column order shared by every paper query and _row_to_entry.
+_ENTRY_COLUMNS = """p.arxiv_id, p.version, p.title, p.authors, p.abstract, p.categories,
+    p.primary_category, p.published, p.updated, p.comment, p.doi, p.journal_ref, p.first_seen,
+    (SELECT json_group_array(tp.topic) FROM topic_papers tp WHERE tp.arxiv_id = p.arxiv_id)"""
+
+
+def _select_entries(tail: str) -> str:
+    return f"SELECT {_ENTRY_COLUMNS} {tail}"
+
+
+_PAPER_BY_ID = _select_entries("FROM papers p WHERE p.arxiv_id = ?")
+# CROSS JOIN pins the plan: walk the topic's index in order (no sort), then look each paper up.
+# LIMIT -1 means no limit.
+_TOPIC_ENTRIES = _select_entries(
+    """FROM topic_papers t CROSS JOIN papers p ON p.arxiv_id = t.arxiv_id
+    WHERE t.topic = ? ORDER BY t.published DESC, t.arxiv_id DESC LIMIT ?"""
+)
+_ALL_ENTRIES = _select_entries("FROM papers p ORDER BY p.published DESC, p.arxiv_id DESC")
+_ENTRIES_SINCE = _select_entries(
+    "FROM papers p WHERE p.first_seen >= ? ORDER BY p.published DESC, p.arxiv_id DESC"
+)
+# Id lists travel as one JSON parameter: no bound-parameter limit, no SQL built per call.
+_STORED_VERSIONS = """SELECT arxiv_id, version, published FROM papers
+    WHERE arxiv_id IN (SELECT value FROM json_each(?))"""
+_KNOWN_IDS = "SELECT arxiv_id FROM papers WHERE arxiv_id IN (SELECT value FROM json_each(?))"
+
+
+def _row_to_entry(row: Sequence[Any]) -> Entry:
+    paper = Paper(
+        arxiv_id=row[0],
+        version=row[1],
+        title=row[2],
+        authors=tuple(_json(row[3])),
+        abstract=row[4],
+        categories=tuple(_json(row[5])),
+        primary_category=row[6],
+        published=_from_iso(row[7]),
+        updated=_from_iso(row[8]),
+        comment=row[9],
+        doi=row[10],
+        journal_ref=row[11],
+    )
+    return Entry(paper=paper, first_seen=_from_iso(row[12]), topics=tuple(sorted(_json(row[13]))))
+
+
+def _row_to_run(row: Sequence[Any]) -> RunRecord:
+    return RunRecord(
+        id=row[0],
+        command=row[1],
+        started_at=_from_iso(row[2]),
+        finished_at=_from_iso(row[3]) if row[3] is not None else None,
+        status=row[4],
+        stats=json.loads(row[5]),
+        errors=json.loads(row[6]),
+    )
+
+
+def _merge_batch(papers: Iterable[Paper]) -> dict[str, Paper]:
+    """One paper per id: the highest version, dated by the earliest ``published`` seen."""
+    merged: dict[str, Paper] = {}
+    for paper in papers:
+        held = merged.get(paper.arxiv_id)
+        if held is None:
+            merged[paper.arxiv_id] = paper
+            continue
+        best = paper if paper.version > held.version else held
+        earliest = min(paper.published, held.published)
+        if best.published != earliest:
+            best = dataclasses.replace(best, published=earliest)
+        merged[paper.arxiv_id] = best
+    return merged
+
+
+def _wrap(path: Path, exc: sqlite3.Error) -> StoreError:
+    """Turn an SQLite failure the user can act on into a StoreError that names the file."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        fix = "another arxiv-radar process is writing; wait for it to finish and retry"
+    elif "not a database" in text or "malformed" in text:
+        fix = "restore the file from a backup, or move it away to start a new store"
+    else:
+        fix = "check that the file and its directory are readable and writable"
+    return StoreError(f"store {path}: {text}", fix=fix)
+
+
+# --- the store --------------------------------------------------------------------------------
+
+
+class Store:
+    """A connection to one store file. Not shared across threads (SQLite's default)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self._conn = conn
+        self._path = path
+        self._depth = 0
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        """Open (creating if needed) and migrate the store at ``path``; its directory must exist."""
+        if not path.parent.is_dir():
+            raise StoreError(
+                f"store {path}: directory {path.parent} does not exist",
+                fix="create the directory or change the store path in the config",
+            )
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise _wrap(path, exc) from exc
+        store = cls(conn, path)
+        try:
+            store._configure()
+            store._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _configure(self) -> None:
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            # WAL makes NORMAL safe against corruption; it only risks the last commit on power loss.
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as exc:
+            raise _wrap(self._path, exc) from exc
+        if mode != "wal":
+            log.warning("store %s: journal mode is %s, not WAL", self._path, mode)
+
+    def _user_version(self) -> int:
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _check_not_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self._path} has schema version {version}, newer than this "
+                f"arxiv-radar knows ({SCHEMA_VERSION})",
+                fix="upgrade arxiv-radar",
+            )
+
+    def _migrate(self) -> None:
+        """Apply the missing migrations, each in its own transaction.
+
+        The version is read again inside each write transaction, so two processes opening a new
+        file at once never apply a migration twice.
+        """
+        try:
+            self._check_not_newer(self._user_version())
+            for number, migration in enumerate(MIGRATIONS, start=1):
+                with self.transaction():
+                    current = self._user_version()
+                    self._check_not_newer(current)
+                    if current >= number:
+                        continue
+                    log.info("store %s: applying migration %s", self._path, migration.__name__)
+                    migration(self._conn)
+                    self._conn.execute(f"PRAGMA user_version = {number}")
+        except sqlite3.Error as exc:
+            raise _wrap(self._path, exc) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction; nested calls join the outer one through a savepoint.
+
+        ``BEGIN IMMEDIATE`` takes the write lock up front so a concurrent writer waits (up to the
+        busy timeout) at the start instead of failing half-way. An inner block that raises undoes
+        only its own writes; nothing is committed before the outermost block ends.
+        """
+        if self._depth:
+            yield from self._savepoint()
+            return
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _wrap(self._path, exc) from exc
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        else:
+            self._commit()
+        finally:
+            self._depth = 0
+
+    def _commit(self) -> None:
+        try:
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise _wrap(self._path, exc) from exc
+
+    def _savepoint(self) -> Iterator[None]:
+        name = f"sp{self._depth}"
+        self._conn.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._conn.execute(f"ROLLBACK TO {name}")
+            raise
+        finally:
+            self._depth -= 1
+            self._conn.execute(f"RELEASE {name}")
+
+    # --- papers -------------------------------------------------------------------------------
+
+    def upsert_papers(
+        self, papers: Iterable[Paper], *, seen_at: datetime, source: str
+    ) -> UpsertResult:
+        """Insert new papers, update those with a higher version, touch ``last_seen`` on the rest.
+
+        A new version replaces the metadata but keeps ``first_seen`` and the earliest
+        ``published`` ever seen: that is the v1 date readers know the paper by. A paper whose only
+        change is an earlier ``published`` (a source that knew v1) counts as updated.
+        """
+        seen = _iso(seen_at)
+        merged = _merge_batch(papers)
+        with self.transaction():
+            stored = self._stored_versions(list(merged))
+            new = [p for i, p in merged.items() if i not in stored]
+            newer = [p for i, p in merged.items() if i in stored and p.version > stored[i][0]]
+            redated = [
+                p
+                for i, p in merged.items()
+                if i in stored and p.version <= stored[i][0] and _iso(p.published) < stored[i][1]
+            ]
+            self._insert_papers(new, seen, source)
+            self._update_papers(newer, seen, source)
+            self._conn.executemany(
+                "UPDATE papers SET published = min(published, ?) WHERE arxiv_id = ?",
+                [(_iso(p.published), p.arxiv_id) for p in redated],
+            )
+            self._conn.executemany(
+                "UPDATE papers SET last_seen = max(last_seen, ?) WHERE arxiv_id = ?",
+                [(seen, arxiv_id) for arxiv_id in stored],
+            )
+        changed = [p.arxiv_id for p in newer] + [p.arxiv_id for p in redated]
+        return UpsertResult(
+            new=[p.arxiv_id for p in new],
+            updated=changed,
+            unchanged=len(stored) - len(changed),
+        )
+
+    def _stored_versions(self, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
+        rows = self._conn.execute(_STORED_VERSIONS, (json.dumps(list(ids)),))
+        return {row[0]: (row[1], row[2]) for row in rows}
+
+    def _insert_papers(self, papers: Sequence[Paper], seen: str, source: str) -> None:
+        self._conn.executemany(
+            """INSERT INTO papers (arxiv_id, version, title, authors, abstract, comment,
+                categories, primary_category, doi, journal_ref, published, updated,
+                first_seen, last_seen, source)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(p.arxiv_id, *_metadata(p), _iso(p.published), seen, seen, source) for p in papers],
+        )
+
+    def _update_papers(self, papers: Sequence[Paper], seen: str, source: str) -> None:
+        self._conn.executemany(
+            """UPDATE papers SET version = ?, title = ?, authors = ?, abstract = ?,
+                comment = ?, categories = ?, primary_category = ?, doi = ?, journal_ref = ?,
+                updated = ?, published = min(published, ?), last_seen = max(last_seen, ?),
+                source = ?
+            WHERE arxiv_id = ?""",
+            [(*_metadata(p), _iso(p.published), seen, source, p.arxiv_id) for p in papers],
+        )
+
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        """The subset of ``ids`` already stored (any version)."""
+        rows = self._conn.execute(_KNOWN_IDS, (json.dumps(list(ids)),))
+        return {row[0] for row in rows}
+
+    def get_paper(self, arxiv_id: str) -> Paper | None:
+        row = self._conn.execute(_PAPER_BY_ID, (arxiv_id,)).fetchone()
+        return None if row is None else _row_to_entry(row).paper
+
+    def paper_count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    # --- topics -------------------------------------------------------------------------------
+
+    def add_matches(self, topic: str, arxiv_ids: Iterable[str], *, matched_at: datetime) -> int:
+        """Record that papers belong to ``topic``; returns how many memberships are new.
+
+        The papers must be stored first: a membership of an unknown paper is a caller bug and
+        raises ``ValueError`` before anything is written.
+        """
+        ids = list(dict.fromkeys(arxiv_ids))
+        at = _iso(matched_at)
+        with self.transaction():
+            unknown = sorted(set(ids) - self.known_ids(ids))
+            if unknown:
+                raise ValueError(f"papers not in the store cannot join {topic!r}: {unknown[:5]}")
+            before = self._conn.total_changes
+            self._conn.executemany(
+                """INSERT OR IGNORE INTO topic_papers (topic, arxiv_id, matched_at, published)
+                SELECT ?, arxiv_id, ?, published FROM papers WHERE arxiv_id = ?""",
+                [(topic, at, arxiv_id) for arxiv_id in ids],
+            )
+            return self._conn.total_changes - before
+
+    def topic_count(self, topic: str) -> int:
+        row = self._conn.execute("SELECT count(*) FROM topic_papers WHERE topic = ?", (topic,))
+        return int(row.fetchone()[0])
+
+    def topic_entries(self, topic: str, *, limit: int | None = None) -> list[Entry]:
+        """The papers of ``topic``, newest ``published`` first, ties by arxiv_id descending."""
+        return list(self._stream(_TOPIC_ENTRIES, (topic, -1 if limit is None else limit)))
+
+    def iter_topic_entries(self, topic: str) -> Iterator[Entry]:
+        """Same order as :meth:`topic_entries`, streamed in batches for bounded memory."""
+        return self._stream(_TOPIC_ENTRIES, (topic, -1))
+
+    def iter_entries(self, *, since: datetime | None = None) -> Iterator[Entry]:
+        """Every paper, newest ``published`` first, with its topics; ``since`` bounds first_seen."""
+        if since is None:
+            return self._stream(_ALL_ENTRIES, ())
+        return self._stream(_ENTRIES_SINCE, (_iso(since),))
+
+    def _stream(self, sql: str, params: tuple[Any, ...]) -> Iterator[Entry]:
+        cursor = self._conn.execute(sql, params)
+        try:
+            while rows := cursor.fetchmany(_FETCH_BATCH):
+                yield from (_row_to_entry(row) for row in rows)
+        finally:
+            cursor.close()
+
+    def topics_in_store(self) -> list[str]:
+        rows = self._conn.execute("SELECT DISTINCT topic FROM topic_papers ORDER BY topic")
+        return [row[0] for row in rows]
+
+    # --- runs ---------------------------------------------------------------------------------
+
+    def start_run(self, command: str, *, started_at: datetime) -> int:
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO runs (command, started_at, status) VALUES (?, ?, 'running')",
+                (command, _iso(started_at)),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        stats: dict[str, Any],
+        errors: list[dict[str, Any]],
+        finished_at: datetime,
+    ) -> None:
+        if status not in RUN_STATUSES or status == "running":
+            raise ValueError(f"a run cannot finish with status {status!r}")
+        with self.transaction():
+            cursor = self._conn.execute(
+                "UPDATE runs SET status = ?, stats = ?, errors = ?, finished_at = ? WHERE id = ?",
+                (status, json.dumps(stats), json.dumps(errors), _iso(finished_at), run_id),
+            )
+            if cursor.rowcount != 1:
+                raise ValueError(f"no run with id {run_id}")
+
+    def recent_runs(self, limit: int = 10) -> list[RunRecord]:
+        """The latest runs, most recent first."""
+        rows = self._conn.execute(
+            """SELECT id, command, started_at, finished_at, status, stats, errors
+            FROM runs ORDER BY id DESC LIMIT ?""",
+            (limit,),
+        )
+        return [_row_to_run(row) for row in rows]
+
+    # --- meta, category state, checkpoints ----------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._conn.execute(
+                """INSERT INTO meta (key, value) VALUES (?, ?)
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
+                (key, value),
+            )
+
+    def category_state(self) -> dict[str, date]:
+        """The last announcement day ingested completely, per category."""
+        rows = self._conn.execute("SELECT category, last_announced FROM category_state")
+        return {row[0]: date.fromisoformat(row[1]) for row in rows}
+
+    def set_category_state(self, category: str, announced: date, *, at: datetime) -> None:
+        with self.transaction():
+            self._conn.execute(
+                """INSERT INTO category_state (category, last_announced, updated_at)
+                VALUES (?, ?, ?)
+                ON CONFLICT (category) DO UPDATE SET
+                    last_announced = excluded.last_announced, updated_at = excluded.updated_at""",
+                (category, announced.isoformat(), _iso(at)),
+            )
+
+    def get_checkpoint(self, name: str) -> dict[str, Any] | None:
+        row = self._conn.execute("SELECT value FROM checkpoints WHERE name = ?", (name,))
+        found = row.fetchone()
+        if found is None:
+            return None
+        value: dict[str, Any] = json.loads(found[0])
+        return value
+
+    def set_checkpoint(self, name: str, value: dict[str, Any], *, at: datetime) -> None:
+        with self.transaction():
+            self._conn.execute(
+                """INSERT INTO checkpoints (name, value, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET
+                    value = excluded.value, updated_at = excluded.updated_at""",
+                (name, json.dumps(value), _iso(at)),
+            )
+
+    def clear_checkpoint(self, name: str) -> None:
+        with self.transaction():
+            self._conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
+
+
+def _metadata(paper: Paper) -> tuple[Any, ...]:
+    """The columns a new version replaces, in the order both write statements use."""
+    return (
+        paper.version,
+        paper.title,
+        json.dumps(list(paper.authors)),
+        paper.abstract,
+        paper.comment,
+        json.dumps(_ordered_categories(paper)),
+        paper.primary_category,
+        paper.doi,
+        paper.journal_ref,
+        _iso(paper.updated),
+    )
