@@ -1,0 +1,257 @@
+"""The arXiv API (Atom feeds): look papers up by id and page through searches.
+
+Both feed formats are read: the legacy one (before arXiv's 2025 re-implementation: per-element
+namespace declarations, abstracts wrapped over lines, blank placeholder entries) and the current
+one. Parsing uses ``defusedxml`` because the bytes come from the network.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from xml.etree.ElementTree import Element, ParseError
+
+import httpx
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from arxiv_radar.errors import SourceFormatError, UserError
+from arxiv_radar.http import HttpStatusError, PoliteClient, RetryableResponse, redact_url
+from arxiv_radar.paper import Paper, split_version
+
+__all__ = ["ArxivAPI", "FeedPage", "parse_feed"]
+
+logger = logging.getLogger(__name__)
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+ARXIV = "{http://arxiv.org/schemas/atom}"
+ACCEPT = "application/atom+xml, application/xml;q=0.9"
+ID_BATCH = 100
+_FORMAT_FIX = "arXiv may have changed its API format or returned a partial answer; try again later"
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    """One page of API results; ``total`` is arXiv's count for the whole query."""
+
+    total: int
+    start: int
+    papers: list[Paper]
+
+
+def _collapse(text: str | None) -> str:
+    """arXiv wraps titles and abstracts over indented lines; readers want one clean line."""
+    return " ".join((text or "").split())
+
+
+def _child_text(element: Element, tag: str) -> str:
+    return _collapse(element.findtext(tag))
+
+
+def _format_error(url: str, problem: str) -> SourceFormatError:
+    return SourceFormatError(f"{url}: {problem}", url=url, fix=_FORMAT_FIX)
+
+
+def _parse_time(raw: str, *, url: str, what: str) -> datetime:
+    text = raw.strip()
+    try:
+        # Python 3.10's fromisoformat does not accept a trailing "Z".
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise _format_error(url, f"unreadable {what} date {text!r}") from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _categories(entry: Element, *, url: str, arxiv_id: str) -> tuple[str, ...]:
+    """Categories in feed order with the primary one first (it may be absent from the list)."""
+    primary = entry.find(f"{ARXIV}primary_category")
+    terms = [c.get("term", "").strip() for c in entry.findall(f"{ATOM}category")]
+    ordered = [primary.get("term", "").strip()] if primary is not None else []
+    ordered += terms
+    unique = tuple(dict.fromkeys(term for term in ordered if term))
+    if not unique:
+        raise _format_error(url, f"entry {arxiv_id} has no category")
+    return unique
+
+
+def _entry_id(raw: str, *, url: str) -> tuple[str, int]:
+    try:
+        arxiv_id, version = split_version(raw)
+    except ValueError as exc:
+        raise _format_error(url, f"entry id {raw!r} is not an arXiv id") from exc
+    if version is None:
+        raise _format_error(url, f"entry id {raw!r} has no version")
+    return arxiv_id, version
+
+
+def _parse_entry(entry: Element, *, url: str) -> Paper:
+    arxiv_id, version = _entry_id(entry.findtext(f"{ATOM}id") or "", url=url)
+    published_raw = entry.findtext(f"{ATOM}published")
+    if not published_raw:
+        raise _format_error(url, f"entry {arxiv_id} has no published date")
+    published = _parse_time(published_raw, url=url, what="published")
+    updated_raw = entry.findtext(f"{ATOM}updated")
+    updated = _parse_time(updated_raw, url=url, what="updated") if updated_raw else published
+    categories = _categories(entry, url=url, arxiv_id=arxiv_id)
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=_child_text(entry, f"{ATOM}title"),
+        authors=tuple(_collapse(a.findtext(f"{ATOM}name")) for a in entry.findall(f"{ATOM}author")),
+        abstract=_child_text(entry, f"{ATOM}summary"),
+        categories=categories,
+        primary_category=categories[0],
+        published=published,
+        updated=updated,
+        comment=_child_text(entry, f"{ARXIV}comment"),
+        doi=_child_text(entry, f"{ARXIV}doi"),
+        journal_ref=_child_text(entry, f"{ARXIV}journal_ref"),
+    )
+
+
+def _check_error_entry(entry: Element, *, url: str) -> None:
+    """arXiv reports bad requests as a feed whose single entry has an ``api/errors#`` id."""
+    entry_id = entry.findtext(f"{ATOM}id") or ""
+    if "/api/errors" in entry_id:
+        message = _child_text(entry, f"{ATOM}summary") or entry_id.rsplit("#", 1)[-1]
+        raise SourceFormatError(
+            f"arXiv API rejected {url}: {message}",
+            url=url,
+            fix="check the arXiv ids or the query in the config",
+        )
+
+
+def _is_placeholder(entry: Element) -> bool:
+    """The legacy API answered unknown ids with an entry that has neither id nor title."""
+    return not (entry.findtext(f"{ATOM}id") or "").strip() and not _child_text(
+        entry, f"{ATOM}title"
+    )
+
+
+def _read_int(root: Element, tag: str, *, url: str) -> int:
+    raw = (root.findtext(f"{OPENSEARCH}{tag}") or "").strip()
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise _format_error(url, f"missing or unreadable opensearch:{tag} {raw!r}") from exc
+
+
+def _parse_root(data: bytes, *, url: str) -> Element:
+    try:
+        root: Element = fromstring(data)
+    except (ParseError, DefusedXmlException) as exc:
+        raise _format_error(url, f"malformed XML from the arXiv API ({exc})") from exc
+    if root.tag != f"{ATOM}feed":
+        raise _format_error(url, f"expected an Atom <feed>, got <{root.tag}>")
+    return root
+
+
+def parse_feed(data: bytes, *, url: str) -> FeedPage:
+    """Parse one API answer; raise SourceFormatError on bad XML or an arXiv error feed."""
+    root = _parse_root(data, url=url)
+    papers: list[Paper] = []
+    for entry in root.findall(f"{ATOM}entry"):
+        _check_error_entry(entry, url=url)
+        if not _is_placeholder(entry):
+            papers.append(_parse_entry(entry, url=url))
+    total = _read_int(root, "totalResults", url=url)
+    start = _read_int(root, "startIndex", url=url)
+    if not papers and total == 1:
+        # Legacy quirk: an unknown id gave totalResults 1 and a blank entry; it means nothing.
+        total = 0
+    return FeedPage(total=total, start=start, papers=papers)
+
+
+class ArxivAPI:
+    """Id look-ups and paged searches against the API endpoint ``url`` (the full query URL)."""
+
+    def __init__(self, client: PoliteClient, url: str) -> None:
+        self.client = client
+        self.url = url
+
+    def fetch_ids(self, ids: Sequence[str]) -> list[Paper]:
+        """Latest versions of ``ids``, in no particular order; missing ids are logged, not fatal."""
+        wanted = _bare_ids(ids)
+        papers: list[Paper] = []
+        for offset in range(0, len(wanted), ID_BATCH):
+            batch = wanted[offset : offset + ID_BATCH]
+            params = {"id_list": ",".join(batch), "start": "0", "max_results": str(len(batch))}
+            papers.extend(self._page(params).papers)
+        missing = set(wanted) - {paper.arxiv_id for paper in papers}
+        if missing:
+            logger.warning("arXiv returned no record for %s", ", ".join(sorted(missing)))
+        return papers
+
+    def search(
+        self,
+        search_query: str,
+        *,
+        page_size: int = 100,
+        sort_by: str = "submittedDate",
+        sort_order: str = "descending",
+    ) -> Iterator[Paper]:
+        """Yield results page by page so the caller can stop as soon as it reaches known papers."""
+        start = 0
+        while True:
+            params = {
+                "search_query": search_query,
+                "start": str(start),
+                "max_results": str(page_size),
+                "sortBy": sort_by,
+                "sortOrder": sort_order,
+            }
+            page = self._page(params, expect_results=True)
+            yield from page.papers
+            start += len(page.papers)
+            if len(page.papers) < page_size or start >= page.total:
+                return
+
+    def _page(self, params: dict[str, str], *, expect_results: bool = False) -> FeedPage:
+        """One request; with ``expect_results``, an empty page inside ``total`` is retried."""
+        pages: list[FeedPage] = []
+
+        def validate(response: httpx.Response) -> None:
+            page = parse_feed(response.content, url=redact_url(str(response.url)))
+            if expect_results and not page.papers and page.start < page.total:
+                raise RetryableResponse(
+                    f"empty page at start={page.start} although arXiv reports {page.total} results"
+                )
+            pages.append(page)
+
+        try:
+            self.client.get(self.url, params=params, accept=ACCEPT, validate=validate)
+        except HttpStatusError as exc:
+            if exc.status_code == 400:
+                _raise_error_feed(exc)
+            raise
+        return pages[-1]
+
+
+def _raise_error_feed(exc: HttpStatusError) -> None:
+    """arXiv explains a 400 in an error feed; surface its text rather than a bare status code."""
+    try:
+        root = _parse_root(exc.body, url=exc.url)
+    except SourceFormatError:
+        return
+    for entry in root.findall(f"{ATOM}entry"):
+        _check_error_entry(entry, url=exc.url)
+
+
+def _bare_ids(ids: Sequence[str]) -> list[str]:
+    """Strip versions (we want the latest) and duplicates; reject text that is not an id."""
+    bare: dict[str, None] = {}
+    for raw in ids:
+        try:
+            arxiv_id, _ = split_version(raw)
+        except ValueError as exc:
+            raise UserError(
+                f"not an arXiv identifier: {raw!r}",
+                fix="use ids like 2401.01234 or hep-th/9711200 (a version suffix is ignored)",
+            ) from exc
+        bare[arxiv_id] = None
+    return list(bare)
