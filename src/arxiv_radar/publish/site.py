@@ -1,0 +1,552 @@
+"""The static site: pure rendering from entries to files, and a writer that only touches changes.
+
+Layout (every link is relative, so the site works on GitHub Pages under ``/<repo>/``, from a plain
+static server at ``/`` and mostly from ``file://``; only ``404.html`` uses ``base_path`` because
+GitHub Pages serves it at whatever depth the missing URL had)::
+
+    index.html                 the newest day present in the data, per topic
+    topics/<slug>.html         newest papers of a topic, a weekly chart, links to months
+    archive/index.html         every month, with counts
+    archive/<YYYY-MM>.html     a month, per topic (anchors ``#t-<slug>``), with links to its days
+    days/<YYYY-MM-DD>.html     a day, per topic
+    search.html, search.js, search-index.json   client-side search, no build step
+    style.css, 404.html, .nojekyll
+
+A paper's *day* is its ``published`` (version 1) date in ``SiteSettings.timezone``; months, days,
+charts and the search index all use that one date, so a paper is filed in exactly one place and
+never moves when it is revised.
+
+Entries arrive newest first. :func:`iter_site` renders one month at a time and yields pages as it
+goes, so only a month of entries, the newest papers per topic and the compact search rows are held
+at once; :func:`build_site` is the convenient dict form.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timezone, tzinfo
+from importlib import resources
+from itertools import groupby
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from arxiv_radar.errors import ConfigError
+from arxiv_radar.paper import Entry
+from arxiv_radar.publish.chart import week_start, weekly_chart_svg, weekly_series
+from arxiv_radar.publish.files import write_if_changed
+
+__all__ = [
+    "MANIFEST_NAME",
+    "TOPIC_PAGE_LIMIT",
+    "SiteSettings",
+    "build_site",
+    "iter_site",
+    "write_site",
+]
+
+log = logging.getLogger(__name__)
+
+MANIFEST_NAME = ".arxiv-radar-site.json"
+TOPIC_PAGE_LIMIT = 200  # newest papers on a topic page; older ones live on the month pages
+AUTHORS_SHOWN = 10
+INDEX_ABSTRACT_CHARS = 160  # searchable start of the abstract kept in search-index.json
+INDEX_AUTHORS = 20
+_STATIC = ("search.js", "style.css")
+_MATH_RE = re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$[^$\n]+?(?<!\\)\$", re.DOTALL)
+_REPO_RE = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """What the site needs from the config.
+
+    ``repository`` is ``owner/name`` (a GitHub link in the footer) or an http(s) URL; ``base_path``
+    is the URL path the site is served under (``/repo-name`` for project pages), used only by
+    ``404.html``.
+    """
+
+    title: str = "arxiv-radar"
+    repository: str = ""
+    timezone: str = "UTC"
+    base_path: str = ""
+
+
+@dataclass(frozen=True)
+class _Topic:
+    index: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One entry as the templates show it: text fields raw (the templates escape), URLs vetted."""
+
+    arxiv_id: str
+    version: int
+    title: str
+    title_translated: str
+    authors: str
+    day: date
+    categories: str
+    abs_url: str
+    pdf_url: str
+    code_url: str | None
+    project_url: str | None
+    stars: int | None
+    tldr: str
+    abstract: str
+    abstract_translated: str
+    topics: tuple[_Topic, ...]
+    search_authors: str
+
+
+@dataclass
+class _Context:
+    settings: SiteSettings
+    topics: tuple[_Topic, ...]
+    tz: tzinfo
+    repo_url: str | None
+    env: Environment
+
+    def render(
+        self, template: str, root: str, *, updated_on: date | None = None, **values: Any
+    ) -> str:
+        """Render a page; month and day pages leave ``updated_on`` out so they stay byte-stable."""
+        page = self.env.get_template(template)
+        return page.render(
+            site=self.settings, repo_url=self.repo_url, root=root, updated_on=updated_on, **values
+        )
+
+
+@dataclass
+class _TopicStats:
+    recent: list[_Item] = field(default_factory=list)
+    months: dict[str, int] = field(default_factory=dict)
+    weeks: dict[date, int] = field(default_factory=dict)
+    total: int = 0
+
+
+@dataclass
+class _Accumulator:
+    """What the closing pages need, gathered month by month; bounded except for search rows."""
+
+    topics: tuple[_Topic, ...]
+    stats: dict[str, _TopicStats]
+    months: list[tuple[str, int, list[tuple[_Topic, int]]]] = field(default_factory=list)
+    newest_day: list[_Item] = field(default_factory=list)
+    search_rows: list[list[Any]] = field(default_factory=list)
+
+
+def build_site(
+    *,
+    settings: SiteSettings,
+    topics: Sequence[str],
+    entries: Iterable[Entry],
+    updated_on: date | None,
+    status_line: str = "",
+) -> dict[str, str]:
+    """Every file of the site as ``{relative path: content}``, sorted: same input, same bytes."""
+    pages = iter_site(
+        settings=settings,
+        topics=topics,
+        entries=entries,
+        updated_on=updated_on,
+        status_line=status_line,
+    )
+    return dict(sorted(pages))
+
+
+def iter_site(
+    *,
+    settings: SiteSettings,
+    topics: Sequence[str],
+    entries: Iterable[Entry],
+    updated_on: date | None,
+    status_line: str = "",
+) -> Iterator[tuple[str, str]]:
+    """Yield ``(relative path, content)`` month by month, then the summary pages.
+
+    ``entries`` must be newest first by ``paper.published`` (order within a month does not matter);
+    a violation is a programming error and raises ``ValueError``.
+    """
+    ctx = _context(settings, topics)
+    acc = _Accumulator(ctx.topics, {topic.slug: _TopicStats() for topic in ctx.topics})
+    for month, group in _by_month(entries, ctx):
+        items = sorted(group, key=lambda item: (item.day, item.arxiv_id), reverse=True)
+        _accumulate(acc, month, items)
+        yield from _month_pages(ctx, month, items)
+    yield from _summary_pages(ctx, acc, updated_on, status_line)
+
+
+def write_site(files: Mapping[str, str] | Iterable[tuple[str, str]], out_dir: Path) -> list[Path]:
+    """Write the site into ``out_dir``; return the files whose content changed.
+
+    Unchanged files are not rewritten (``write_if_changed`` is atomic), so a run with nothing new
+    leaves timestamps and git alone. Files this function generated on an earlier run and no longer
+    produces are deleted, using a manifest it keeps in ``out_dir``; anything else there (README.md,
+    CNAME, a user's own pages) is never touched.
+    """
+    pairs = files.items() if isinstance(files, Mapping) else files
+    out_dir.mkdir(parents=True, exist_ok=True)
+    previous = _read_manifest(out_dir)
+    written: list[Path] = []
+    current: set[str] = set()
+    for relative, content in pairs:
+        target = out_dir / _safe_relative(relative)
+        current.add(relative)
+        if write_if_changed(target, content):
+            written.append(target)
+    for stale in sorted(previous - current):
+        _remove_generated(out_dir, stale)
+    manifest = json.dumps({"files": sorted(current)}, indent=1) + "\n"
+    write_if_changed(out_dir / MANIFEST_NAME, manifest)
+    log.info("site: %d files written, %d removed", len(written), len(previous - current))
+    return written
+
+
+# --- context and input checks -------------------------------------------------------------------
+
+
+def _context(settings: SiteSettings, topics: Sequence[str]) -> _Context:
+    return _Context(
+        settings=settings,
+        topics=_topics(topics),
+        tz=_zone(settings.timezone),
+        repo_url=_repo_url(settings.repository),
+        env=_environment(),
+    )
+
+
+def _zone(name: str) -> tzinfo:
+    """The configured zone; a typo is the user's to fix, so it is a ConfigError, not a crash."""
+    if name.upper() == "UTC":
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"site timezone {name!r} is not a known IANA time zone",
+            fix="use a name such as 'UTC', 'Europe/Berlin' or 'America/New_York'",
+        ) from exc
+
+
+def _repo_url(repository: str) -> str | None:
+    text = repository.strip()
+    if not text:
+        return None
+    if _REPO_RE.match(text):
+        return f"https://github.com/{text}"
+    url = _http_url(text)
+    if url is None:
+        raise ConfigError(
+            f"site repository {repository!r} is neither 'owner/name' nor an http(s) URL",
+            fix="set it to e.g. 'octocat/papers' or 'https://github.com/octocat/papers'",
+        )
+    return url
+
+
+def _topics(names: Sequence[str]) -> tuple[_Topic, ...]:
+    """Topics with unique file-safe slugs, in the configured order (clashes get ``-2``, ...)."""
+    seen: set[str] = set()
+    topics = []
+    for index, name in enumerate(names):
+        base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "topic"
+        slug, n = base, 1
+        while slug in seen:
+            n += 1
+            slug = f"{base}-{n}"
+        seen.add(slug)
+        topics.append(_Topic(index, name, slug))
+    return tuple(topics)
+
+
+def _http_url(url: str | None) -> str | None:
+    """``url`` if it is an absolute http(s) URL, else None: nothing else may become a link."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url.strip()
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("arxiv_radar", "templates/site"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["mathify"] = mathify
+    return env
+
+
+def mathify(text: str) -> Markup:
+    """Escape ``text`` and wrap ``$...$`` / ``$$...$$`` in ``<span class="math">``, verbatim.
+
+    No math renderer can be downloaded, so TeX stays as the author wrote it (backslashes intact);
+    the span lets CSS set it apart in a monospace face.
+    """
+    pieces: list[Markup | str] = []
+    last = 0
+    for match in _MATH_RE.finditer(text):
+        pieces.append(text[last : match.start()])
+        pieces.append(Markup('<span class="math">{}</span>').format(match.group(0)))
+        last = match.end()
+    pieces.append(text[last:])
+    return Markup("").join(pieces)
+
+
+# --- entries to items, grouped by month ---------------------------------------------------------
+
+
+def _by_month(entries: Iterable[Entry], ctx: _Context) -> Iterator[tuple[str, Iterator[_Item]]]:
+    """Group items by ``YYYY-MM``, checking that months only go back in time."""
+    items = (_item(entry, ctx) for entry in entries)
+    previous: str | None = None
+    for month, group in groupby(items, key=lambda item: item.day.isoformat()[:7]):
+        if previous is not None and month >= previous:
+            raise ValueError(f"entries must be newest first: {month} came after {previous}")
+        previous = month
+        yield month, group
+
+
+def _item(entry: Entry, ctx: _Context) -> _Item:
+    paper = entry.paper
+    published = paper.published
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=timezone.utc)
+    by_name = {topic.name: topic for topic in ctx.topics}
+    return _Item(
+        arxiv_id=paper.arxiv_id,
+        version=paper.version,
+        title=_one_line(paper.title),
+        title_translated=_one_line(entry.title_translated or ""),
+        authors=_authors(paper.authors, AUTHORS_SHOWN),
+        day=published.astimezone(ctx.tz).date(),
+        categories=" ".join(paper.categories),
+        abs_url=paper.abs_url,
+        pdf_url=paper.pdf_url,
+        code_url=_http_url(entry.code_url),
+        project_url=_http_url(entry.project_url),
+        stars=entry.stars,
+        tldr=entry.tldr or "",
+        abstract=paper.abstract.strip(),
+        abstract_translated=(entry.abstract_translated or "").strip(),
+        topics=tuple(sorted({by_name[t] for t in entry.topics if t in by_name}, key=_index)),
+        search_authors=_authors(paper.authors, INDEX_AUTHORS),
+    )
+
+
+def _index(topic: _Topic) -> int:
+    return topic.index
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _authors(authors: Sequence[str], limit: int) -> str:
+    shown = ", ".join(authors[:limit])
+    hidden = len(authors) - limit
+    return f"{shown} and {hidden} more" if hidden > 0 else shown
+
+
+def _accumulate(acc: _Accumulator, month: str, items: Sequence[_Item]) -> None:
+    """Fold one month (newest first) into the running totals the summary pages need."""
+    if not acc.newest_day and items:
+        acc.newest_day = [item for item in items if item.day == items[0].day]
+    per_topic: dict[str, int] = {}
+    for item in items:
+        acc.search_rows.append(_search_row(item))
+        for topic in item.topics:
+            stats = acc.stats[topic.slug]
+            if len(stats.recent) < TOPIC_PAGE_LIMIT:
+                stats.recent.append(item)
+            week = week_start(item.day)
+            stats.weeks[week] = stats.weeks.get(week, 0) + 1
+            stats.total += 1
+            per_topic[topic.slug] = per_topic.get(topic.slug, 0) + 1
+    for slug, count in per_topic.items():
+        acc.stats[slug].months[month] = count
+    counts = [(topic, per_topic[topic.slug]) for topic in acc.topics if topic.slug in per_topic]
+    acc.months.append((month, len(items), counts))
+
+
+def _search_row(item: _Item) -> list[Any]:
+    """A compact row: ``[id, title, authors, day, [topic indices], code url, abstract start]``."""
+    abstract = _one_line(item.abstract)
+    if len(abstract) > INDEX_ABSTRACT_CHARS:
+        abstract = abstract[:INDEX_ABSTRACT_CHARS].rsplit(" ", 1)[0]
+    return [
+        item.arxiv_id,
+        item.title,
+        item.search_authors,
+        item.day.isoformat(),
+        [topic.index for topic in item.topics],
+        item.code_url or "",
+        abstract,
+    ]
+
+
+# --- pages --------------------------------------------------------------------------------------
+
+
+def _sections(ctx: _Context, items: Sequence[_Item]) -> list[tuple[_Topic, list[_Item]]]:
+    """Items per configured topic, topics in config order, empty topics left out."""
+    sections = []
+    for topic in ctx.topics:
+        chosen = [item for item in items if topic in item.topics]
+        if chosen:
+            sections.append((topic, chosen))
+    return sections
+
+
+def _month_pages(ctx: _Context, month: str, items: Sequence[_Item]) -> Iterator[tuple[str, str]]:
+    days = [(day, list(group)) for day, group in groupby(items, key=lambda item: item.day)]
+    yield (
+        f"archive/{month}.html",
+        ctx.render(
+            "month.html",
+            "../",
+            month=month,
+            total=len(items),
+            days=[(day, len(day_items)) for day, day_items in days],
+            sections=_sections(ctx, items),
+            unfiled=[item for item in items if not item.topics],
+        ),
+    )
+    for day, day_items in days:
+        yield (
+            f"days/{day.isoformat()}.html",
+            ctx.render(
+                "day.html",
+                "../",
+                day=day,
+                month=month,
+                total=len(day_items),
+                sections=_sections(ctx, day_items),
+                unfiled=[item for item in day_items if not item.topics],
+            ),
+        )
+
+
+def _summary_pages(
+    ctx: _Context, acc: _Accumulator, updated_on: date | None, status_line: str
+) -> Iterator[tuple[str, str]]:
+    """The pages that need the whole history: home, topics, archive, search and the fixed files."""
+    latest = acc.newest_day[0].day if acc.newest_day else None
+    common = {"updated_on": updated_on}
+    yield (
+        "index.html",
+        ctx.render(
+            "index.html",
+            "",
+            day=latest,
+            status_line=status_line,
+            counts=[(t, sum(t in i.topics for i in acc.newest_day)) for t in ctx.topics],
+            sections=_sections(ctx, acc.newest_day),
+            unfiled=[item for item in acc.newest_day if not item.topics],
+            **common,
+        ),
+    )
+    chart_end = updated_on or latest
+    for topic in ctx.topics:
+        yield f"topics/{topic.slug}.html", _topic_page(ctx, topic, acc, chart_end, updated_on)
+    yield "archive/index.html", ctx.render("archive.html", "../", months=acc.months, **common)
+    yield "search.html", ctx.render("search.html", "", topics=ctx.topics, **common)
+    yield "404.html", ctx.render("404.html", ctx.settings.base_path.rstrip("/") + "/", **common)
+    yield "search-index.json", _search_index(ctx, acc)
+    yield ".nojekyll", ""
+    for name in _STATIC:
+        yield name, resources.files("arxiv_radar").joinpath(f"templates/site/{name}").read_text()
+
+
+def _topic_page(
+    ctx: _Context, topic: _Topic, acc: _Accumulator, chart_end: date | None, updated_on: date | None
+) -> str:
+    stats = acc.stats[topic.slug]
+    chart = None
+    if chart_end is not None:
+        series = weekly_series(stats.weeks, end=chart_end)
+        chart = weekly_chart_svg(series, title=f"{topic.name}: papers per week", chart_id="weekly")
+    return ctx.render(
+        "topic.html",
+        "../",
+        topic=topic,
+        items=stats.recent,
+        total=stats.total,
+        months=list(stats.months.items()),
+        chart=chart,
+        updated_on=updated_on,
+    )
+
+
+def _search_index(ctx: _Context, acc: _Accumulator) -> str:
+    """Compact JSON for search.js: positional rows (see ``_search_row``) keep it small."""
+    document = {
+        "v": 1,
+        "topics": [[topic.slug, topic.name] for topic in ctx.topics],
+        "papers": acc.search_rows,
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _safe_relative(relative: str) -> PurePosixPath:
+    """Refuse paths that would escape the output folder: the manifest is data, not trusted."""
+    path = PurePosixPath(relative)
+    if path.is_absolute() or not path.parts or ".." in path.parts or "\\" in relative:
+        raise ValueError(f"unsafe site path: {relative!r}")
+    return path
+
+
+def _read_manifest(out_dir: Path) -> set[str]:
+    """Paths generated last time; an unreadable manifest means "delete nothing", never a crash."""
+    path = out_dir / MANIFEST_NAME
+    if not path.is_file():
+        return set()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        names = data["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        log.warning("site: ignoring unreadable manifest %s; no stale files removed", path)
+        return set()
+    return {name for name in names if isinstance(name, str) and _is_safe(name)}
+
+
+def _is_safe(relative: str) -> bool:
+    try:
+        _safe_relative(relative)
+    except ValueError:
+        return False
+    return relative != MANIFEST_NAME
+
+
+def _remove_generated(out_dir: Path, relative: str) -> None:
+    """Delete a file we generated earlier, then any folders that it leaves empty."""
+    target = out_dir / _safe_relative(relative)
+    if not target.is_file():
+        return
+    target.unlink()
+    log.info("site: removed stale %s", relative)
+    parent = target.parent
+    while parent != out_dir and not any(parent.iterdir()):
+        parent.rmdir()
+        parent = parent.parent
