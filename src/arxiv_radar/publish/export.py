@@ -1,0 +1,300 @@
+"""Data exports: JSON (documented schema), CSV and BibTeX.
+
+Exports carry the data, not a presentation of it: titles and abstracts keep arXiv's text (line
+breaks included) so consumers can re-render them. Absent values are ``null`` in JSON and empty
+cells in CSV. The JSON schema lives in ``arxiv_radar/schemas/papers.schema.json``; bump
+:data:`JSON_SCHEMA_VERSION` whenever a field is removed or changes meaning.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from arxiv_radar.paper import Entry
+
+__all__ = [
+    "CSV_COLUMNS",
+    "JSON_SCHEMA_VERSION",
+    "bibtex_keys",
+    "iter_json",
+    "latex_escape",
+    "render_bibtex",
+    "render_csv",
+    "render_json",
+]
+
+JSON_SCHEMA_VERSION = 1
+
+
+def _rfc3339(moment: datetime) -> str:
+    """UTC with a ``Z``; naive datetimes are taken to be UTC already."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _record(entry: Entry) -> dict[str, Any]:
+    """One paper as the JSON schema describes it (key order is the documented order)."""
+    paper = entry.paper
+    return {
+        "arxiv_id": paper.arxiv_id,
+        "version": paper.version,
+        "title": paper.title,
+        "authors": list(paper.authors),
+        "abstract": paper.abstract,
+        "categories": list(paper.categories),
+        "primary_category": paper.primary_category,
+        "published": _rfc3339(paper.published),
+        "updated": _rfc3339(paper.updated),
+        "first_seen": _rfc3339(entry.first_seen),
+        "topics": list(entry.topics),
+        "abs_url": paper.abs_url,
+        "pdf_url": paper.pdf_url,
+        "comment": paper.comment or None,
+        "doi": paper.doi or None,
+        "journal_ref": paper.journal_ref or None,
+        "code_url": entry.code_url,
+        "project_url": entry.project_url,
+        "stars": entry.stars,
+        "title_translated": entry.title_translated,
+        "abstract_translated": entry.abstract_translated,
+        "tldr": entry.tldr,
+    }
+
+
+def iter_json(entries: Iterable[Entry], *, generated: datetime | None) -> Iterator[str]:
+    """The JSON export in chunks, one paper per line, for writing without one giant string."""
+    stamp = json.dumps(_rfc3339(generated) if generated is not None else None)
+    yield f'{{\n  "schema_version": {JSON_SCHEMA_VERSION},\n  "generated": {stamp},\n  "papers": ['
+    count = 0
+    for count, entry in enumerate(entries, 1):
+        lead = "\n    " if count == 1 else ",\n    "
+        yield lead + json.dumps(_record(entry), ensure_ascii=False)
+    yield "\n  ]\n}\n" if count else "]\n}\n"
+
+
+def render_json(entries: Iterable[Entry], *, generated: datetime | None) -> str:
+    """The whole JSON export (see :func:`iter_json` to stream it)."""
+    return "".join(iter_json(entries, generated=generated))
+
+
+CSV_COLUMNS = (
+    "arxiv_id",
+    "version",
+    "title",
+    "authors",
+    "abstract",
+    "categories",
+    "primary_category",
+    "published",
+    "updated",
+    "first_seen",
+    "topics",
+    "abs_url",
+    "pdf_url",
+    "code_url",
+    "project_url",
+    "stars",
+    "comment",
+    "doi",
+    "journal_ref",
+    "title_translated",
+    "abstract_translated",
+    "tldr",
+)
+# Lists are joined with "; " because author names and topics may contain commas.
+_CSV_LIST_SEPARATOR = "; "
+# Spreadsheets run cells that start with these as formulas (CSV injection); a leading apostrophe
+# makes them text, as OWASP recommends. arXiv text starting this way is rare, so little is altered.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = _CSV_LIST_SEPARATOR.join(value)
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def render_csv(entries: Iterable[Entry]) -> str:
+    """RFC 4180 CSV (CRLF rows, quoted only where needed) with a header row of CSV_COLUMNS."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        record = _record(entry)
+        writer.writerow(_csv_cell(record[column]) for column in CSV_COLUMNS)
+    return buffer.getvalue()
+
+
+# --- BibTeX ---------------------------------------------------------------------------------
+
+# Math kept verbatim: $$..$$, $..$, \(..\), \[..\] (the opening delimiter not itself escaped).
+_MATH = re.compile(
+    r"((?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$.+?(?<!\\)\$|\\\(.+?\\\)|\\\[.+?\\\])", re.DOTALL
+)
+_ALWAYS = re.compile(r"(?<!\\)([&%#])")  # errors even inside math
+_TEXT_SPECIAL = re.compile(r"(?<!\\)([_$^~<>])")
+_TEXT_REPLACEMENT = {
+    "_": r"\_",
+    "$": r"\$",
+    "^": r"\^{}",
+    "~": r"{\textasciitilde}",
+    "<": r"\textless{}",  # plain TeX fonts would print these as inverted punctuation
+    ">": r"\textgreater{}",
+}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Stand-ins for braces while escaping; control characters are already gone, so these are free.
+_OPEN, _CLOSE = "\x01", "\x02"
+
+
+def _escape_math(segment: str) -> str:
+    return _ALWAYS.sub(r"\\\1", segment)
+
+
+def _escape_text(segment: str) -> str:
+    segment = _ALWAYS.sub(r"\\\1", segment)
+    return _TEXT_SPECIAL.sub(lambda m: _TEXT_REPLACEMENT[m.group(1)], segment)
+
+
+def _braces_balanced(text: str) -> bool:
+    """BibTeX counts every brace, escaped or not, to find where a field ends."""
+    depth = 0
+    for char in text:
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def latex_escape(text: str) -> str:
+    """arXiv metadata is LaTeX source: keep its commands, groups and math; escape stray specials.
+
+    ``& % #`` are escaped everywhere, ``_ ^ ~ < >`` and lone ``$`` outside math. When the braces
+    are unbalanced they all become ``\textbraceleft{}``/``\textbraceright{}``: losing grouping
+    is better than a field that swallows the rest of the file.
+    """
+    text = " ".join(_CONTROL.sub("", text).split())
+    unbalanced = not _braces_balanced(text)
+    if unbalanced:
+        text = text.replace("\\{", _OPEN).replace("\\}", _CLOSE)
+        text = text.replace("{", _OPEN).replace("}", _CLOSE)
+    parts = _MATH.split(text)
+    escaped = "".join(
+        _escape_math(part) if i % 2 else _escape_text(part) for i, part in enumerate(parts)
+    )
+    return escaped.replace(_OPEN, r"\textbraceleft{}").replace(_CLOSE, r"\textbraceright{}")
+
+
+# Keys use only [a-z0-9] so they survive every TeX engine and reference manager.
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+_STOPWORDS = frozenset(
+    {"a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "is", "are", "via", "at", "by"}
+)
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+def _fold(text: str) -> str:
+    """Lower-case ASCII (accents dropped, other scripts removed)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+
+
+def _last_name(author: str) -> str:
+    """Family name of "First Last", "First Last, Jr" or "Last, First"."""
+    words = re.findall(r"[a-z0-9]+", _fold(author.split(",", 1)[0]))
+    words = [w for w in words if w not in _NAME_SUFFIXES]
+    return words[-1] if words else ""
+
+
+def _title_word(title: str) -> str:
+    plain = _LATEX_COMMAND.sub(" ", _MATH.sub(" ", title))
+    words = re.findall(r"[a-z0-9]+", _fold(plain))
+    return next((w for w in words if not w.isdigit() and w not in _STOPWORDS), "")
+
+
+def _letters(n: int) -> str:
+    """1 -> a, 2 -> b, ..., 26 -> z, 27 -> aa (bijective base 26)."""
+    out = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        out = chr(ord("a") + rest) + out
+    return out
+
+
+def bibtex_keys(entries: Iterable[Entry]) -> dict[str, str]:
+    """Citation key per arXiv id: ``<last name><year><first title word>``, unique in the set.
+
+    Papers are keyed oldest first and the oldest keeps the bare key, later namesakes get ``b``,
+    ``c``...: a new paper never renames one that a manuscript already cites.
+    """
+    papers = {e.paper.arxiv_id: e.paper for e in entries}
+    ordered = sorted(papers.values(), key=lambda p: (p.published, p.arxiv_id))
+    keys: dict[str, str] = {}
+    taken: set[str] = set()
+    for paper in ordered:
+        last = _last_name(paper.first_author) or "anon"
+        base = f"{last}{paper.published.year}{_title_word(paper.title)}"
+        key, n = base, 1
+        while key in taken:
+            n += 1
+            key = base + _letters(n)
+        taken.add(key)
+        keys[paper.arxiv_id] = key
+    return keys
+
+
+def _bib_author(name: str) -> str:
+    """Braced when BibTeX would otherwise split it (" and " inside, or a comma)."""
+    escaped = latex_escape(name)
+    if "," in name or re.search(r"\band\b", name, re.IGNORECASE):
+        return "{" + escaped + "}"
+    return escaped
+
+
+def _verbatim(value: str) -> str:
+    """URLs and DOIs are read verbatim by biblatex; only braces and spaces could break them."""
+    return re.sub(r"[{}\s]", "", value)
+
+
+def _bib_entry(entry: Entry, key: str) -> str:
+    paper = entry.paper
+    fields = [
+        ("title", latex_escape(paper.title)),
+        ("author", " and ".join(_bib_author(a) for a in paper.authors)),
+        ("year", str(paper.published.year)),
+        ("eprint", paper.arxiv_id),
+        ("archivePrefix", "arXiv"),
+        ("primaryClass", paper.primary_category),
+        ("url", paper.abs_url),
+        ("doi", _verbatim(paper.doi)),
+        ("howpublished", latex_escape(paper.journal_ref)),
+        ("note", latex_escape(paper.comment)),
+    ]
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields if value)
+    return f"@misc{{{key},\n{body}\n}}\n"
+
+
+def render_bibtex(entries: Iterable[Entry], *, keys: Mapping[str, str] | None = None) -> str:
+    """BibTeX ``@misc`` records in input order, one per paper, for Zotero and friends.
+
+    Pass ``keys`` (from :func:`bibtex_keys` over a superset) so a paper keeps its key across
+    files; otherwise keys are computed over ``entries`` alone.
+    """
+    unique = list({e.paper.arxiv_id: e for e in entries}.values())
+    chosen = keys if keys is not None else bibtex_keys(unique)
+    missing = [e.paper.arxiv_id for e in unique if e.paper.arxiv_id not in chosen]
+    if missing:
+        raise ValueError(f"no citation key for {', '.join(missing)}: compute keys over all entries")
+    return "\n".join(_bib_entry(e, chosen[e.paper.arxiv_id]) for e in unique)

@@ -1,0 +1,321 @@
+"""RSS 2.0 and Atom 1.0 feeds, and the layout of every feed and export file.
+
+Rendering is a pure function from entries to text: the caller passes ``updated`` (never ``now()``)
+so the same store gives the same bytes and the publisher can skip unchanged files. XML is built
+with :mod:`xml.etree.ElementTree`, which escapes by construction; the only thing it cannot do is
+drop the C0 control characters that XML 1.0 forbids, so :func:`xml_text` does that first.
+
+File layout returned by :func:`feed_files` (paths relative to the publish folder)::
+
+    feeds/all.xml  feeds/all.atom                  every topic, newest first, max_items
+    feeds/topics/<slug>.xml  feeds/topics/<slug>.atom   one topic
+    exports/papers.json  exports/papers.csv  exports/papers.bib   every paper, no limit
+    exports/topics/<slug>.bib                      one topic, same citation keys as papers.bib
+
+Topic files live in their own folder so that a topic named "All" or "Papers" cannot overwrite
+the combined files.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from html import escape as html_escape
+from urllib.parse import urljoin
+
+from arxiv_radar.paper import Entry
+from arxiv_radar.publish.export import bibtex_keys, render_bibtex, render_csv, render_json
+
+__all__ = [
+    "FeedSettings",
+    "feed_files",
+    "render_atom",
+    "render_rss",
+    "topic_slugs",
+    "xml_text",
+]
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+ET.register_namespace("atom", ATOM_NS)
+ET.register_namespace("dc", DC_NS)
+
+_XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
+# XML 1.0 allows TAB, LF, CR and everything from U+0020 except surrogates, U+FFFE and U+FFFF.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Collaboration papers list thousands of authors; a feed item needs the first few.
+_FEED_AUTHORS = 25
+_GENERATOR = "arxiv-radar"
+_GENERATOR_URI = "https://github.com/arxiv-radar/arxiv-radar"
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """What every feed shares. ``site_url`` is where the feeds are served (may be "")."""
+
+    title: str
+    site_url: str
+    repository: str = ""
+    max_items: int = 100
+
+
+def xml_text(text: str) -> str:
+    """Text safe for XML 1.0: forbidden control characters dropped, whitespace runs collapsed.
+
+    Collapsing matters because arXiv titles and abstracts arrive hard-wrapped.
+    """
+    return " ".join(_XML_FORBIDDEN.sub("", text).split())
+
+
+def _utc(moment: datetime) -> datetime:
+    """Aware UTC without microseconds; naive datetimes are taken to be UTC already."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def _rfc822(moment: datetime) -> str:
+    return format_datetime(_utc(moment), usegmt=True)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _newest_first(entries: Sequence[Entry], limit: int) -> list[Entry]:
+    """Newest announcements first with a total order, so item order never depends on input order."""
+
+    def key(entry: Entry) -> tuple[datetime, datetime, str]:
+        return (_utc(entry.first_seen), _utc(entry.paper.published), entry.paper.arxiv_id)
+
+    return sorted(entries, key=key, reverse=True)[: max(limit, 0)]
+
+
+def _feed_url(settings: FeedSettings, feed_path: str) -> str:
+    return urljoin(settings.site_url, feed_path) if settings.site_url else ""
+
+
+def _home_url(settings: FeedSettings) -> str:
+    """RSS requires a channel link; fall back to the repository, then to arXiv itself."""
+    return settings.site_url or settings.repository or "https://arxiv.org/"
+
+
+def _feed_updated(entries: Sequence[Entry], updated: datetime | None) -> datetime:
+    """The feed's own date: the one passed in, else derived from the entries (never the clock)."""
+    if updated is not None:
+        return updated
+    dates = [_utc(e.first_seen) for e in entries] + [_utc(e.paper.updated) for e in entries]
+    return max(dates, default=_EPOCH)
+
+
+def _authors_text(authors: Sequence[str]) -> str:
+    shown = ", ".join(xml_text(a) for a in authors[:_FEED_AUTHORS])
+    hidden = len(authors) - _FEED_AUTHORS
+    return f"{shown} and {hidden} more" if hidden > 0 else shown
+
+
+def _item_html(entry: Entry) -> str:
+    """The item body as an HTML fragment; ElementTree escapes it once more as element text."""
+    paper = entry.paper
+    parts = [f"<p><b>Authors:</b> {html_escape(_authors_text(paper.authors))}</p>"]
+    if entry.title_translated:
+        parts.append(f"<p><i>{html_escape(xml_text(entry.title_translated))}</i></p>")
+    if entry.tldr:
+        parts.append(f"<p><b>TL;DR:</b> {html_escape(xml_text(entry.tldr))}</p>")
+    parts.append(f"<p>{html_escape(xml_text(paper.abstract))}</p>")
+    links = [f'<a href="{html_escape(paper.pdf_url)}">PDF</a>']
+    if entry.code_url:
+        links.append(f'<a href="{html_escape(entry.code_url)}">Code</a>')
+    if entry.project_url:
+        links.append(f'<a href="{html_escape(entry.project_url)}">Project</a>')
+    parts.append(f"<p>{' | '.join(links)}</p>")
+    if paper.comment:
+        parts.append(f"<p><b>Comment:</b> {html_escape(xml_text(paper.comment))}</p>")
+    return "".join(parts)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrib)
+    if text is not None:
+        element.text = text
+    return element
+
+
+def _serialize(root: ET.Element) -> str:
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    return _XML_DECLARATION + body + "\n"
+
+
+def _rss_item(channel: ET.Element, entry: Entry) -> None:
+    paper = entry.paper
+    item = _sub(channel, "item")
+    _sub(item, "title", xml_text(paper.title))
+    _sub(item, "link", paper.abs_url)
+    _sub(item, "guid", paper.abs_url, isPermaLink="true")
+    _sub(item, "pubDate", _rfc822(paper.published))
+    for author in paper.authors[:_FEED_AUTHORS]:
+        _sub(item, f"{{{DC_NS}}}creator", xml_text(author))
+    for topic in entry.topics:
+        _sub(item, "category", xml_text(topic))
+    _sub(item, "description", _item_html(entry))
+
+
+def render_rss(
+    *,
+    settings: FeedSettings,
+    feed_title: str,
+    feed_path: str,
+    entries: Sequence[Entry],
+    updated: datetime | None,
+) -> str:
+    """An RSS 2.0 document of the newest ``settings.max_items`` entries.
+
+    Items are dated by the paper's first version (what readers call its publish date); the
+    guid is the version-less abs URL so a revision never shows up as a new item.
+    """
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = _sub(rss, "channel")
+    _sub(channel, "title", xml_text(feed_title))
+    _sub(channel, "link", _home_url(settings))
+    _sub(channel, "description", xml_text(f"New arXiv papers: {feed_title}"))
+    self_url = _feed_url(settings, feed_path)
+    if self_url:
+        _sub(channel, f"{{{ATOM_NS}}}link", href=self_url, rel="self", type="application/rss+xml")
+    _sub(channel, "generator", _GENERATOR)
+    _sub(channel, "lastBuildDate", _rfc822(_feed_updated(entries, updated)))
+    for entry in _newest_first(entries, settings.max_items):
+        _rss_item(channel, entry)
+    return _serialize(rss)
+
+
+def _atom_id(settings: FeedSettings, feed_path: str) -> str:
+    """A permanent feed id: its URL when known, else a name-based UUID (same inputs, same id)."""
+    url = _feed_url(settings, feed_path)
+    if url:
+        return url
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"arxiv-radar:{settings.title}:{feed_path}").urn
+
+
+def _atom_entry(feed: ET.Element, entry: Entry) -> None:
+    paper = entry.paper
+    node = _sub(feed, "entry")
+    _sub(node, "id", paper.abs_url)
+    _sub(node, "title", xml_text(paper.title), type="text")
+    _sub(node, "link", href=paper.abs_url, rel="alternate", type="text/html")
+    _sub(node, "link", href=paper.pdf_url, rel="related", type="application/pdf")
+    _sub(node, "published", _rfc3339(paper.published))
+    _sub(node, "updated", _rfc3339(paper.updated))
+    for name in paper.authors[:_FEED_AUTHORS]:
+        _sub(_sub(node, "author"), "name", xml_text(name))
+    for topic in entry.topics:
+        _sub(node, "category", term=xml_text(topic))
+    _sub(node, "summary", _item_html(entry), type="html")
+
+
+def render_atom(
+    *,
+    settings: FeedSettings,
+    feed_title: str,
+    feed_path: str,
+    entries: Sequence[Entry],
+    updated: datetime | None,
+) -> str:
+    """An Atom 1.0 document with the same items, order and limit as :func:`render_rss`."""
+    # Unqualified tags under a literal default namespace: ElementTree's default_namespace option
+    # rejects the unqualified attributes (href, rel) that Atom uses.
+    feed = ET.Element("feed", {"xmlns": ATOM_NS})
+    _sub(feed, "id", _atom_id(settings, feed_path))
+    _sub(feed, "title", xml_text(feed_title), type="text")
+    _sub(feed, "updated", _rfc3339(_feed_updated(entries, updated)))
+    # Atom requires an author for entries that lack one; the site's title stands in.
+    _sub(_sub(feed, "author"), "name", xml_text(settings.title) or _GENERATOR)
+    self_url = _feed_url(settings, feed_path)
+    if self_url:
+        _sub(feed, "link", href=self_url, rel="self", type="application/atom+xml")
+    _sub(feed, "link", href=_home_url(settings), rel="alternate", type="text/html")
+    _sub(feed, "generator", _GENERATOR, uri=_GENERATOR_URI)
+    for entry in _newest_first(entries, settings.max_items):
+        _atom_entry(feed, entry)
+    return _serialize(feed)
+
+
+_SLUG_DROP = re.compile(r"[^\w\- ]", re.UNICODE)
+
+
+def _slugify(text: str) -> str:
+    """GitHub's heading-anchor rule: lower case, punctuation dropped, spaces become hyphens."""
+    return _SLUG_DROP.sub("", text.strip().lower()).replace(" ", "-")
+
+
+def topic_slugs(topics: Iterable[str]) -> dict[str, str]:
+    """File-name slug per topic, unique like GitHub anchors (``x``, ``x-1``, ``x-2``).
+
+    A topic whose name has no letters or digits gets ``topic`` so its files still have a name.
+    """
+    slugs: dict[str, str] = {}
+    taken: set[str] = set()
+    for topic in topics:
+        if topic in slugs:
+            continue
+        base = _slugify(topic) or "topic"
+        slug, n = base, 0
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        slugs[topic] = slug
+    return slugs
+
+
+def _feed_pair(
+    settings: FeedSettings,
+    stem: str,
+    feed_title: str,
+    entries: Sequence[Entry],
+    updated: datetime | None,
+) -> dict[str, str]:
+    rss_path, atom_path = f"{stem}.xml", f"{stem}.atom"
+    return {
+        path: render(
+            settings=settings,
+            feed_title=feed_title,
+            feed_path=path,
+            entries=entries,
+            updated=updated,
+        )
+        for path, render in ((rss_path, render_rss), (atom_path, render_atom))
+    }
+
+
+def feed_files(
+    *,
+    settings: FeedSettings,
+    topics: Sequence[str],
+    per_topic: Mapping[str, Sequence[Entry]],
+    all_entries: Sequence[Entry],
+    updated: datetime | None,
+) -> dict[str, str]:
+    """Every feed and export as ``{relative path: text}``; the caller writes them.
+
+    ``topics`` fixes which topic files exist (a topic with no papers still gets empty feeds, so
+    subscribers never hit a 404). Citation keys are computed once over all papers, so a paper
+    has the same key in ``papers.bib`` and in every topic file.
+    """
+    files = _feed_pair(settings, "feeds/all", f"{settings.title}: all topics", all_entries, updated)
+    keys = bibtex_keys([*all_entries, *(e for t in topics for e in per_topic.get(t, ()))])
+    files["exports/papers.json"] = render_json(all_entries, generated=updated)
+    files["exports/papers.csv"] = render_csv(all_entries)
+    files["exports/papers.bib"] = render_bibtex(all_entries, keys=keys)
+    for topic, slug in topic_slugs(topics).items():
+        entries = per_topic.get(topic, ())
+        title = f"{settings.title}: {topic}"
+        files.update(_feed_pair(settings, f"feeds/topics/{slug}", title, entries, updated))
+        files[f"exports/topics/{slug}.bib"] = render_bibtex(entries, keys=keys)
+    return files
