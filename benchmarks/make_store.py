@@ -19,12 +19,13 @@ from pathlib import Path
 from arxiv_radar.paper import Paper
 from arxiv_radar.store import Store
 
-_WORDS = tuple(
+_VOCABULARY = (
     "learning model neural network data training image graph language transformer attention "
     "diffusion robust efficient sparse optimal bound convex gradient stochastic inference "
     "representation latent adversarial benchmark dataset method results we propose show that "
     "the of and a in for with on to by from this our approach performance state art novel"
-).split()
+)
+_WORDS = _VOCABULARY.split()
 _CATEGORIES = ("cs.CV", "cs.LG", "cs.CL", "cs.AI", "cs.RO", "stat.ML", "eess.IV", "math.OC")
 _EPOCH = datetime(2024, 8, 1, tzinfo=timezone.utc)
 _SPAN_SECONDS = 2 * 365 * 24 * 3600

@@ -435,7 +435,7 @@ class Store:
     def _insert_papers(self, papers: Sequence[Paper], seen: str, source: str) -> None:
         self._conn.executemany(
             """INSERT INTO papers (arxiv_id, version, title, authors, abstract, comment,
-                categories, primary_category, doi, journal_ref, published, updated,
+                categories, primary_category, doi, journal_ref, updated, published,
                 first_seen, last_seen, source)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [(p.arxiv_id, *_metadata(p), _iso(p.published), seen, seen, source) for p in papers],
