@@ -34,6 +34,7 @@ __all__ = [
     "RetryEvent",
     "RetryableResponse",
     "redact_url",
+    "retry_after_seconds",
 ]
 
 logger = logging.getLogger(__name__)
