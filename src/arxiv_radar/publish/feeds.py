@@ -30,6 +30,7 @@ from urllib.parse import urljoin
 
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.export import bibtex_keys, render_bibtex, render_csv, render_json
+from arxiv_radar.publish.markdown import slugify
 
 __all__ = [
     "FeedSettings",
@@ -246,25 +247,18 @@ def render_atom(
     return _serialize(feed)
 
 
-_SLUG_DROP = re.compile(r"[^\w\- ]", re.UNICODE)
-
-
-def _slugify(text: str) -> str:
-    """GitHub's heading-anchor rule: lower case, punctuation dropped, spaces become hyphens."""
-    return _SLUG_DROP.sub("", text.strip().lower()).replace(" ", "-")
-
-
 def topic_slugs(topics: Iterable[str]) -> dict[str, str]:
     """File-name slug per topic, unique like GitHub anchors (``x``, ``x-1``, ``x-2``).
 
-    A topic whose name has no letters or digits gets ``topic`` so its files still have a name.
+    Slugs follow GitHub's heading rule (the README's anchors). A topic whose name has no letters
+    or digits gets ``topic`` so its files still have a name.
     """
     slugs: dict[str, str] = {}
     taken: set[str] = set()
     for topic in topics:
         if topic in slugs:
             continue
-        base = _slugify(topic) or "topic"
+        base = slugify(topic.strip()) or "topic"
         slug, n = base, 0
         while slug in taken:
             n += 1
