@@ -27,6 +27,7 @@ import functools
 import json
 import logging
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timezone, tzinfo
@@ -62,7 +63,13 @@ AUTHORS_SHOWN = 10
 INDEX_ABSTRACT_CHARS = 160  # searchable start of the abstract kept in search-index.json
 INDEX_AUTHORS = 20
 _STATIC = ("search.js", "style.css")
-_MATH_RE = re.compile(r"(?<!\\)\$\$.+?(?<!\\)\$\$|(?<!\\)\$[^$\n]+?(?<!\\)\$", re.DOTALL)
+# Pandoc's rule for inline math: no space just inside the dollars and no digit right after the
+# closing one, so "costs $5 and $10" stays text. An escaped dollar (\$) never delimits.
+_MATH_RE = re.compile(
+    r"(?<!\\)\$\$.+?(?<!\\)\$\$"
+    r"|(?<![\\$])\$[^\s$](?:[^$\n]*?[^\s$\\])?\$(?![\d$])",
+    re.DOTALL,
+)
 _REPO_RE = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
@@ -261,7 +268,8 @@ def _topics(names: Sequence[str]) -> tuple[_Topic, ...]:
     seen: set[str] = set()
     topics = []
     for index, name in enumerate(names):
-        base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "topic"
+        ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "topic"
         slug, n = base, 1
         while slug in seen:
             n += 1

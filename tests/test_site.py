@@ -1,0 +1,567 @@
+"""The static site: structure, links, escaping, determinism, golden files and the writer."""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import random
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from arxiv_radar.errors import ConfigError
+from arxiv_radar.paper import Entry, Paper
+from arxiv_radar.publish.chart import week_start, weekly_chart_svg, weekly_series
+from arxiv_radar.publish.site import (
+    INDEX_ABSTRACT_CHARS,
+    MANIFEST_NAME,
+    TOPIC_PAGE_LIMIT,
+    SiteSettings,
+    build_site,
+    iter_site,
+    mathify,
+    write_site,
+)
+
+FIXTURE = Path(__file__).parent / "fixtures" / "site" / "entries.json"
+GOLDEN = Path(__file__).parent / "golden" / "site"
+UPDATED = date(2026, 11, 21)
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def load_fixture() -> tuple[list[str], list[Entry]]:
+    """Topics and entries of tests/fixtures/site/entries.json (the browser tests use it too)."""
+    data = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    entries = []
+    for row in data["entries"]:
+        paper = Paper(
+            arxiv_id=row["id"],
+            version=row["version"],
+            title=row["title"],
+            authors=tuple(row["authors"]),
+            abstract=row["abstract"],
+            categories=tuple(row["categories"]),
+            primary_category=row["categories"][0],
+            published=_utc(row["published"]),
+            updated=_utc(row["updated"]),
+        )
+        entries.append(
+            Entry(
+                paper=paper,
+                first_seen=_utc(row["published"]),
+                topics=tuple(row["topics"]),
+                code_url=row.get("code_url"),
+                project_url=row.get("project_url"),
+                stars=row.get("stars"),
+                title_translated=row.get("title_translated"),
+                abstract_translated=row.get("abstract_translated"),
+                tldr=row.get("tldr"),
+            )
+        )
+    return data["topics"], entries
+
+
+def build(
+    settings: SiteSettings | None = None,
+    entries: Sequence[Entry] | None = None,
+    topics: Sequence[str] | None = None,
+    updated_on: date | None = UPDATED,
+) -> dict[str, str]:
+    fixture_topics, fixture_entries = load_fixture()
+    return build_site(
+        settings=settings or SiteSettings(title="Radar <test>", repository="octo/papers"),
+        topics=fixture_topics if topics is None else topics,
+        entries=fixture_entries if entries is None else entries,
+        updated_on=updated_on,
+        status_line="3 new papers; 1 source failed & was retried",
+    )
+
+
+def synthetic(
+    count: int, *, start: datetime, topics: tuple[str, ...], step_hours: int = 6
+) -> list[Entry]:
+    """``count`` plain entries, newest first, one every ``step_hours`` going back from ``start``."""
+    entries = []
+    for n in range(count):
+        when = start - timedelta(hours=step_hours * n)
+        paper = Paper(
+            f"2611.{n:05d}",
+            1,
+            f"Paper {n}",
+            ("A. Author",),
+            "Text.",
+            ("cs.CV",),
+            "cs.CV",
+            when,
+            when,
+        )
+        entries.append(Entry(paper=paper, first_seen=when, topics=topics))
+    return entries
+
+
+class Page(HTMLParser):
+    """Links, element ids, scripts and event-handler attributes of one HTML page."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+        self.scripts: list[dict[str, str | None]] = []
+        self.handlers: list[str] = []
+        self.tags: list[str] = []
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        values = dict(attrs)
+        for name in ("href", "src", "action", "data-index"):
+            if values.get(name) is not None:
+                self.links.append(str(values[name]))
+        if values.get("id"):
+            self.ids.add(str(values["id"]))
+        if tag == "script":
+            self.scripts.append(values)
+        self.handlers += [name for name, _ in attrs if name.startswith("on")]
+
+
+def internal_target(page: str, link: str, base_path: str = "") -> tuple[str, str] | None:
+    """``(file, fragment)`` a link points to inside the site, or None for external links."""
+    parts = urlsplit(link)
+    if parts.scheme or parts.netloc:
+        return None
+    if not parts.path:
+        return page, parts.fragment
+    if parts.path.startswith("/"):
+        assert parts.path.startswith(base_path + "/"), link
+        return parts.path[len(base_path) + 1 :], parts.fragment
+    return posixpath.normpath(posixpath.join(posixpath.dirname(page), parts.path)), parts.fragment
+
+
+def html_pages(files: dict[str, str]) -> dict[str, Page]:
+    return {path: Page(text) for path, text in files.items() if path.endswith(".html")}
+
+
+# --- structure and links ------------------------------------------------------------------------
+
+
+def test_site_has_every_page_of_the_layout() -> None:
+    files = build()
+    assert sorted(files) == [
+        ".nojekyll",
+        "404.html",
+        "archive/2026-09.html",
+        "archive/2026-10.html",
+        "archive/2026-11.html",
+        "archive/index.html",
+        "days/2026-09-30.html",
+        "days/2026-10-15.html",
+        "days/2026-11-01.html",
+        "days/2026-11-02.html",
+        "days/2026-11-19.html",
+        "days/2026-11-20.html",
+        "index.html",
+        "search-index.json",
+        "search.html",
+        "search.js",
+        "style.css",
+        "topics/c-graphs.html",
+        "topics/nlp.html",
+        "topics/quiet-topic.html",
+        "topics/vision.html",
+    ]
+    assert files[".nojekyll"] == ""
+
+
+@pytest.mark.parametrize("base_path", ["", "/papers"])
+def test_every_internal_link_and_anchor_resolves(base_path: str) -> None:
+    files = build(SiteSettings(base_path=base_path))
+    pages = html_pages(files)
+    checked = 0
+    for path, page in pages.items():
+        for link in page.links:
+            target = internal_target(path, link, base_path)
+            if target is None:
+                assert link.startswith("https://") or link == "data:,", (path, link)
+                continue
+            file, fragment = target
+            assert file in files, f"{path} links to missing {link}"
+            if fragment:
+                assert fragment in pages[file].ids, f"{path} links to missing anchor {link}"
+            checked += 1
+    assert checked > 100
+
+
+def test_every_page_is_reachable_from_the_home_page() -> None:
+    files = build()
+    pages = html_pages(files)
+    seen, todo = {"index.html"}, ["index.html"]
+    while todo:
+        path = todo.pop()
+        for link in pages[path].links:
+            target = internal_target(path, link)
+            if target and target[0].endswith(".html") and target[0] not in seen:
+                seen.add(target[0])
+                todo.append(target[0])
+    assert set(pages) - seen == {"404.html"}
+
+
+def test_not_found_page_uses_base_path_because_it_is_served_at_any_depth() -> None:
+    page = Page(build(SiteSettings(base_path="/papers/"))["404.html"])
+    assert "/papers/style.css" in page.links
+    assert "/papers/search.html" in page.links
+
+
+def test_home_page_shows_the_newest_day_per_topic_with_counts_and_status() -> None:
+    home = build()["index.html"]
+    assert "Papers of 2026-11-20" in home
+    assert 'Updated on <time datetime="2026-11-21">2026-11-21</time>' in home
+    assert "3 new papers; 1 source failed &amp; was retried" in home
+    assert '<a href="topics/vision.html">Vision</a> <span class="count">2 new</span>' in home
+    assert '<a href="topics/nlp.html">NLP</a> <span class="count">1 new</span>' in home
+    assert 'C++ &amp; &lt;Graphs&gt;</a> <span class="count">1 new</span>' in home
+    assert (
+        '<a href="topics/quiet-topic.html">Quiet topic</a> <span class="count">0 new</span>' in home
+    )
+    assert "2611.10002" in home
+    assert "2611.10001" not in home  # the day before
+    assert "2611.00500" not in home
+
+
+def test_paper_in_no_configured_topic_is_still_listed_on_its_day_and_month() -> None:
+    files = build()
+    assert "A paper that matched no configured topic" in files["days/2026-11-19.html"]
+    assert "Other papers" in files["archive/2026-11.html"]
+    assert "removed from the config" not in files["days/2026-11-19.html"]
+
+
+def test_days_and_months_follow_the_configured_time_zone() -> None:
+    utc = build()
+    new_york = build(SiteSettings(timezone="America/New_York"))
+    assert "Late-night upload" in utc["days/2026-11-01.html"]
+    assert "days/2026-11-01.html" not in new_york
+    assert "Late-night upload" in new_york["days/2026-10-31.html"]
+    assert "Late-night upload" in new_york["archive/2026-10.html"]
+    assert (
+        '"2611.00001","Late-night upload across the month boundary","Night Owl","2026-10-31"'
+        in (new_york["search-index.json"])
+    )
+
+
+def test_topic_page_shows_newest_papers_chart_and_month_links() -> None:
+    entries = synthetic(
+        TOPIC_PAGE_LIMIT + 30, start=_utc("2026-11-20T12:00:00Z"), topics=("Vision",)
+    )
+    page = build(entries=entries, topics=["Vision"])["topics/vision.html"]
+    assert page.count('<li class="paper">') == TOPIC_PAGE_LIMIT
+    assert f"Newest {TOPIC_PAGE_LIMIT} papers" in page
+    assert f"{TOPIC_PAGE_LIMIT + 30} papers." in page
+    assert "Paper 0<" in page
+    assert f"Paper {TOPIC_PAGE_LIMIT}<" not in page  # older ones are on the month pages
+    assert '<a href="../archive/2026-10.html#t-vision">2026-10</a> <span class="count">(' in page
+    assert page.count("<svg") == 1
+
+
+def test_topic_with_nothing_yet_has_a_page_without_a_broken_chart() -> None:
+    page = build()["topics/quiet-topic.html"]
+    assert "No papers for this topic yet." in page
+    assert "0 papers in the 26 weeks" in page
+
+
+def test_topic_slugs_are_unique_and_file_safe() -> None:
+    files = build(entries=[], topics=["C++", "C", "", "Ünïcode / Topic"])
+    assert {p for p in files if p.startswith("topics/")} == {
+        "topics/c.html",
+        "topics/c-2.html",
+        "topics/topic.html",
+        "topics/unicode-topic.html",
+    }
+
+
+def test_empty_store_still_builds_a_working_site() -> None:
+    files = build(entries=[], updated_on=None)
+    assert "No papers yet" in files["index.html"]
+    assert "Updated on" not in files["index.html"]
+    assert json.loads(files["search-index.json"])["papers"] == []
+    assert "<svg" not in files["topics/vision.html"]  # no date to end a chart on
+    pages = html_pages(files)
+    for path, page in pages.items():
+        for link in page.links:
+            target = internal_target(path, link)
+            assert target is None or target[0] in files
+
+
+# --- escaping and math --------------------------------------------------------------------------
+
+
+def test_hostile_titles_abstracts_and_urls_stay_inert_on_every_page() -> None:
+    files = build()
+    for path, page in html_pages(files).items():
+        expected = [{"src": "search.js", "defer": None}] if path == "search.html" else []
+        assert page.scripts == expected, path
+        assert page.handlers == [], path
+        assert "img" not in page.tags, path
+        assert not any(link.lower().startswith("javascript:") for link in page.links), path
+        assert "ftp://" not in files[path], path
+    home = files["index.html"]
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in home
+    assert "&lt;img src=x onerror=&#34;window.__xss=2&#34;&gt;" in home
+    assert "&amp; &#39;quotes&#39;" in home
+    assert "Ada &#34;The&#34; Lovelace, Bob O&#39;Brien" in home
+
+
+def test_only_http_urls_become_links() -> None:
+    files = build()
+    month = Page(files["archive/2026-10.html"])
+    assert not any("example.org" in link for link in month.links)  # the ftp:// code link
+    assert "https://gitlab.com/fei/sheep" in Page(files["archive/2026-11.html"]).links
+    index = json.loads(files["search-index.json"])
+    codes = {row[0]: row[5] for row in index["papers"]}
+    assert codes["2610.04444"] == ""
+    assert codes["2611.10003"] == "https://github.com/example/robust"
+
+
+def test_math_is_kept_verbatim_in_a_span() -> None:
+    files = build()
+    page = files["topics/nlp.html"]
+    assert '<span class="math">$\\mathcal{O}(n \\log n)$</span>' in page
+    assert '<span class="math">$$\\sum_{i=1}^n x_i$$</span>' in page
+    assert '<span class="math">$\\alpha&lt;\\beta$</span>' in page
+    assert "costs \\$5 only" in page  # an escaped dollar is not math
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("no math", "no math"),
+        ("$a$ and $b$", '<span class="math">$a$</span> and <span class="math">$b$</span>'),
+        ("price $5 and $", "price $5 and $"),
+        ("from $5 to $10", "from $5 to $10"),
+        ("$$\\int_0^1 f$$", '<span class="math">$$\\int_0^1 f$$</span>'),
+        ("<$x$>", '&lt;<span class="math">$x$</span>&gt;'),
+        ("$<script>$", '<span class="math">$&lt;script&gt;$</span>'),
+    ],
+)
+def test_mathify(text: str, html: str) -> None:
+    assert str(mathify(text)) == html
+
+
+# --- search index -------------------------------------------------------------------------------
+
+
+def test_search_index_is_compact_positional_json() -> None:
+    index = json.loads(build()["search-index.json"])
+    assert index["v"] == 1
+    assert index["topics"] == [
+        ["vision", "Vision"],
+        ["nlp", "NLP"],
+        ["c-graphs", "C++ & <Graphs>"],
+        ["quiet-topic", "Quiet topic"],
+    ]
+    rows = {row[0]: row for row in index["papers"]}
+    assert list(rows)[:2] == ["2611.10003", "2611.10002"]  # newest first
+    assert rows["2611.10002"][2:5] == ["Chen Wei, Dana Kim, Émile Zola", "2026-11-20", [0, 1]]
+    assert rows["2611.10001"][4] == []
+    long_abstract = rows["2610.04444"][6]
+    assert 0 < len(long_abstract) <= INDEX_ABSTRACT_CHARS
+    assert long_abstract.startswith("A long abstract. Lorem ipsum")
+
+
+# --- determinism and input checks ---------------------------------------------------------------
+
+
+def test_output_is_deterministic_and_independent_of_order_within_a_month() -> None:
+    topics, entries = load_fixture()
+    first = build()
+    november = entries[:5]
+    random.Random(7).shuffle(november)
+    assert build(entries=november + entries[5:]) == first
+    assert build() == first
+    streamed = dict(
+        iter_site(
+            settings=SiteSettings(title="Radar <test>", repository="octo/papers"),
+            topics=topics,
+            entries=iter(entries),
+            updated_on=UPDATED,
+            status_line="3 new papers; 1 source failed & was retried",
+        )
+    )
+    assert streamed == first
+
+
+def test_month_and_day_pages_do_not_change_when_only_the_date_does() -> None:
+    today = build()
+    tomorrow = build(updated_on=UPDATED + timedelta(days=1))
+    changed = {path for path in today if today[path] != tomorrow[path]}
+    assert changed == {"index.html", "search.html", "archive/index.html", "404.html"} | {
+        path for path in today if path.startswith("topics/")
+    }
+
+
+def test_entries_out_of_month_order_are_rejected() -> None:
+    _, entries = load_fixture()
+    with pytest.raises(ValueError, match="newest first"):
+        build(entries=list(reversed(entries)))
+
+
+def test_naive_datetimes_are_taken_as_utc() -> None:
+    _, entries = load_fixture()
+    paper = entries[0].paper
+    naive = replace(paper, published=paper.published.replace(tzinfo=None))
+    files = build(entries=[replace(entries[0], paper=naive)])
+    assert "days/2026-11-20.html" in files
+
+
+def test_unknown_time_zone_is_a_config_error_with_a_fix() -> None:
+    with pytest.raises(ConfigError, match="Mars/Olympus") as caught:
+        build(SiteSettings(timezone="Mars/Olympus"))
+    assert "Europe/Berlin" in caught.value.fix
+
+
+@pytest.mark.parametrize("repository", ["javascript:alert(1)", "not a repo"])
+def test_repository_must_be_owner_name_or_http_url(repository: str) -> None:
+    with pytest.raises(ConfigError, match="repository") as caught:
+        build(SiteSettings(repository=repository))
+    assert "octocat/papers" in caught.value.fix
+
+
+def test_repository_url_is_linked_in_the_footer() -> None:
+    assert "https://github.com/octo/papers" in Page(build()["index.html"]).links
+    url = "https://codeberg.org/me/radar"
+    assert url in Page(build(SiteSettings(repository=url))["index.html"]).links
+    assert "source and configuration" not in build(SiteSettings())["index.html"]
+
+
+# --- chart --------------------------------------------------------------------------------------
+
+
+def test_weekly_series_buckets_by_monday_and_fills_gaps() -> None:
+    monday = date(2026, 11, 16)
+    assert week_start(date(2026, 11, 22)) == monday
+    series = weekly_series({monday: 3, date(2026, 11, 2): 1}, end=date(2026, 11, 20), weeks=4)
+    assert series == [
+        (date(2026, 10, 26), 0),
+        (date(2026, 11, 2), 1),
+        (date(2026, 11, 9), 0),
+        (monday, 3),
+    ]
+
+
+def test_chart_is_accessible_well_formed_svg_with_escaped_title() -> None:
+    series = weekly_series({date(2026, 11, 16): 4, date(2026, 11, 9): 2}, end=date(2026, 11, 20))
+    svg = ET.fromstring(str(weekly_chart_svg(series, title="A & <B>", chart_id="c1")))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    assert svg.get("role") == "img"
+    assert svg.get("aria-labelledby") == "c1-title c1-desc"
+    assert svg.findtext("s:title", namespaces=ns) == "A & <B>"
+    assert "6 papers in the 26 weeks" in (svg.findtext("s:desc", namespaces=ns) or "")
+    bars = svg.findall("s:rect", ns)
+    assert len(bars) == 26
+    heights = [float(bar.get("height", "")) for bar in bars]
+    assert heights[-1] == 2 * heights[-2] > 0
+    assert heights[:-2] == [0.0] * 24
+    assert bars[-1].findtext("s:title", namespaces=ns) == "Week of 2026-11-16: 4"
+
+
+# --- golden files -------------------------------------------------------------------------------
+
+
+def test_rendered_pages_match_golden_files() -> None:
+    """Set UPDATE_GOLDEN=1 to rewrite them; the diff then shows what a change did to the pages."""
+    files = {k: v for k, v in build().items() if k not in ("search.js", "style.css", ".nojekyll")}
+    if os.environ.get("UPDATE_GOLDEN"):
+        for path, content in files.items():
+            target = GOLDEN / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+    stored = {
+        p.relative_to(GOLDEN).as_posix(): p.read_text(encoding="utf-8")
+        for p in GOLDEN.rglob("*")
+        if p.is_file()
+    }
+    assert sorted(stored) == sorted(files)
+    for path, content in files.items():
+        assert content == stored[path], f"{path} differs from its golden file"
+
+
+# --- writer -------------------------------------------------------------------------------------
+
+
+def test_write_site_writes_everything_then_nothing_when_unchanged(tmp_path: Path) -> None:
+    files = build()
+    written = write_site(files, tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == sorted(files)
+    assert (tmp_path / "days" / "2026-11-20.html").read_text(encoding="utf-8") == files[
+        "days/2026-11-20.html"
+    ]
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    assert write_site(files, tmp_path) == []
+    assert stamps == {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+
+
+def test_write_site_rewrites_only_changed_files(tmp_path: Path) -> None:
+    write_site(build(), tmp_path)
+    tomorrow = build(updated_on=UPDATED + timedelta(days=1))
+    written = {
+        p.relative_to(tmp_path).as_posix() for p in write_site(iter(tomorrow.items()), tmp_path)
+    }
+    assert "index.html" in written
+    assert not any(path.startswith(("days/", "archive/2")) for path in written)
+
+
+def test_write_site_removes_its_stale_files_but_nothing_else(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("mine", encoding="utf-8")
+    (tmp_path / "CNAME").write_text("papers.example.org", encoding="utf-8")
+    write_site(build(), tmp_path)
+    (tmp_path / "topics" / "notes.html").write_text("user page", encoding="utf-8")
+    _, entries = load_fixture()
+    write_site(build(entries=entries[:3], topics=["Vision", "NLP"]), tmp_path)
+    assert not (tmp_path / "topics" / "quiet-topic.html").exists()
+    assert not (tmp_path / "archive" / "2026-10.html").exists()
+    assert not (tmp_path / "days" / "2026-10-15.html").exists()
+    assert (tmp_path / "topics" / "vision.html").exists()
+    assert (tmp_path / "topics" / "notes.html").read_text(encoding="utf-8") == "user page"
+    assert (tmp_path / "README.md").read_text(encoding="utf-8") == "mine"
+    assert (tmp_path / "CNAME").read_text(encoding="utf-8") == "papers.example.org"
+
+
+def test_write_site_removes_folders_it_emptied_only(tmp_path: Path) -> None:
+    write_site({"index.html": "a", "extra/one.html": "b"}, tmp_path)
+    write_site({"index.html": "a"}, tmp_path)
+    assert not (tmp_path / "extra").exists()
+    assert (tmp_path / "index.html").exists()
+
+
+def test_write_site_ignores_unsafe_or_unreadable_manifests(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep", encoding="utf-8")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "old.html").write_text("old", encoding="utf-8")
+    manifest = {"files": ["../outside.txt", "/etc/hostname", "old.html", 3]}
+    (site / MANIFEST_NAME).write_text(json.dumps(manifest), encoding="utf-8")
+    write_site({"index.html": "x"}, site)
+    assert outside.read_text(encoding="utf-8") == "keep"
+    assert not (site / "old.html").exists()  # it was listed safely, so it was ours
+    (site / "older.html").write_text("old", encoding="utf-8")
+    (site / MANIFEST_NAME).write_text("{not json", encoding="utf-8")
+    write_site({}, site)
+    assert (site / "index.html").exists()  # unreadable manifest: delete nothing
+    assert json.loads((site / MANIFEST_NAME).read_text(encoding="utf-8")) == {"files": []}
+
+
+@pytest.mark.parametrize("path", ["../escape.html", "/abs.html", "", "a\\b.html"])
+def test_write_site_refuses_paths_outside_the_folder(tmp_path: Path, path: str) -> None:
+    with pytest.raises(ValueError, match="unsafe site path"):
+        write_site({path: "x"}, tmp_path / "site")
+    assert not (tmp_path / "escape.html").exists()
