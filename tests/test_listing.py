@@ -47,10 +47,22 @@ def test_recorded_feed_counts_and_date() -> None:
             "Backtrader-Bench: Benchmarking LLM Agents on Algorithmic Trading with "
             "Self-Generated MCQs"
         ),
+        abstract=listing.items[0].abstract,
+        authors=("Ruoxi Zhao", "Maziar Raissi"),
     )
     last = listing.items[-1]
     assert (last.arxiv_id, last.version, last.announce_type) == ("2608.10694", 2, "replace-cross")
     assert last.categories == ("cs.LG", "cs.AI", "cs.CL", "cs.NE")
+
+
+def test_items_carry_authors_and_abstract_for_pre_matching() -> None:
+    listing = parse_listing(shared_data(RECORDED), url="https://rss.arxiv.org/rss/cs.CL")
+    first = listing.items[0]
+    assert first.arxiv_id == "2608.11232"
+    assert first.authors == ("Ruoxi Zhao", "Maziar Raissi")
+    assert first.abstract.startswith("Evaluating LLM coding agents in algorithmic trading")
+    assert "Announce Type" not in first.abstract
+    assert all(item.abstract for item in listing.items)
 
 
 def test_fetch_recorded_feed_over_http(server: LocalServer, client: PoliteClient) -> None:
@@ -92,9 +104,21 @@ def test_duplicates_are_dropped_and_description_is_a_fallback() -> None:
     listing = parse_listing(fixture("rss-duplicates-and-fallbacks.xml"), url="u")
     assert listing.announced == date(2026, 8, 17)
     assert listing.items == (
-        ListingItem("2608.00002", 3, "replace", ("cs.CV", "cs.CL"), "Seen twice"),
         ListingItem(
-            "hep-th/9711200", 4, "replace-cross", ("hep-th",), "No guid, no announce_type element"
+            "2608.00002",
+            3,
+            "replace",
+            ("cs.CV", "cs.CL"),
+            "Seen twice",
+            abstract="Listed under both categories.",
+        ),
+        ListingItem(
+            "hep-th/9711200",
+            4,
+            "replace-cross",
+            ("hep-th",),
+            "No guid, no announce_type element",
+            abstract="Old-style id read from the description.",
         ),
     )
 

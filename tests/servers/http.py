@@ -151,7 +151,7 @@ def local_server() -> Iterator[LocalServer]:
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(state))
     httpd.daemon_threads = True
     state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state

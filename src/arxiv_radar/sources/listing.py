@@ -29,6 +29,7 @@ __all__ = ["Listing", "ListingItem", "fetch_listing", "listing_url", "parse_list
 logger = logging.getLogger(__name__)
 
 ARXIV = "{http://arxiv.org/schemas/atom}"
+DC = "{http://purl.org/dc/elements/1.1/}"
 ACCEPT = "application/rss+xml, application/xml;q=0.9"
 EASTERN = ZoneInfo("America/New_York")
 _DESCRIPTION_RE = re.compile(r"arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)")
@@ -44,6 +45,8 @@ class ListingItem:
     announce_type: str
     categories: tuple[str, ...]
     title: str
+    abstract: str = ""
+    authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,21 @@ def _parse_item(item: Element, *, url: str, position: int) -> ListingItem:
         announce_type=announce_type,
         categories=categories,
         title=title,
+        abstract=_abstract(item),
+        authors=_authors(item),
     )
+
+
+def _abstract(item: Element) -> str:
+    """The abstract follows ``Abstract:`` in the description; the listing lets us pre-match on it."""
+    text = item.findtext("description") or ""
+    _, found, abstract = text.partition("Abstract:")
+    return _collapse(abstract if found else "")
+
+
+def _authors(item: Element) -> tuple[str, ...]:
+    creators = _collapse(item.findtext(f"{DC}creator"))
+    return tuple(name.strip() for name in creators.split(",") if name.strip())
 
 
 def _channel(data: bytes, *, url: str) -> Element:
