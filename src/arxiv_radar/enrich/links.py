@@ -25,7 +25,8 @@ _URL_RE = re.compile(
     re.IGNORECASE,
 )
 _PROJECT_CONTEXT = re.compile(
-    r"(project|home|web)\s*(page|site|website)|website|webpage|demo|homepage", re.IGNORECASE
+    r"\b(?:project|homepage|website|webpage|site|demo)\b|\b(?:project|home|web)\s+page\b",
+    re.IGNORECASE,
 )
 _NAME = r"[A-Za-z0-9_.-]+"
 _GITHUB_LIKE = re.compile(
@@ -106,8 +107,10 @@ def _is_project_page(url: str, before: str) -> bool:
     host = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).split("/", 1)[0].lower()
     if host.endswith(".github.io") or host.endswith(".gitlab.io"):
         return True
-    if _GITHUB_LIKE.match(re.sub(r"^https?://", "", url, flags=re.IGNORECASE)):
-        return True
+    owner_page = _GITHUB_LIKE.match(re.sub(r"^https?://", "", url, flags=re.IGNORECASE))
+    if owner_page is not None:
+        owner = owner_page.group("owner").lower()
+        return owner_page.group("repo") is None and owner not in _GITHUB_NOT_OWNERS
     return _PROJECT_CONTEXT.search(before) is not None
 
 

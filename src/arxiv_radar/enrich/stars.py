@@ -54,7 +54,8 @@ class GitHubStars:
 
     def fetch(self, repo_urls: Iterable[str]) -> dict[str, int]:
         """Stars by repository URL; repositories GitHub does not know are simply absent."""
-        repos = [(url, pair) for url in repo_urls if (pair := github_owner_repo(url))]
+        unique = dict.fromkeys(repo_urls)
+        repos = [(url, pair) for url in unique if (pair := github_owner_repo(url))]
         stars: dict[str, int] = {}
         for start in range(0, len(repos), self._batch_size):
             stars.update(self._fetch_batch(repos[start : start + self._batch_size]))

@@ -142,7 +142,9 @@ def _call(secret: str, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     try:
         return send()
     except ArxivRadarError as exc:
-        if not secret or secret not in str(exc):
+        body = getattr(exc, "body", b"")
+        leaked = secret in str(exc) or (isinstance(body, bytes) and secret.encode() in body)
+        if not secret or not leaked:
             raise
         raise SourceFormatError(str(exc).replace(secret, "***"), url="(redacted)") from None
 
