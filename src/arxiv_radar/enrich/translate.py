@@ -24,7 +24,13 @@ from arxiv_radar.enrich.protect import (
     protect,
     restore,
 )
-from arxiv_radar.errors import ArxivRadarError, ConfigError, SourceFormatError, UserError
+from arxiv_radar.errors import (
+    ArxivRadarError,
+    ConfigError,
+    FetchError,
+    SourceFormatError,
+    UserError,
+)
 
 __all__ = [
     "TRANSLATORS",
@@ -137,8 +143,12 @@ def api_key(settings: TranslationSettings, env: Mapping[str, str]) -> str:
     return key
 
 
-def _call(secret: str, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Run a request; make sure no error raised by it can carry the key."""
+def _call(secret: str, url: str, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Run a request; make sure no error raised by it can carry the key.
+
+    Some APIs echo the key they rejected in their error body (OpenAI does), and HttpStatusError
+    keeps that body, so such an error is replaced by a plain FetchError without it.
+    """
     try:
         return send()
     except ArxivRadarError as exc:
@@ -146,7 +156,8 @@ def _call(secret: str, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         leaked = secret in str(exc) or (isinstance(body, bytes) and secret.encode() in body)
         if not secret or not leaked:
             raise
-        raise SourceFormatError(str(exc).replace(secret, "***"), url="(redacted)") from None
+        message = str(exc.message).replace(secret, "***")
+        raise FetchError(message, url=url, fix="check the API key and the endpoint") from None
 
 
 def _auth(key: str, scheme: str) -> dict[str, str]:
@@ -173,6 +184,7 @@ class ChatCompletions:
         }
         data = _call(
             self._key,
+            self._url,
             lambda: post_json(self._client, self._url, body, headers=_auth(self._key, "Bearer")),
         )
         return _message_content(data, self._url)
@@ -233,7 +245,9 @@ class DeepLTranslator:
             "target_lang": deepl_language(target),
         }
         headers = _auth(self._key, "DeepL-Auth-Key")
-        data = _call(self._key, lambda: post_json(self._client, self._url, body, headers=headers))
+        data = _call(
+            self._key, self._url, lambda: post_json(self._client, self._url, body, headers=headers)
+        )
         items = data.get("translations")
         return _texts(items, "text", len(texts), self._url)
 
@@ -259,7 +273,9 @@ class GoogleTranslator:
     def translate(self, texts: list[str], *, source: str = "en", target: str) -> list[str]:
         body = {"q": texts, "source": source, "target": target, "format": "text"}
         headers = {"X-Goog-Api-Key": self._key}
-        data = _call(self._key, lambda: post_json(self._client, self._url, body, headers=headers))
+        data = _call(
+            self._key, self._url, lambda: post_json(self._client, self._url, body, headers=headers)
+        )
         payload = data.get("data")
         items = payload.get("translations") if isinstance(payload, dict) else None
         return _texts(items, "translatedText", len(texts), self._url)
