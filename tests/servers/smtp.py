@@ -7,6 +7,7 @@ and DATA. Tests read back the envelope and the parsed message. The port is chose
 
 from __future__ import annotations
 
+import asyncio
 import email
 import ssl
 from collections.abc import Iterator
@@ -79,9 +80,9 @@ class _EphemeralController(Controller):
     """aiosmtpd's Controller wants a fixed port; read the kernel-chosen one before first use."""
 
     def _trigger_server(self) -> None:
-        assert self.server is not None
+        assert isinstance(self.server, asyncio.Server)
         self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
+        super()._trigger_server()  # type: ignore[no-untyped-call]
 
 
 @contextmanager
