@@ -1,0 +1,315 @@
+"""The static site in a real headless Chromium: loading, search, filters, links and XSS.
+
+The generated site is written to a temporary folder and served by ``http.server`` on 127.0.0.1,
+as GitHub Pages or any static host would serve it. No other host resolves in the browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+
+from arxiv_radar.publish.site import SiteSettings, build_site, write_site
+from tests.test_site import UPDATED, load_fixture
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    # Nothing but the local server resolves, so a page that tried to load a remote resource
+    # would show up as a failed request instead of reaching the network.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+    ),
+]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@functools.lru_cache(maxsize=1)
+def site_files() -> dict[str, str]:
+    topics, entries = load_fixture()
+    return build_site(
+        settings=SiteSettings(title="Radar", repository="octo/papers"),
+        topics=topics,
+        entries=entries,
+        updated_on=UPDATED,
+        status_line="all sources answered",
+    )
+
+
+PAGES = sorted(path for path in site_files() if path.endswith(".html"))
+
+
+@dataclass
+class StaticSite:
+    url: str
+    files: dict[str, str]
+    log: list[tuple[str, int]] = field(default_factory=list)
+
+    def errors(self) -> list[tuple[str, int]]:
+        return [(path, status) for path, status in self.log if status >= 400]
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Serves the site folder and records every request's status instead of printing it."""
+
+    record: list[tuple[str, int]]
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        self.record.append((self.path, int(code)))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep the test output quiet; statuses are in ``record``."""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
+    root = tmp_path_factory.mktemp("site")
+    files = site_files()
+    write_site(files, root)
+    log: list[tuple[str, int]] = []
+    handler = type("Handler", (_Handler,), {"record": log})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=root))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield StaticSite(f"http://127.0.0.1:{server.server_address[1]}/", files, log)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Watched:
+    """A page plus every problem it reported: console errors, script errors, failed requests."""
+
+    page: Any
+    problems: list[str]
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Watched]:
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda msg: problems.append(f"console: {msg.text}") if msg.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
+    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+    page.on(
+        "response",
+        lambda res: problems.append(f"HTTP {res.status}: {res.url}") if res.status >= 400 else None,
+    )
+    try:
+        yield Watched(page, problems)
+    finally:
+        context.close()
+
+
+def open_search(tab: Watched, site: StaticSite, query: str = "") -> Any:
+    page = tab.page
+    page.goto(site.url + "search.html" + query)
+    page.wait_for_selector("#count:has-text('match')")
+    return page
+
+
+def result_ids(page: Any) -> list[str]:
+    hrefs = page.eval_on_selector_all("#results .paper-title a", "links => links.map(a => a.href)")
+    return [href.removeprefix("https://arxiv.org/abs/") for href in hrefs]
+
+
+def wait_for_results(page: Any, expected: int) -> None:
+    page.wait_for_function(
+        "n => document.querySelectorAll('#results li').length === n", arg=expected, timeout=3000
+    )
+
+
+# --- loading and links --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_loads_without_console_errors_or_failed_requests(
+    tab: Watched, site: StaticSite, path: str
+) -> None:
+    before = len(site.log)
+    tab.page.goto(site.url + path)
+    assert tab.page.title().endswith("· Radar")
+    if path == "search.html":
+        tab.page.wait_for_selector("#count:has-text('match')")
+    assert tab.problems == []
+    assert [status for _, status in site.log[before:]] == [200] * len(site.log[before:])
+    assert len(site.log) - before >= 2  # the page and its stylesheet at least
+
+
+# Runs in the page: follows every same-site href/src from the start URLs with fetch() and
+# DOMParser, so the browser itself resolves each relative link; checks #fragments too.
+CRAWL = """async (start) => {
+  const seen = new Set(start), queue = [...start], bad = [], docs = new Map(), anchors = [];
+  while (queue.length) {
+    const url = queue.shift();
+    const response = await fetch(url);
+    if (!response.ok) { bad.push(`${response.status} ${url}`); continue; }
+    if (!new URL(url).pathname.endsWith('.html')) { continue; }
+    const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
+    docs.set(url, doc);
+    const links = [];
+    for (const name of ['href', 'src', 'action', 'data-index']) {
+      doc.querySelectorAll(`[${name}]`).forEach((el) => links.push(el.getAttribute(name)));
+    }
+    for (const raw of links) {
+      const target = new URL(raw, url);
+      if (target.origin !== location.origin) { continue; }
+      if (target.hash) { anchors.push([url, target.href]); }
+      target.hash = ''; target.search = '';
+      if (!seen.has(target.href)) { seen.add(target.href); queue.push(target.href); }
+    }
+  }
+  for (const [from, href] of anchors) {
+    const target = new URL(href), id = decodeURIComponent(target.hash.slice(1));
+    target.hash = ''; target.search = '';
+    const doc = docs.get(target.href);
+    if (!doc || !doc.getElementById(id)) { bad.push(`missing #${id} linked from ${from}`); }
+  }
+  return {seen: [...seen], bad};
+}"""
+
+
+def test_every_link_from_home_and_search_results_resolves(tab: Watched, site: StaticSite) -> None:
+    page = open_search(tab, site, "?q=a")  # results are built by search.js: crawl them too
+    dynamic = page.eval_on_selector_all("#results a", "links => links.map(a => a.href)")
+    local = sorted({urljoin(href, urlsplit(href).path) for href in dynamic if site.url in href})
+    assert any("/days/" in url for url in local)
+    assert any("/topics/" in url for url in local)
+    result = page.evaluate(CRAWL, [site.url + "index.html", *local])
+    assert result["bad"] == []
+    reached = {url.removeprefix(site.url) for url in result["seen"]}
+    assert set(site.files) - {".nojekyll", "404.html"} <= reached
+    assert tab.problems == []
+    assert site.errors() == []
+
+
+# --- search -------------------------------------------------------------------------------------
+
+
+def test_typing_narrows_results_and_updates_the_url(tab: Watched, site: StaticSite) -> None:
+    page = open_search(tab, site)
+    assert page.inner_text("#count") == "7 papers match."
+    page.click("#q")
+    page.keyboard.type("sparse att")
+    wait_for_results(page, 1)
+    assert result_ids(page) == ["2611.10002"]
+    assert page.inner_text("#count") == "1 paper matches."
+    assert urlsplit(page.url).query == "q=sparse+att"
+    page.fill("#q", "emile")  # accents are folded: matches the author Émile Zola
+    wait_for_results(page, 1)
+    page.fill("#q", "no such words anywhere")
+    wait_for_results(page, 0)
+    assert page.inner_text("#count") == "0 papers match."
+    assert tab.problems == []
+
+
+def test_topic_date_and_code_filters(tab: Watched, site: StaticSite) -> None:
+    page = open_search(tab, site)
+    page.select_option("#topic", "nlp")
+    wait_for_results(page, 3)
+    assert result_ids(page) == ["2611.10002", "2611.00500", "2610.04444"]
+    page.select_option("#topic", "")
+    page.fill("#from", "2026-11-01")
+    page.fill("#to", "2026-11-19")
+    wait_for_results(page, 3)
+    assert result_ids(page) == ["2611.10001", "2611.00500", "2611.00001"]
+    page.check("#code")
+    wait_for_results(page, 1)
+    assert result_ids(page) == ["2611.00500"]
+    assert urlsplit(page.url).query == "from=2026-11-01&to=2026-11-19&code=1"
+    page.fill("#from", "")
+    page.fill("#to", "")
+    wait_for_results(page, 2)  # the ftp:// "code" link does not count
+    assert result_ids(page) == ["2611.10003", "2611.00500"]
+    assert tab.problems == []
+
+
+def test_a_shared_search_url_restores_its_filters(tab: Watched, site: StaticSite) -> None:
+    page = open_search(tab, site, "?topic=vision&code=1&q=robust")
+    wait_for_results(page, 1)
+    assert result_ids(page) == ["2611.10003"]
+    assert page.input_value("#topic") == "vision"
+    assert page.is_checked("#code")
+    assert page.input_value("#q") == "robust"
+    page = open_search(tab, site, "?topic=not-a-topic")
+    wait_for_results(page, 7)
+    assert page.input_value("#topic") == ""
+
+
+def test_search_is_usable_from_the_keyboard(tab: Watched, site: StaticSite) -> None:
+    page = open_search(tab, site)
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "q":
+            break
+    assert page.evaluate("document.activeElement.id") == "q"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"  # a visible focus ring
+    page.keyboard.type("sheep")
+    wait_for_results(page, 1)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "topic"
+    page.keyboard.press("ArrowDown")  # selects the next topic in a closed <select>
+    page.wait_for_function("() => location.search.includes('topic=vision')")
+    wait_for_results(page, 0)
+
+
+# --- escaping -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "selector"),
+    [
+        ("index.html", ".paper-title"),
+        ("topics/vision.html", ".paper-title"),
+        ("search.html?q=robust", "#results .paper-title"),
+    ],
+)
+def test_hostile_title_is_shown_as_text_and_never_runs(
+    tab: Watched, site: StaticSite, path: str, selector: str
+) -> None:
+    page = tab.page
+    page.goto(site.url + path)
+    page.wait_for_selector(selector)
+    titles = page.eval_on_selector_all(selector, "nodes => nodes.map(n => n.textContent)")
+    assert any("<script>window.__xss=1</script>" in title for title in titles)
+    assert any('<img src=x onerror="window.__xss=2">' in title for title in titles)
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.evaluate("document.querySelectorAll('img').length") == 0
+    assert tab.problems == []
