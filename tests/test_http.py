@@ -253,3 +253,10 @@ def test_retry_after_formats() -> None:
     assert retry_after_seconds("Thu, 13 Aug 2026 11:00:00 GMT", now=now) == 0.0
     assert retry_after_seconds("soon", now=now) is None
     assert retry_after_seconds(None) is None
+
+
+def test_query_string_in_the_url_is_kept(server: LocalServer) -> None:
+    server.route("GET", "/q", Reply(body="ok"))
+    with PoliteClient(FAST) as client:
+        client.get(f"{server.url}/q?x=1&y=two", accept="text/plain")
+    assert server.requests[0].query == {"x": ["1"], "y": ["two"]}

@@ -254,7 +254,7 @@ class PoliteClient:
         merged = {**(headers or {}), "Accept": accept}
         try:
             return self._client.build_request(
-                method, url, params=dict(params or {}), headers=merged, json=json
+                method, url, params=dict(params) if params else None, headers=merged, json=json
             )
         except httpx.InvalidURL as exc:
             safe = redact_url(url)
