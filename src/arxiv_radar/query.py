@@ -200,7 +200,7 @@ class Query(ABC):
 
     @abstractmethod
     def __str__(self) -> str:
-        """Canonical query text: ``parse(str(q)) == q``."""
+        """Canonical text, parenthesised only where needed: ``parse(str(q)) == q``."""
 
 
 def _text_problem(text: str) -> tuple[int, str, str] | None:
@@ -302,8 +302,9 @@ class Term(Query):
         return f"{self.field}:{text}{'*' if self.wildcard else ''}"
 
 
-def _child(query: Query) -> str:
-    return str(query) if isinstance(query, Term) else f"({query})"
+def _child(query: Query, bare: tuple[type[Query], ...] = (Term,)) -> str:
+    """A sub-query's text, parenthesised unless the grammar rebuilds the same tree without."""
+    return str(query) if isinstance(query, bare) else f"({query})"
 
 
 def _check_parts(kind: str, parts: tuple[Query, ...]) -> None:
@@ -327,7 +328,8 @@ class And(Query):
         return "(" + " AND ".join(part.to_api() for part in self.parts) + ")"
 
     def __str__(self) -> str:
-        return " AND ".join(map(_child, self.parts))
+        first, *rest = self.parts
+        return " AND ".join([_child(first, (Term, AndNot)), *map(_child, rest)])
 
 
 @dataclass(frozen=True)
@@ -346,7 +348,7 @@ class Or(Query):
         return "(" + " OR ".join(part.to_api() for part in self.parts) + ")"
 
     def __str__(self) -> str:
-        return " OR ".join(map(_child, self.parts))
+        return " OR ".join(_child(part, (Term, And, AndNot)) for part in self.parts)
 
 
 @dataclass(frozen=True)
@@ -363,7 +365,7 @@ class AndNot(Query):
         return f"({self.left.to_api()} ANDNOT {self.right.to_api()})"
 
     def __str__(self) -> str:
-        return f"{_child(self.left)} ANDNOT {_child(self.right)}"
+        return f"{_child(self.left, (Term, And, AndNot))} ANDNOT {_child(self.right)}"
 
 
 # --- lexer ------------------------------------------------------------------------------------
