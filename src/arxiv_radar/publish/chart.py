@@ -84,7 +84,7 @@ def weekly_chart_svg(series: Sequence[tuple[date, int]], *, title: str, chart_id
     last = series[-1][0].isoformat() if series else ""
     return Markup(
         '<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" '
-        'role="img" aria-labelledby="{id}-title {id}-desc" preserveAspectRatio="none">'
+        'role="img" aria-labelledby="{id}-title {id}-desc">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>'
         '<line class="axis" x1="0" y1="{base}" x2="{w}" y2="{base}"/>'
         "{bars}"

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry
@@ -309,6 +309,8 @@ def mathify(text: str) -> Markup:
     No math renderer can be downloaded, so TeX stays as the author wrote it (backslashes intact);
     the span lets CSS set it apart in a monospace face.
     """
+    if "$" not in text:
+        return escape(text)
     pieces: list[Markup | str] = []
     last = 0
     for match in _MATH_RE.finditer(text):
@@ -481,7 +483,12 @@ def _summary_pages(
     yield "search-index.json", _search_index(ctx, acc)
     yield ".nojekyll", ""
     for name in _STATIC:
-        yield name, resources.files("arxiv_radar").joinpath(f"templates/site/{name}").read_text()
+        yield (
+            name,
+            resources.files("arxiv_radar")
+            .joinpath(f"templates/site/{name}")
+            .read_text(encoding="utf-8"),
+        )
 
 
 def _topic_page(
