@@ -532,11 +532,22 @@ def test_shorten_is_a_prefix_within_the_limit(text: str, limit: int) -> None:
         assert full.startswith(short[:-1])
 
 
+@given(st.text(alphabet=" \n\tab$,", min_size=400, max_size=3000), st.integers(1, 40))
+def test_shorten_long_whitespace_heavy_text_matches_full_normalisation(
+    text: str, limit: int
+) -> None:
+    short = shorten(text, limit)
+    full = normalize_space(text)
+    assert short == full if len(full) <= limit else full.startswith(short[:-1])
+
+
 def test_shorten_cuts_at_word_boundary_and_not_inside_math() -> None:
     assert shorten("alpha beta gamma delta", 12) == "alpha beta…"
     assert shorten("alpha, beta gamma", 8) == "alpha…"
     assert shorten("we show $a + b = c$ holds", 14) == "we show…"
     assert shorten("Supercalifragilistic", 5) == "Super…"
+    assert shorten("a" + " " * 5000 + "b c d", 3) == "a b…"
+    assert shorten("x " * 400 + "$" + "y" * 10 + "$", 805) == ("x " * 400).strip() + "…"
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 __all__ = [
     "escape_cell",
     "escape_html",
+    "escape_normalized",
     "format_stars",
     "math_spans",
     "normalize_space",
@@ -22,8 +23,8 @@ __all__ = [
     "shorten",
 ]
 
-# Any run of whitespace or control characters (CR, LF, tabs, NUL...) becomes one space.
-_SPACE_RE = re.compile(r"[\s\x00-\x1f\x7f]+")
+# Control characters that str.split() does not treat as whitespace (NUL, ESC, DEL...).
+_OTHER_CONTROLS_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]+")
 # $$display$$ or $inline$ whose content neither starts nor ends with a space (like GitHub, pandoc).
 _MATH_RE = re.compile(r"\$\$[^$]+?\$\$|\$(?!\s)[^$]+?(?<!\s)\$")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -35,14 +36,21 @@ _TEXT_ESCAPES = {
     **{ch: "\\" + ch for ch in "\\`*_[]~"},
 }
 _TEXT_ESCAPE_RE = re.compile(r"[&<>|\\`*_\[\]~]")
+_SPECIALS = tuple("&<>|\\`*_[]~$")
 # Characters that would end or confuse a Markdown link destination, or are not valid in URLs.
 _URL_SAFE = ":/?#@!$&'*+,;=%"
 _ELLIPSIS = "…"
+_LOOKAHEAD = 400
 
 
 def normalize_space(text: str) -> str:
     """Collapse whitespace and control characters to single spaces, so a cell is one line."""
-    return _SPACE_RE.sub(" ", text).strip()
+    # split() already breaks on CR, LF, tabs and Unicode spaces, in C; this runs on every abstract
+    # of every archive page, so the regex only runs when other control characters may remain.
+    text = " ".join(text.split())
+    if text.isprintable():
+        return text
+    return " ".join(_OTHER_CONTROLS_RE.sub(" ", text).split())
 
 
 def math_spans(text: str) -> list[tuple[int, int]]:
@@ -52,7 +60,13 @@ def math_spans(text: str) -> list[tuple[int, int]]:
 
 def escape_cell(text: str) -> str:
     """Escape ``text`` for a Markdown table cell: one line, no HTML, no accidental formatting."""
-    text = normalize_space(text)
+    return escape_normalized(normalize_space(text))
+
+
+def escape_normalized(text: str) -> str:
+    """:func:`escape_cell` for text already normalised (by :func:`shorten`): skips a second pass."""
+    if not text.startswith("#") and not any(ch in text for ch in _SPECIALS):
+        return text  # the common case, decided by fast substring scans
     parts: list[str] = []
     position = 0
     for start, end in math_spans(text):
@@ -77,14 +91,25 @@ def shorten(text: str, limit: int) -> str:
     """Cut ``text`` to about ``limit`` characters at a word boundary and mark the cut with "…".
 
     ``limit <= 0`` keeps the full text. The cut never falls inside a math span (half a formula
-    would render as garbage), unless the formula alone is longer than the limit.
+    would render as garbage), unless the formula alone is longer than the limit or reaches more than
+    about ``_LOOKAHEAD / 2`` characters past it: only a window of the text is normalised, because
+    this runs on every abstract of every archive page.
     """
-    text = normalize_space(text)
-    if limit <= 0 or len(text) <= limit:
-        return text
+    if limit <= 0:
+        return normalize_space(text)
+    window = text[: 2 * limit + _LOOKAHEAD]
+    head = normalize_space(window)
+    if len(window) < len(text) and len(head) <= limit + _LOOKAHEAD // 2:
+        head = normalize_space(text)  # mostly whitespace: normalise it all, exactly
+    if len(head) <= limit:
+        return head
+    text = head
     cut = limit
-    for start, end in math_spans(text):
-        if start < cut < end:
+    for match in _MATH_RE.finditer(text):
+        start, end = match.span()
+        if start >= cut:
+            break
+        if cut < end:
             cut = start
             break
     space = text.rfind(" ", 0, cut + 1)

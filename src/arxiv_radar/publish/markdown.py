@@ -27,6 +27,7 @@ from arxiv_radar.paper import Entry
 from arxiv_radar.publish.cells import (
     escape_cell,
     escape_html,
+    escape_normalized,
     format_stars,
     safe_url,
     shorten,
@@ -310,11 +311,12 @@ def _authors_cell(settings: MarkdownSettings, entry: Entry) -> str:
 
 def _abstract_cell(settings: MarkdownSettings, entry: Entry) -> str:
     text = entry.abstract_translated or entry.paper.abstract
-    return escape_cell(shorten(text, settings.abstract_chars)) or _EMPTY
+    return escape_normalized(shorten(text, settings.abstract_chars)) or _EMPTY
 
 
 def _pdf_cell(settings: MarkdownSettings, entry: Entry) -> str:
-    return _link(escape_cell(entry.paper.arxiv_id), entry.paper.pdf_url) or _EMPTY
+    # Built by us from a validated id: no need for safe_url (this runs for every archived row).
+    return f"[{escape_cell(entry.paper.arxiv_id)}]({entry.paper.pdf_url})"
 
 
 def _tldr_cell(settings: MarkdownSettings, entry: Entry) -> str:
