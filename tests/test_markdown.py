@@ -191,6 +191,31 @@ def test_publish_writes_every_page_then_nothing_when_unchanged(tmp_path: Path) -
     assert publish(tmp_path) == []
 
 
+def test_real_store_publishes_the_same_pages_as_the_fake(tmp_path: Path) -> None:
+    """The SQLite store satisfies EntrySource with the same order (enrichment is not stored yet)."""
+    from arxiv_radar.store import Store
+
+    plain = {
+        name: [Entry(paper=e.paper, first_seen=e.first_seen) for e in rows]
+        for name, rows in dataset().items()
+    }
+    meta = {"last_fetch_ok": "2026-10-07T01:30:00+00:00"}
+    with Store.open(tmp_path / "radar.db") as store:
+        seen = datetime(2026, 10, 7, tzinfo=UTC)
+        store.upsert_papers(
+            [e.paper for rows in plain.values() for e in rows], seen_at=seen, source="api"
+        )
+        for name, rows in plain.items():
+            store.add_matches(name, [e.paper.arxiv_id for e in rows], matched_at=seen)
+        store.set_meta("last_fetch_ok", meta["last_fetch_ok"])
+        real = publish_markdown(store, SETTINGS, topics=TOPICS, root=tmp_path / "real")
+    publish_markdown(FakeStore(plain, meta), SETTINGS, topics=TOPICS, root=tmp_path / "fake")
+    assert len(real) == 6
+    for path in real:
+        twin = tmp_path / "fake" / path.relative_to(tmp_path / "real")
+        assert path.read_bytes() == twin.read_bytes()
+
+
 def test_rendering_is_deterministic() -> None:
     def once() -> str:
         return render_index(
