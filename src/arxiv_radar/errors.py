@@ -58,7 +58,7 @@ class LockError(UserError):
 
 
 class StageError(ArxivRadarError):
-    """A pipeline stage could not finish (network down, server errors after retries). Exit code 1."""
+    """A pipeline stage could not finish (network down, server errors after retries): exit 1."""
 
 
 class FetchError(StageError):

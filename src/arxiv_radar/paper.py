@@ -26,10 +26,15 @@ def split_version(raw: str) -> tuple[str, int | None]:
     malformed response (a source error) or a user mistake.
     """
     text = raw.strip()
-    for prefix in ("oai:arXiv.org:", "http://arxiv.org/abs/", "https://arxiv.org/abs/",
-                   "http://arxiv.org/pdf/", "https://arxiv.org/pdf/"):
+    for prefix in (
+        "oai:arXiv.org:",
+        "http://arxiv.org/abs/",
+        "https://arxiv.org/abs/",
+        "http://arxiv.org/pdf/",
+        "https://arxiv.org/pdf/",
+    ):
         if text.startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
             break
     text = text.removesuffix(".pdf")
     match = _ID_RE.match(text)

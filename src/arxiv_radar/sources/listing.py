@@ -128,7 +128,7 @@ def _parse_item(item: Element, *, url: str, position: int) -> ListingItem:
 
 
 def _abstract(item: Element) -> str:
-    """The abstract follows ``Abstract:`` in the description; the listing lets us pre-match on it."""
+    """The abstract follows ``Abstract:`` in the description; it lets topics pre-match."""
     text = item.findtext("description") or ""
     _, found, abstract = text.partition("Abstract:")
     return _collapse(abstract if found else "")

@@ -1,0 +1,150 @@
+"""The command line: parse options, call one library function, format the result.
+
+Exit codes: 0 done, 1 a stage failed (network, server), 2 a user error (config, arguments). User
+errors print one line per problem with the fix and never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from arxiv_radar import __version__
+from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace, load_workspace, starter_config_text
+from arxiv_radar.errors import ArxivRadarError, UserError
+from arxiv_radar.pipeline import RunOutcome, run_pipeline
+from arxiv_radar.report import describe_runs
+
+__all__ = ["cli", "main"]
+
+_err = Console(stderr=True, highlight=False)
+_out = Console(highlight=False, soft_wrap=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help=f"Config file [default: ./{DEFAULT_CONFIG_NAME}, else the built-in example topics].",
+)
+@click.option("-v", "--verbose", count=True, help="More detail: -v progress, -vv HTTP requests.")
+@click.version_option(__version__, prog_name="arxiv-radar")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
+    """Follow research topics on arXiv and publish a daily digest."""
+    level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    logging.basicConfig(
+        level=level,
+        format="%(message)s",
+        handlers=[RichHandler(console=_err, show_path=False, show_time=False)],
+        force=True,
+    )
+    ctx.obj = config_path
+
+
+def _workspace(ctx: click.Context) -> Workspace:
+    return load_workspace(ctx.obj)
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.pass_context
+def init(ctx: click.Context, force: bool) -> int:
+    """Write a commented starter config with four example topics."""
+    path: Path = ctx.obj or Path(DEFAULT_CONFIG_NAME)
+    if path.exists() and not force:
+        raise UserError(f"{path} already exists", fix="use --force to overwrite it")
+    path.write_text(starter_config_text(), encoding="utf-8")
+    _out.print(f"Wrote {path}. Edit the topics, then run: arxiv-radar run")
+    return 0
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> int:
+    """Fetch today's papers, then publish every output."""
+    return _report(run_pipeline(_workspace(ctx), ("fetch", "publish"), command="run"))
+
+
+@cli.command()
+@click.pass_context
+def fetch(ctx: click.Context) -> int:
+    """Fetch today's papers into the database without publishing."""
+    return _report(run_pipeline(_workspace(ctx), ("fetch",), command="fetch"))
+
+
+@cli.command()
+@click.pass_context
+def publish(ctx: click.Context) -> int:
+    """Render README.md and docs/ from the database alone (no network)."""
+    return _report(run_pipeline(_workspace(ctx), ("publish",), command="publish"))
+
+
+@cli.command()
+@click.option("-n", "--limit", default=10, show_default=True, help="How many runs to list.")
+@click.pass_context
+def status(ctx: click.Context, limit: int) -> int:
+    """The last runs: when, what was fetched per topic, what failed and why."""
+    workspace = _workspace(ctx)
+    if not workspace.database.exists():
+        _out.print(f"No runs yet: {workspace.database} does not exist. Try: arxiv-radar run")
+        return 0
+    for renderable in describe_runs(workspace, limit=limit):
+        _out.print(renderable)
+    return 0
+
+
+def _report(outcome: RunOutcome) -> int:
+    fetched = outcome.stats.get("fetch")
+    if isinstance(fetched, dict):
+        table = Table("Topic", "New", title=f"Run {outcome.run_id}: {outcome.status}")
+        for topic, count in fetched.get("per_topic", {}).items():
+            table.add_row(topic, str(count))
+        _out.print(table)
+        for note in fetched.get("notes", []):
+            _out.print(f"note: {note}")
+    published = outcome.stats.get("publish")
+    if isinstance(published, dict):
+        written = published.get("written", [])
+        _out.print(
+            f"{len(written)} file(s) written" + (": " + ", ".join(written) if written else "")
+        )
+    for error in outcome.errors:
+        _err.print(f"error in {error['stage']}: {error['error']}", markup=False)
+    return outcome.exit_code
+
+
+def _show_error(err: ArxivRadarError) -> None:
+    for line in err.message.splitlines():
+        _err.print(f"error: {line}", markup=False)
+    if err.fix:
+        _err.print(f"  fix: {err.fix}", markup=False)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point; maps exceptions to exit codes."""
+    try:
+        code = cli.main(args=argv, prog_name="arxiv-radar", standalone_mode=False)
+    except click.ClickException as err:
+        err.show()
+        sys.exit(err.exit_code)
+    except click.exceptions.Abort:
+        _err.print("aborted")
+        sys.exit(130)
+    except UserError as err:
+        _show_error(err)
+        sys.exit(2)
+    except ArxivRadarError as err:
+        _show_error(err)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,390 @@
+"""The config file: schema, YAML loading, environment overrides and friendly errors.
+
+Config mistakes are the most common way a daily tracker silently stops, so every error names the
+file, the line and the key, says what is wrong and how to fix it, and all errors are reported at
+once rather than one per run.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from arxiv_radar import categories as taxonomy
+from arxiv_radar.errors import ConfigError, QuerySyntaxError
+from arxiv_radar.query import parse
+
+__all__ = [
+    "DEFAULT_CONFIG_NAME",
+    "ENV_OVERRIDES",
+    "EndpointsConfig",
+    "FeedsConfig",
+    "HttpConfig",
+    "OutputConfig",
+    "RadarConfig",
+    "SiteConfig",
+    "TopicConfig",
+    "Workspace",
+    "load_workspace",
+    "starter_config_text",
+]
+
+DEFAULT_CONFIG_NAME = "arxiv-radar.yml"
+Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr"]
+_DEFAULT_COLUMNS: tuple[Column, ...] = ("date", "title", "abstract", "pdf", "code")
+
+# Environment variable -> (section, key). Endpoints follow ARXIV_RADAR_<NAME>_URL.
+ENV_OVERRIDES: dict[str, tuple[str, str]] = {
+    "ARXIV_RADAR_API_URL": ("endpoints", "api_url"),
+    "ARXIV_RADAR_RSS_URL": ("endpoints", "rss_url"),
+    "ARXIV_RADAR_OAI_URL": ("endpoints", "oai_url"),
+    "ARXIV_RADAR_HF_URL": ("endpoints", "hf_url"),
+    "ARXIV_RADAR_PWC_URL": ("endpoints", "pwc_url"),
+    "ARXIV_RADAR_GITHUB_API_URL": ("endpoints", "github_api_url"),
+    "ARXIV_RADAR_REQUEST_INTERVAL": ("http", "request_interval"),
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_categories(codes: list[str]) -> list[str]:
+    for code in codes:
+        if not taxonomy.is_known(code):
+            guess = taxonomy.suggest(code)
+            hint = (
+                f"did you mean {guess!r}?" if guess else "see https://arxiv.org/category_taxonomy"
+            )
+            raise ValueError(f"unknown arXiv category {code!r}; {hint}")
+    return codes
+
+
+def _check_query(text: str) -> str:
+    try:
+        parse(text)
+    except QuerySyntaxError as err:
+        fix = f" ({err.fix})" if err.fix else ""
+        raise ValueError(f"invalid query {text!r}: {err.message}{fix}") from None
+    return text
+
+
+class TopicConfig(_Section):
+    """One followed topic: a query in arXiv syntax, or a cv-arxiv-daily style keyword list."""
+
+    name: str = Field(min_length=1)
+    query: str | None = None
+    keywords: list[str] | None = None
+    categories: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+
+    _categories = field_validator("categories")(_check_categories)
+
+    @field_validator("query")
+    @classmethod
+    def _query_parses(cls, value: str | None) -> str | None:
+        return None if value is None else _check_query(value)
+
+    @field_validator("keywords", "exclude")
+    @classmethod
+    def _phrases_not_blank(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not phrase.strip() for phrase in value):
+            raise ValueError("phrases must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _one_matcher(self) -> TopicConfig:
+        if (self.query is None) == (self.keywords is None):
+            raise ValueError(f"topic {self.name!r} needs exactly one of 'query' or 'keywords'")
+        if self.keywords is not None and not self.keywords:
+            raise ValueError(f"topic {self.name!r} has an empty 'keywords' list")
+        return self
+
+
+class OutputConfig(_Section):
+    readme: str = "README.md"
+    docs_dir: str = "docs"
+    readme_rows: int = Field(50, ge=1, le=10_000)
+    abstract_chars: int = Field(300, ge=0)
+    columns: list[Column] = Field(default_factory=lambda: list(_DEFAULT_COLUMNS), min_length=1)
+
+
+class SiteConfig(_Section):
+    """The static HTML site (search, topic pages, charts) written into ``output.docs_dir``."""
+
+    enabled: bool = True
+    title: str = "arxiv-radar"
+    url: str = ""  # public address; default https://<owner>.github.io/<name>/ from `repository`
+
+
+class FeedsConfig(_Section):
+    """RSS/Atom feeds and JSON/CSV/BibTeX exports, written into ``output.docs_dir``."""
+
+    enabled: bool = True
+    max_items: int = Field(100, ge=1, le=10_000)
+
+
+class EndpointsConfig(_Section):
+    api_url: str = "https://export.arxiv.org/api/query"
+    rss_url: str = "https://rss.arxiv.org/rss"
+    oai_url: str = "https://oaipmh.arxiv.org/oai"
+    hf_url: str = "https://huggingface.co"
+    pwc_url: str = "https://paperswithcode.co/api/v1"
+    github_api_url: str = "https://api.github.com"
+
+    @field_validator("*")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.rstrip("/")
+
+
+class HttpConfig(_Section):
+    request_interval: float = Field(3.0, ge=0)
+    timeout: float = Field(30.0, gt=0)
+    max_retries: int = Field(4, ge=0, le=20)
+
+
+class RadarConfig(_Section):
+    """The whole file. Paths inside it are relative to the folder that holds the file."""
+
+    repository: str = Field("", pattern=r"^$|^[\w.-]+/[\w.-]+$")
+    categories: list[str] = Field(min_length=1)
+    include_cross_lists: bool = True
+    timezone: str = "UTC"
+    lookback_days: int = Field(7, ge=1, le=365)
+    max_gap_days: int = Field(30, ge=1, le=3650)
+    database: str = "arxiv-radar.db"
+    topics: list[TopicConfig] = Field(min_length=1)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    feeds: FeedsConfig = Field(default_factory=FeedsConfig)
+    endpoints: EndpointsConfig = Field(default_factory=EndpointsConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+
+    _categories = field_validator("categories")(_check_categories)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like UTC or Asia/Shanghai"
+            ) from None
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_names(cls, topics: list[TopicConfig]) -> list[TopicConfig]:
+        seen: set[str] = set()
+        for topic in topics:
+            if topic.name.casefold() in seen:
+                raise ValueError(f"two topics are named {topic.name!r}; names must be unique")
+            seen.add(topic.name.casefold())
+        return topics
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A validated config plus where it lives; every relative path resolves against ``root``."""
+
+    config: RadarConfig
+    root: Path
+    path: Path | None  # None when running on the built-in default config
+
+    @property
+    def site_url(self) -> str:
+        """Where the published site lives, for absolute links in feeds and emails."""
+        if self.config.site.url:
+            return self.config.site.url.rstrip("/") + "/"
+        if self.config.repository:
+            owner, name = self.config.repository.split("/", 1)
+            return f"https://{owner.lower()}.github.io/{name}/"
+        return ""
+
+    @property
+    def database(self) -> Path:
+        return self.root / self.config.database
+
+    def resolve(self, relative: str) -> Path:
+        return self.root / relative
+
+
+def starter_config_text() -> str:
+    """The commented starter config `init` writes; it is also the built-in default."""
+    return (resources.files("arxiv_radar") / "templates" / "arxiv-radar.yml").read_text("utf-8")
+
+
+def load_workspace(
+    path: Path | None, *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> Workspace:
+    """Load ``path``; when it is None, use ./arxiv-radar.yml, or the built-in default if absent."""
+    env = os.environ if env is None else env
+    cwd = Path.cwd() if cwd is None else cwd
+    if path is None:
+        candidate = cwd / DEFAULT_CONFIG_NAME
+        if not candidate.exists():
+            config = _validate(starter_config_text(), "built-in default config", env)
+            return Workspace(config=config, root=cwd, path=None)
+        path = candidate
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: config file not found", fix="check the -c path or run `arxiv-radar init`"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read config file: {err}", fix="check the file") from None
+    config = _validate(text, str(path), env)
+    return Workspace(config=config, root=path.resolve().parent, path=path)
+
+
+def _validate(text: str, label: str, env: Mapping[str, str]) -> RadarConfig:
+    data, lines = _parse_yaml(text, label)
+    from_env = _apply_env(data, env)
+    try:
+        return RadarConfig.model_validate(data)
+    except ValidationError as err:
+        problems = sorted(
+            (_line_of(tuple(e["loc"]), lines), _describe(e, label, lines, from_env))
+            for e in err.errors()
+        )
+        raise ConfigError("\n".join(text for _, text in problems), fix="") from None
+
+
+def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(
+            f"{label}{where}: invalid YAML: {problem}",
+            fix="check the indentation and quote values that contain ':' or '#'",
+        ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{label}: the config must be a mapping of keys (repository:, categories:, topics:)",
+            fix="start from `arxiv-radar init`",
+        )
+    return data, dict(_node_lines(node, ())) if node is not None else {}
+
+
+def _node_lines(node: yaml.Node, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], int]]:
+    """Yield (key path, 1-based line) for every key and item, so errors can point at a line."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = (*path, key_node.value)
+            yield child, key_node.start_mark.line + 1
+            yield from _node_lines(value_node, child)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield (*path, index), item.start_mark.line + 1
+            yield from _node_lines(item, (*path, index))
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    applied: dict[tuple[str, str], str] = {}
+    for name, (section, key) in ENV_OVERRIDES.items():
+        value = env.get(name)
+        if value:
+            target = data.setdefault(section, {})
+            if isinstance(target, dict):
+                target[key] = value
+                applied[(section, key)] = name
+    return applied
+
+
+def _describe(
+    error: Mapping[str, Any],
+    label: str,
+    lines: Mapping[tuple[Any, ...], int],
+    from_env: Mapping[tuple[str, str], str],
+) -> str:
+    loc = tuple(error["loc"])
+    key = _dotted(loc)
+    env_name = from_env.get((str(loc[0]), str(loc[1]))) if len(loc) == 2 else None
+    if env_name:
+        where = f"environment variable {env_name} ({key})"
+    else:
+        line = _line_of(loc, lines)
+        where = f"{label}, line {line}, {key}" if line else f"{label}, {key or 'top level'}"
+    return f"{where}: {_message(error, loc)}"
+
+
+def _line_of(loc: tuple[Any, ...], lines: Mapping[tuple[Any, ...], int]) -> int:
+    """The line of the deepest part of ``loc`` present in the file (0 when none is)."""
+    return next((lines[loc[:n]] for n in range(len(loc), 0, -1) if loc[:n] in lines), 0)
+
+
+def _message(error: Mapping[str, Any], loc: tuple[Any, ...]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _known_keys(loc[:-1])
+        guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"did you mean {guess[0]!r}?" if guess else f"known keys: {', '.join(known)}"
+        return f"unknown key {loc[-1]!r}; {hint}"
+    if kind == "missing":
+        return "this key is required"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind in {
+        "list_type",
+        "string_type",
+        "int_parsing",
+        "float_parsing",
+        "bool_parsing",
+        "model_type",
+        "dict_type",
+        "int_type",
+        "float_type",
+    }:
+        return f"{message} (got {error.get('input')!r})"
+    return message
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found at ``loc`` (list indexes skipped), for typo suggestions."""
+    model: type[BaseModel] = RadarConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        inner = _model_in(field.annotation) if field else None
+        if inner is None:
+            return []
+        model = inner
+    return sorted(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) is not None:
+        for arg in get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None

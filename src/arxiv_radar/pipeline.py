@@ -1,0 +1,175 @@
+"""Runs the stages in order and records every run: when, what each stage did, what failed and why.
+
+A failed stage does not stop later ones (a failed fetch still republishes the pages with an honest
+status line), but it makes the run's exit code non-zero so cron and GitHub Actions show red.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import httpx
+
+from arxiv_radar import __version__
+from arxiv_radar.config import Workspace
+from arxiv_radar.errors import StageError, UserError
+from arxiv_radar.fetch import FetchReport, fetch
+from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
+from arxiv_radar.lock import workspace_lock
+from arxiv_radar.match import Topic, compile_topics
+from arxiv_radar.publish.digest import publish_all
+from arxiv_radar.store import Store
+
+__all__ = ["STAGES", "RunOutcome", "run_pipeline"]
+
+log = logging.getLogger(__name__)
+
+STAGES = ("fetch", "publish")
+USER_AGENT = f"arxiv-radar/{__version__} (+https://github.com/arxiv-radar/arxiv-radar)"
+
+
+@dataclass
+class RunOutcome:
+    run_id: int
+    status: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+@dataclass
+class _Context:
+    workspace: Workspace
+    store: Store
+    topics: list[Topic]
+    now: datetime
+    transport: httpx.BaseTransport | None
+    retries: list[RetryEvent] = field(default_factory=list)
+
+    def arxiv_client(self) -> PoliteClient:
+        """One client for every arXiv host: arXiv's 3-second rule spans all of them."""
+        http = self.workspace.config.http
+        settings = HttpSettings(
+            request_interval=http.request_interval,
+            timeout=http.timeout,
+            max_retries=http.max_retries,
+            user_agent=USER_AGENT,
+        )
+        return PoliteClient(settings, transport=self.transport, on_retry=self.retries.append)
+
+
+def run_pipeline(
+    workspace: Workspace,
+    stages: Sequence[str],
+    *,
+    command: str,
+    now: datetime | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> RunOutcome:
+    """Run ``stages`` (a subset of STAGES, in order) under the workspace lock and record the run."""
+    now = now or datetime.now(timezone.utc)
+    with workspace_lock(workspace.database), Store.open(workspace.database) as store:
+        context = _Context(
+            workspace=workspace,
+            store=store,
+            topics=compile_topics(workspace.config.topics),
+            now=now,
+            transport=transport,
+        )
+        with _recorded(store, command, now) as outcome:
+            for stage in (s for s in STAGES if s in stages):
+                _run_stage(stage, context, outcome)
+            if context.retries:
+                outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
+        return outcome
+
+
+@contextmanager
+def _recorded(store: Store, command: str, now: datetime) -> Iterator[RunOutcome]:
+    run_id = store.start_run(command, started_at=now)
+    outcome = RunOutcome(run_id=run_id, status="running")
+    try:
+        yield outcome
+    except BaseException as err:
+        outcome.errors.append({"stage": "run", "error": _one_line(err)})
+        raise
+    finally:
+        outcome.status = _status(outcome)
+        store.finish_run(
+            run_id,
+            status=outcome.status,
+            stats=outcome.stats,
+            errors=outcome.errors,
+            finished_at=datetime.now(timezone.utc),
+        )
+
+
+def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
+    runner: Callable[[_Context], dict[str, Any]] = _RUNNERS[stage]
+    try:
+        outcome.stats[stage] = runner(context)
+    except StageError as err:
+        log.error("%s failed: %s", stage, err)
+        outcome.errors.append(
+            {"stage": stage, "error": _one_line(err), "url": getattr(err, "url", "")}
+        )
+        if stage == "fetch":
+            _remember_fetch(context, ok=False, error=_one_line(err))
+
+
+def _fetch_stage(context: _Context) -> dict[str, Any]:
+    with context.arxiv_client() as client:
+        report: FetchReport = fetch(
+            context.workspace.config, context.store, client, context.topics, now=context.now
+        )
+    _remember_fetch(context, ok=True, report=report)
+    return report.as_stats()
+
+
+def _publish_stage(context: _Context) -> dict[str, Any]:
+    written = publish_all(context.workspace, context.store, context.topics)
+    return {"written": [str(path) for path in written]}
+
+
+_RUNNERS: dict[str, Callable[[_Context], dict[str, Any]]] = {
+    "fetch": _fetch_stage,
+    "publish": _publish_stage,
+}
+
+
+def _remember_fetch(
+    context: _Context, *, ok: bool, report: FetchReport | None = None, error: str = ""
+) -> None:
+    """Keep the last fetch attempt in the store, so pages say truthfully what happened."""
+    attempt: dict[str, Any] = {"at": context.now.isoformat(), "ok": ok, "error": error}
+    if report is not None:
+        attempt.update(
+            announced=report.announced.isoformat() if report.announced else None,
+            listed=report.listed,
+            new_papers=report.new_papers,
+        )
+    context.store.set_meta("last_fetch_attempt", json.dumps(attempt, sort_keys=True))
+
+
+def _status(outcome: RunOutcome) -> str:
+    if not outcome.errors:
+        return "ok"
+    return "partial" if outcome.stats else "failed"
+
+
+def _retry_record(event: RetryEvent) -> dict[str, Any]:
+    return {"url": event.url, "attempt": event.attempt, "reason": event.reason}
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err) if isinstance(err, (StageError, UserError)) else f"{type(err).__name__}: {err}"
+    return " ".join(text.split())
