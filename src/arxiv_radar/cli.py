@@ -24,7 +24,7 @@ from arxiv_radar.report import describe_runs
 
 __all__ = ["cli", "main"]
 
-_err = Console(stderr=True, highlight=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
 _out = Console(highlight=False, soft_wrap=True)
 
 

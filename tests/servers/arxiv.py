@@ -1,0 +1,204 @@
+"""A small fake arXiv on the local HTTP server: a daily RSS listing and the Atom query API.
+
+It speaks arXiv's real wire formats (RSS 2.0 with ``arxiv:announce_type``; Atom with opensearch
+counts) so the code under test parses exactly what it would parse in production. The API knows
+every paper "published so far"; a search with a ``submittedDate:[a TO b]`` window returns the
+papers of that window (and category), any other search returns everything, newest first, which is
+a superset of what arXiv would return, leaving the local match to decide.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
+from email.utils import format_datetime
+from xml.sax.saxutils import escape
+
+from arxiv_radar.paper import Paper
+from tests.servers.http import LocalServer, Reply, Request
+
+__all__ = ["FakeArxiv", "make_paper"]
+
+_WINDOW = re.compile(r"submittedDate:\[(\d{12}) TO (\d{12})\]")
+_CAT = re.compile(r"cat:([\w.-]+)")
+
+
+def make_paper(
+    arxiv_id: str,
+    title: str,
+    *,
+    abstract: str = "An abstract about nothing in particular.",
+    categories: Sequence[str] = ("cs.CV",),
+    published: datetime | None = None,
+    version: int = 1,
+    authors: Sequence[str] = ("Ada Lovelace", "Alan Turing"),
+    comment: str = "",
+) -> Paper:
+    when = published or datetime(2026, 11, 20, 18, 0, tzinfo=timezone.utc)
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=title,
+        authors=tuple(authors),
+        abstract=abstract,
+        categories=tuple(categories),
+        primary_category=categories[0],
+        published=when,
+        updated=when,
+        comment=comment,
+    )
+
+
+@dataclass
+class _Announcement:
+    paper: Paper
+    kind: str  # new | cross | replace | replace-cross
+
+
+class FakeArxiv:
+    """Program the listing of "today" and the papers the API knows, then point the config here."""
+
+    def __init__(self, server: LocalServer, categories: Sequence[str]) -> None:
+        self.server = server
+        self.categories = list(categories)
+        self.known: dict[str, Paper] = {}
+        self.today: list[_Announcement] = []
+        self.announced: date | None = None
+        self.fail_api: int = 0  # answer this many API requests with 503 first
+        server.route("GET", "/rss/" + "+".join(self.categories), self._rss)
+        server.route("GET", "/api/query", self._api)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.server.url}/api/query"
+
+    @property
+    def rss_url(self) -> str:
+        return f"{self.server.url}/rss"
+
+    def announce(
+        self,
+        day: date,
+        new: Iterable[Paper] = (),
+        *,
+        cross: Iterable[Paper] = (),
+        replaced: Iterable[Paper] = (),
+    ) -> None:
+        """Make ``day`` the current listing; the API learns of every paper in it."""
+        self.announced = day
+        self.today = [
+            *(_Announcement(p, "new") for p in new),
+            *(_Announcement(p, "cross") for p in cross),
+            *(_Announcement(p, "replace") for p in replaced),
+        ]
+        for item in self.today:
+            self.publish(item.paper)
+
+    def publish(self, paper: Paper) -> None:
+        """The API knows ``paper`` (e.g. a paper of a day whose listing nobody read)."""
+        known = self.known.get(paper.arxiv_id)
+        if known is not None and known.version >= paper.version:
+            return
+        self.known[paper.arxiv_id] = (
+            replace(paper, published=known.published) if known is not None else paper
+        )
+
+    def api_requests(self) -> list[Request]:
+        return self.server.requests_to("/api/query")
+
+    # --- wire formats ---------------------------------------------------------------------------
+
+    def _rss(self, request: Request) -> Reply:
+        assert self.announced is not None, "call announce() first"
+        pub = format_datetime(
+            datetime.combine(
+                self.announced, datetime.min.time(), tzinfo=timezone(-timedelta(hours=5))
+            )
+        )
+        items = "".join(_rss_item(a, pub) for a in self.today)
+        body = (
+            "<?xml version='1.0' encoding='UTF-8'?>\n"
+            '<rss xmlns:arxiv="http://arxiv.org/schemas/atom" '
+            'xmlns:dc="http://purl.org/dc/elements/1.1/" version="2.0"><channel>'
+            f"<title>updates on arXiv.org</title><pubDate>{pub}</pubDate>{items}"
+            "</channel></rss>"
+        )
+        return Reply(body=body, headers={"Content-Type": "application/rss+xml"})
+
+    def _api(self, request: Request) -> Reply:
+        if self.fail_api > 0:
+            self.fail_api -= 1
+            return Reply(503, "busy")
+        ids = [i for i in request.param("id_list").split(",") if i]
+        if ids:
+            found = [self.known[i] for i in ids if i in self.known]
+            return _atom(found, total=len(found), start=0)
+        matches = self._search(request.param("search_query"))
+        start = int(request.param("start", "0"))
+        size = int(request.param("max_results", "10"))
+        return _atom(matches[start : start + size], total=len(matches), start=start)
+
+    def _search(self, query: str) -> list[Paper]:
+        papers = sorted(self.known.values(), key=lambda p: (p.published, p.arxiv_id), reverse=True)
+        window = _WINDOW.search(query)
+        if window:
+            low, high = (
+                datetime.strptime(w, "%Y%m%d%H%M").replace(tzinfo=timezone.utc)
+                for w in window.groups()
+            )
+            papers = [p for p in papers if low <= p.published <= high]
+        category = _CAT.search(query)
+        if category and window:
+            papers = [p for p in papers if category.group(1) in p.categories]
+        return papers
+
+
+def _rss_item(item: _Announcement, pub: str) -> str:
+    paper = item.paper
+    categories = "".join(f"<category>{c}</category>" for c in paper.categories)
+    return (
+        f"<item><title>{escape(paper.title)}</title>"
+        f"<link>https://arxiv.org/abs/{paper.arxiv_id}</link>"
+        f"<description>arXiv:{paper.arxiv_id}v{paper.version} Announce Type: {item.kind} \n"
+        f"Abstract: {escape(paper.abstract)}</description>"
+        f'<guid isPermaLink="false">oai:arXiv.org:{paper.arxiv_id}v{paper.version}</guid>'
+        f"{categories}<pubDate>{pub}</pubDate>"
+        f"<arxiv:announce_type>{item.kind}</arxiv:announce_type>"
+        f"<dc:creator>{escape(', '.join(paper.authors))}</dc:creator></item>"
+    )
+
+
+def _atom(papers: Sequence[Paper], *, total: int, start: int) -> Reply:
+    entries = "".join(_atom_entry(p) for p in papers)
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<feed xmlns="http://www.w3.org/2005/Atom" '
+        'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" '
+        'xmlns:arxiv="http://arxiv.org/schemas/atom">'
+        "<id>https://arxiv.org/api/fake</id><title>arXiv Query</title>"
+        "<updated>2026-11-25T00:00:00Z</updated>"
+        f"<opensearch:itemsPerPage>{len(papers)}</opensearch:itemsPerPage>"
+        f"<opensearch:totalResults>{total}</opensearch:totalResults>"
+        f"<opensearch:startIndex>{start}</opensearch:startIndex>{entries}</feed>"
+    )
+    return Reply(body=body, headers={"Content-Type": "application/atom+xml"})
+
+
+def _atom_entry(paper: Paper) -> str:
+    authors = "".join(f"<author><name>{escape(a)}</name></author>" for a in paper.authors)
+    categories = "".join(
+        f'<category term="{c}" scheme="http://arxiv.org/schemas/atom"/>' for c in paper.categories
+    )
+    comment = f"<arxiv:comment>{escape(paper.comment)}</arxiv:comment>" if paper.comment else ""
+    return (
+        f"<entry><id>http://arxiv.org/abs/{paper.arxiv_id}v{paper.version}</id>"
+        f"<title>{escape(paper.title)}</title>"
+        f"<updated>{paper.updated.isoformat().replace('+00:00', 'Z')}</updated>"
+        f'<link href="https://arxiv.org/abs/{paper.arxiv_id}v{paper.version}" rel="alternate" '
+        'type="text/html"/>'
+        f"<summary>{escape(paper.abstract)}</summary>{categories}"
+        f"<published>{paper.published.isoformat().replace('+00:00', 'Z')}</published>"
+        f'{comment}<arxiv:primary_category term="{paper.primary_category}"/>{authors}</entry>'
+    )
