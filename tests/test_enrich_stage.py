@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from arxiv_radar.enrich._wire import ClientPool
+from arxiv_radar.enrich._wire import ClientPool, SerialClient
 from arxiv_radar.enrich.codelinks import (
     CodeLinkSettings,
     HuggingFaceFinder,
@@ -43,9 +43,10 @@ ABSTRACT_KEY = TextKey("abstract", "zh-CN", "openai", "deepseek-chat")
 
 
 @pytest.fixture
-def client() -> Iterator[PoliteClient]:
+def client() -> Iterator[SerialClient]:
+    """Finder threads share it, as they share a ClientPool's client in production."""
     with PoliteClient(FAST) as polite:
-        yield polite
+        yield SerialClient(polite)
 
 
 def store_with(count: int, *, first_seen: datetime = T0, **paper_args: str) -> MemoryStore:
@@ -55,7 +56,7 @@ def store_with(count: int, *, first_seen: datetime = T0, **paper_args: str) -> M
     return store
 
 
-def code_enrichers(server: LocalServer, client: PoliteClient) -> Enrichers:
+def code_enrichers(server: LocalServer, client: SerialClient) -> Enrichers:
     return Enrichers(
         finders=[
             TextFinder(),
@@ -77,7 +78,7 @@ def translation(server: LocalServer, **overrides: object) -> TranslationSettings
 
 
 def translating(
-    server: LocalServer, client: PoliteClient, **overrides: object
+    server: LocalServer, client: SerialClient, **overrides: object
 ) -> tuple[EnrichSettings, Enrichers]:
     settings = EnrichSettings(code_enabled=False, translation=translation(server, **overrides))
     translator = make_translator(settings.translation, client, {"DEEPSEEK_API_KEY": KEY})
@@ -87,7 +88,7 @@ def translating(
 # --- code links ---------------------------------------------------------------------------------
 
 
-def test_links_in_the_text_cost_no_request(server: LocalServer, client: PoliteClient) -> None:
+def test_links_in_the_text_cost_no_request(server: LocalServer, client: SerialClient) -> None:
     store = store_with(1, abstract="Code: https://github.com/o/r.")
     report = enrich(store, EnrichSettings(), code_enrichers(server, client), now=T0)
     state = store.code["2611.00000"]
@@ -99,7 +100,7 @@ def test_links_in_the_text_cost_no_request(server: LocalServer, client: PoliteCl
 
 
 def test_finders_run_in_order_and_stop_at_the_first_repository(
-    server: LocalServer, client: PoliteClient
+    server: LocalServer, client: SerialClient
 ) -> None:
     store = store_with(2)
     hf, pwc = FakeHuggingFace(server), FakePapersWithCode(server)
@@ -115,7 +116,7 @@ def test_finders_run_in_order_and_stop_at_the_first_repository(
 
 
 def test_paper_without_code_is_rechecked_on_the_doubling_schedule_then_never(
-    server: LocalServer, client: PoliteClient
+    server: LocalServer, client: SerialClient
 ) -> None:
     store = store_with(1)
     today = {"day": -1}
@@ -137,7 +138,7 @@ def test_paper_without_code_is_rechecked_on_the_doubling_schedule_then_never(
 
 
 def test_project_page_is_recorded_while_code_is_still_awaited(
-    server: LocalServer, client: PoliteClient
+    server: LocalServer, client: SerialClient
 ) -> None:
     store = store_with(1, abstract="Project page: https://lab.example.org/p.")
     FakeHuggingFace(server).missing("2611.00000")
@@ -148,7 +149,7 @@ def test_project_page_is_recorded_while_code_is_still_awaited(
     assert state.next_check == T0 + timedelta(days=1) - timedelta(hours=2)
 
 
-def test_outage_loses_nothing_and_gives_up_early(server: LocalServer, client: PoliteClient) -> None:
+def test_outage_loses_nothing_and_gives_up_early(server: LocalServer, client: SerialClient) -> None:
     store = store_with(10)
     for n in range(10):
         server.route("GET", f"/api/papers/2611.{n:05d}", Reply(503, "maintenance"))
@@ -169,7 +170,7 @@ def test_outage_loses_nothing_and_gives_up_early(server: LocalServer, client: Po
 
 
 def test_a_later_finder_can_still_find_code_while_one_is_down(
-    server: LocalServer, client: PoliteClient
+    server: LocalServer, client: SerialClient
 ) -> None:
     store = store_with(1)
     server.route("GET", "/api/papers/2611.00000", Reply(500))
@@ -180,7 +181,7 @@ def test_a_later_finder_can_still_find_code_while_one_is_down(
     assert [f.step for f in report.failures] == ["code:huggingface"]
 
 
-def test_parallel_workers_check_every_paper_once(server: LocalServer, client: PoliteClient) -> None:
+def test_parallel_workers_check_every_paper_once(server: LocalServer, client: SerialClient) -> None:
     store = store_with(12)
     hf = FakeHuggingFace(server)
     for n in range(12):
@@ -194,7 +195,7 @@ def test_parallel_workers_check_every_paper_once(server: LocalServer, client: Po
 
 
 def test_stars_are_fetched_in_one_request_and_at_most_daily(
-    server: LocalServer, client: PoliteClient
+    server: LocalServer, client: SerialClient
 ) -> None:
     store = MemoryStore()
     for n in range(3):
@@ -213,7 +214,7 @@ def test_stars_are_fetched_in_one_request_and_at_most_daily(
 # --- translations ------------------------------------------------------------------------------
 
 
-def test_no_paper_is_translated_twice(server: LocalServer, client: PoliteClient) -> None:
+def test_no_paper_is_translated_twice(server: LocalServer, client: SerialClient) -> None:
     chat = FakeChat(server, key=KEY)
     store = store_with(5)
     settings, enrichers = translating(server, client)
@@ -229,7 +230,7 @@ def test_no_paper_is_translated_twice(server: LocalServer, client: PoliteClient)
     assert store.texts[("2611.00000", 2, ABSTRACT_KEY)] == "中文译文 We study more."
 
 
-def test_another_model_is_another_cache_entry(server: LocalServer, client: PoliteClient) -> None:
+def test_another_model_is_another_cache_entry(server: LocalServer, client: SerialClient) -> None:
     FakeChat(server, key=KEY)
     store = store_with(2)
     enrich(store, *translating(server, client), now=T0)
@@ -238,7 +239,7 @@ def test_another_model_is_another_cache_entry(server: LocalServer, client: Polit
     assert len(store.texts) == 4
 
 
-def test_paper_budget_holds_across_fields(server: LocalServer, client: PoliteClient) -> None:
+def test_paper_budget_holds_across_fields(server: LocalServer, client: SerialClient) -> None:
     FakeChat(server, key=KEY)
     store = store_with(5)
     settings, enrichers = translating(server, client, budget_papers=2, translate_title=True)
@@ -250,7 +251,7 @@ def test_paper_budget_holds_across_fields(server: LocalServer, client: PoliteCli
     assert len({arxiv_id for arxiv_id, _v, _k in store.texts}) == 4
 
 
-def test_character_budget_holds(server: LocalServer, client: PoliteClient) -> None:
+def test_character_budget_holds(server: LocalServer, client: SerialClient) -> None:
     chat = FakeChat(server, key=KEY)
     store = store_with(6, abstract="x" * 100)
     settings, enrichers = translating(server, client, budget_chars=350, batch_size=2)
@@ -261,7 +262,7 @@ def test_character_budget_holds(server: LocalServer, client: PoliteClient) -> No
     assert report.budget_exhausted
 
 
-def test_provider_outage_loses_nothing(server: LocalServer, client: PoliteClient) -> None:
+def test_provider_outage_loses_nothing(server: LocalServer, client: SerialClient) -> None:
     server.route("POST", "/v1/chat/completions", Reply(500, "upstream overloaded"))
     store = store_with(8)
     settings, enrichers = translating(server, client, batch_size=1)
@@ -275,7 +276,7 @@ def test_provider_outage_loses_nothing(server: LocalServer, client: PoliteClient
     assert report.translated == 8
 
 
-def test_english_or_broken_answers_stay_pending(server: LocalServer, client: PoliteClient) -> None:
+def test_english_or_broken_answers_stay_pending(server: LocalServer, client: SerialClient) -> None:
     FakeChat(server, key=KEY, translate=lambda text: text)  # echoes the English
     store = store_with(2, abstract="We prove $x=1$.")
     settings, enrichers = translating(server, client)
@@ -291,7 +292,7 @@ def test_english_or_broken_answers_stay_pending(server: LocalServer, client: Pol
 
 
 def test_key_never_reaches_the_store_or_the_report(
-    server: LocalServer, client: PoliteClient, caplog: pytest.LogCaptureFixture
+    server: LocalServer, client: SerialClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     FakeChat(server, key="another-key")  # 401 echoing the key we send
     store = store_with(2)
@@ -306,7 +307,7 @@ def test_key_never_reaches_the_store_or_the_report(
 
 
 def test_summaries_are_cached_and_rejections_stay_pending(
-    server: LocalServer, client: PoliteClient
+    server: LocalServer, client: SerialClient
 ) -> None:
     answers = iter(["A Study of Things", "本文研究事物。", "本文研究事物。"])
     chat = FakeChat(server, key=KEY, translate=lambda _user: next(answers))
