@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -201,3 +202,16 @@ def test_stars_refresh_at_most_daily() -> None:
     assert not stars_due(T0, T0 + timedelta(hours=12))
     assert stars_due(T0, T0 + timedelta(days=1) - timedelta(minutes=10))
     assert stars_due(T0, T0 + timedelta(days=3))
+
+
+def test_pool_client_is_safe_to_share_between_finder_threads(server: LocalServer) -> None:
+    hf = FakeHuggingFace(server)
+    for n in range(40):
+        hf.paper(f"2611.{n:05d}", repo=f"https://github.com/o/r{n}")
+    with ClientPool(FAST, intervals={}) as pool, ThreadPoolExecutor(4) as threads:
+        finder = HuggingFaceFinder(pool("huggingface"), server.url)
+        results = list(threads.map(finder.find, [make_paper(f"2611.{n:05d}") for n in range(40)]))
+    assert [r.code_url for r in results if isinstance(r, CodeResult)] == [
+        f"https://github.com/o/r{n}" for n in range(40)
+    ]
+    assert len(server.requests) == 40  # no failed attempt was retried
