@@ -285,3 +285,12 @@ def test_init_writes_a_config_that_loads_and_refuses_to_overwrite(tmp_path: Path
     again = cli("init", cwd=tmp_path)
     assert again.returncode == 2 and "--force" in again.stderr
     assert cli("status", cwd=tmp_path).returncode == 0
+
+
+def test_init_github_writes_the_daily_workflow(tmp_path: Path) -> None:
+    assert cli("init", cwd=tmp_path).returncode == 0
+    result = cli("init", "--github", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Kept the existing arxiv-radar.yml" in result.stdout
+    workflow = (tmp_path / ".github" / "workflows" / "arxiv-radar.yml").read_text(encoding="utf-8")
+    assert "arxiv-radar run" in workflow and "schedule:" in workflow

@@ -311,8 +311,12 @@ def test_iter_entries_fills_topics_and_filters_on_first_seen(store: Store) -> No
 def test_topic_queries_need_no_sort(store: Store, db_path: Path) -> None:
     """The publish benchmark relies on index order; a temp B-tree would sort 100,000 rows."""
     plans = [
-        raw(db_path, "EXPLAIN QUERY PLAN " + store_module._TOPIC_ENTRIES, ("Vision", 50)),
-        raw(db_path, "EXPLAIN QUERY PLAN " + store_module._ALL_ENTRIES),
+        raw(
+            db_path,
+            "EXPLAIN QUERY PLAN " + store_module._TOPIC_ENTRIES,
+            ("zh", "zh", "zh", "Vision", 50),
+        ),
+        raw(db_path, "EXPLAIN QUERY PLAN " + store_module._ALL_ENTRIES, ("zh", "zh", "zh")),
     ]
     for plan in plans:
         details = " | ".join(str(row[-1]) for row in plan)

@@ -17,7 +17,14 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from arxiv_radar import __version__
-from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace, load_workspace, starter_config_text
+from arxiv_radar.config import (
+    DEFAULT_CONFIG_NAME,
+    WORKFLOW_PATH,
+    Workspace,
+    load_workspace,
+    starter_config_text,
+    workflow_text,
+)
 from arxiv_radar.errors import ArxivRadarError, UserError
 from arxiv_radar.pipeline import RunOutcome, run_pipeline
 from arxiv_radar.report import describe_runs
@@ -57,15 +64,31 @@ def _workspace(ctx: click.Context) -> Workspace:
 
 
 @cli.command()
-@click.option("--force", is_flag=True, help="Overwrite an existing config file.")
+@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--github",
+    is_flag=True,
+    help="Also write .github/workflows/arxiv-radar.yml: a daily GitHub Actions run with Pages.",
+)
 @click.pass_context
-def init(ctx: click.Context, force: bool) -> int:
+def init(ctx: click.Context, force: bool, github: bool) -> int:
     """Write a commented starter config with four example topics."""
-    path: Path = ctx.obj or Path(DEFAULT_CONFIG_NAME)
-    if path.exists() and not force:
-        raise UserError(f"{path} already exists", fix="use --force to overwrite it")
-    path.write_text(starter_config_text(), encoding="utf-8")
-    _out.print(f"Wrote {path}. Edit the topics, then run: arxiv-radar run")
+    config_path: Path = ctx.obj or Path(DEFAULT_CONFIG_NAME)
+    targets = [(config_path, starter_config_text())]
+    if github:
+        targets.append((WORKFLOW_PATH, workflow_text()))
+    kept = [path for path, _ in targets if path.exists() and not force]
+    if len(kept) == len(targets):
+        existing = ", ".join(str(path) for path in kept)
+        raise UserError(f"{existing} already exist(s)", fix="use --force to overwrite")
+    for path, text in targets:
+        if path in kept:
+            _out.print(f"Kept the existing {path} (--force overwrites it)")
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        _out.print(f"Wrote {path}")
+    _out.print("Next: edit the topics, then run `arxiv-radar run`.")
     return 0
 
 

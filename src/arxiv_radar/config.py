@@ -25,6 +25,7 @@ from arxiv_radar.query import parse
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
+    "WORKFLOW_PATH",
     "ENV_OVERRIDES",
     "EndpointsConfig",
     "FeedsConfig",
@@ -36,9 +37,11 @@ __all__ = [
     "Workspace",
     "load_workspace",
     "starter_config_text",
+    "workflow_text",
 ]
 
 DEFAULT_CONFIG_NAME = "arxiv-radar.yml"
+WORKFLOW_PATH = Path(".github/workflows/arxiv-radar.yml")
 Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr"]
 _DEFAULT_COLUMNS: tuple[Column, ...] = ("date", "title", "abstract", "pdf", "code")
 
@@ -153,6 +156,8 @@ class HttpConfig(_Section):
     request_interval: float = Field(3.0, ge=0)
     timeout: float = Field(30.0, gt=0)
     max_retries: int = Field(4, ge=0, le=20)
+    # Seconds; the first retry waits up to this, doubling each time (tests use a tiny value).
+    backoff_base: float = Field(2.0, ge=0)
 
 
 class RadarConfig(_Section):
@@ -225,6 +230,12 @@ class Workspace:
 def starter_config_text() -> str:
     """The commented starter config `init` writes; it is also the built-in default."""
     return (resources.files("arxiv_radar") / "templates" / "arxiv-radar.yml").read_text("utf-8")
+
+
+def workflow_text() -> str:
+    """The daily GitHub Actions workflow `init --github` writes (not a template: it has ${{ }})."""
+    github = resources.files("arxiv_radar") / "templates" / "github" / "workflow.yml"
+    return github.read_text("utf-8")
 
 
 def load_workspace(

@@ -14,14 +14,15 @@ import dataclasses
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from arxiv_radar.enrich.model import CodeCandidate, CodeOutcome, TextKey
 from arxiv_radar.errors import StoreError
 from arxiv_radar.paper import Entry, Paper
 
@@ -128,8 +129,46 @@ def _m001_initial_schema(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_SCHEMA_2 = (
+    # One row per paper once a code-link finder has looked at it; ``next_check`` NULL with
+    # ``code_url`` NULL means "stop looking" (the re-check schedule ran out).
+    """CREATE TABLE code_links (
+        arxiv_id TEXT PRIMARY KEY REFERENCES papers (arxiv_id) ON DELETE CASCADE,
+        code_url TEXT,
+        project_url TEXT,
+        stars INTEGER,
+        stars_at TEXT,
+        source TEXT NOT NULL,
+        checked_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        next_check TEXT
+    )""",
+    "CREATE INDEX code_links_due ON code_links (next_check) WHERE code_url IS NULL",
+    "CREATE INDEX code_links_by_url ON code_links (code_url) WHERE code_url IS NOT NULL",
+    # Translations and summaries, cached by everything that changes their text: a paper is
+    # never translated twice for the same version, field, language, provider and model.
+    """CREATE TABLE texts (
+        arxiv_id TEXT NOT NULL REFERENCES papers (arxiv_id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        field TEXT NOT NULL,
+        language TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        text TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (arxiv_id, version, field, language, provider, model)
+    ) WITHOUT ROWID""",
+)
+
+
+def _m002_enrichments(conn: sqlite3.Connection) -> None:
+    """Code links with their re-check schedule and stars; cached translations and TL;DRs."""
+    for statement in _SCHEMA_2:
+        conn.execute(statement)
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_m001_initial_schema,)
+MIGRATIONS: tuple[Migration, ...] = (_m001_initial_schema, _m002_enrichments)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -164,27 +203,73 @@ def _ordered_categories(paper: Paper) -> list[str]:
     return ordered
 
 
+def _text_column(field: str) -> str:
+    """A cached text of ``field`` for the paper's current version in the display language (the
+    first bound parameters of every entry query); primary-key order picks one deterministically
+    when several providers or models translated it, without a sort."""
+    return f"""(SELECT x.text FROM texts x WHERE x.arxiv_id = p.arxiv_id
+        AND x.version = p.version AND x.field = '{field}' AND x.language = ? LIMIT 1)"""
+
+
 # Column order shared by every paper query and _row_to_entry.
-_ENTRY_COLUMNS = """p.arxiv_id, p.version, p.title, p.authors, p.abstract, p.categories,
+_ENTRY_COLUMNS = f"""p.arxiv_id, p.version, p.title, p.authors, p.abstract, p.categories,
     p.primary_category, p.published, p.updated, p.comment, p.doi, p.journal_ref, p.first_seen,
-    (SELECT json_group_array(tp.topic) FROM topic_papers tp WHERE tp.arxiv_id = p.arxiv_id)"""
+    (SELECT json_group_array(tp.topic) FROM topic_papers tp WHERE tp.arxiv_id = p.arxiv_id),
+    c.code_url, c.project_url, c.stars,
+    {_text_column("title")}, {_text_column("abstract")}, {_text_column("tldr")}"""
+_TEXT_PARAMS = 3
 
 
 def _select_entries(tail: str) -> str:
     return f"SELECT {_ENTRY_COLUMNS} {tail}"
 
 
-_PAPER_BY_ID = _select_entries("FROM papers p WHERE p.arxiv_id = ?")
+_CODE_JOIN = "LEFT JOIN code_links c ON c.arxiv_id = p.arxiv_id"
+_PAPER_BY_ID = _select_entries(f"FROM papers p {_CODE_JOIN} WHERE p.arxiv_id = ?")
 # CROSS JOIN pins the plan: walk the topic's index in order (no sort), then look each paper up.
 # LIMIT -1 means no limit.
 _TOPIC_ENTRIES = _select_entries(
-    """FROM topic_papers t CROSS JOIN papers p ON p.arxiv_id = t.arxiv_id
+    f"""FROM topic_papers t CROSS JOIN papers p ON p.arxiv_id = t.arxiv_id {_CODE_JOIN}
     WHERE t.topic = ? ORDER BY t.published DESC, t.arxiv_id DESC LIMIT ?"""
 )
-_ALL_ENTRIES = _select_entries("FROM papers p ORDER BY p.published DESC, p.arxiv_id DESC")
-_ENTRIES_SINCE = _select_entries(
-    "FROM papers p WHERE p.first_seen >= ? ORDER BY p.published DESC, p.arxiv_id DESC"
+_ALL_ENTRIES = _select_entries(
+    f"FROM papers p {_CODE_JOIN} ORDER BY p.published DESC, p.arxiv_id DESC"
 )
+_ENTRIES_SINCE = _select_entries(
+    f"""FROM papers p {_CODE_JOIN} WHERE p.first_seen >= ?
+    ORDER BY p.published DESC, p.arxiv_id DESC"""
+)
+# Papers whose code links are due: never looked at (and still young enough for the re-check
+# schedule to matter), or scheduled again. Newest first so today's papers go first.
+_CODE_DUE = _select_entries(
+    f"""FROM papers p {_CODE_JOIN}
+    WHERE (c.arxiv_id IS NULL AND p.first_seen >= ?)
+       OR (c.code_url IS NULL AND c.next_check IS NOT NULL AND c.next_check <= ?)
+    ORDER BY p.published DESC, p.arxiv_id DESC"""
+)
+_TEXT_DUE = _select_entries(
+    f"""FROM papers p {_CODE_JOIN}
+    WHERE NOT EXISTS (SELECT 1 FROM texts x WHERE x.arxiv_id = p.arxiv_id
+        AND x.version = p.version AND x.field = ? AND x.language = ? AND x.provider = ?
+        AND x.model = ?)
+    ORDER BY p.published DESC, p.arxiv_id DESC LIMIT ?"""
+)
+_RECORD_CODE = """INSERT INTO code_links
+        (arxiv_id, code_url, project_url, stars, stars_at, source, checked_at, attempts, next_check)
+    VALUES (:id, :code, :project, :stars, :stars_at, :source, :at, :attempts, :next)
+    ON CONFLICT (arxiv_id) DO UPDATE SET
+        code_url = coalesce(excluded.code_url, code_url),
+        project_url = coalesce(excluded.project_url, project_url),
+        stars = coalesce(excluded.stars, stars),
+        stars_at = coalesce(excluded.stars_at, stars_at),
+        source = excluded.source,
+        checked_at = excluded.checked_at,
+        attempts = excluded.attempts,
+        next_check = excluded.next_check"""
+# A paper first seen longer ago than this never gets a first code check: the re-check schedule
+# (1 to 32 days) is over, and turning code links on must not query a whole history at once.
+CODE_CHECK_HORIZON = timedelta(days=40)
+
 # Id lists travel as one JSON parameter: no bound-parameter limit, no SQL built per call.
 _STORED_VERSIONS = """SELECT arxiv_id, version, published FROM papers
     WHERE arxiv_id IN (SELECT value FROM json_each(?))"""
@@ -206,7 +291,17 @@ def _row_to_entry(row: Sequence[Any]) -> Entry:
         doi=row[10],
         journal_ref=row[11],
     )
-    return Entry(paper=paper, first_seen=_from_iso(row[12]), topics=tuple(sorted(_json(row[13]))))
+    return Entry(
+        paper=paper,
+        first_seen=_from_iso(row[12]),
+        topics=tuple(sorted(_json(row[13]))),
+        code_url=row[14],
+        project_url=row[15],
+        stars=row[16],
+        title_translated=row[17],
+        abstract_translated=row[18],
+        tldr=row[19],
+    )
 
 
 def _row_to_run(row: Sequence[Any]) -> RunRecord:
@@ -258,6 +353,8 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._path = path
+        # Language whose cached translations and TL;DRs entries carry; None shows none.
+        self.display_language: str | None = None
         self._depth = 0
 
     @property
@@ -457,7 +554,8 @@ class Store:
         return {row[0] for row in rows}
 
     def get_paper(self, arxiv_id: str) -> Paper | None:
-        row = self._conn.execute(_PAPER_BY_ID, (arxiv_id,)).fetchone()
+        params = (self.display_language,) * _TEXT_PARAMS + (arxiv_id,)
+        row = self._conn.execute(_PAPER_BY_ID, params).fetchone()
         return None if row is None else _row_to_entry(row).paper
 
     def paper_count(self) -> int:
@@ -511,7 +609,7 @@ class Store:
         return self._stream(_ENTRIES_SINCE, (_iso(since),))
 
     def _stream(self, sql: str, params: tuple[Any, ...]) -> Iterator[Entry]:
-        cursor = self._conn.execute(sql, params)
+        cursor = self._conn.execute(sql, (self.display_language,) * _TEXT_PARAMS + params)
         try:
             while rows := cursor.fetchmany(_FETCH_BATCH):
                 yield from (_row_to_entry(row) for row in rows)
@@ -521,6 +619,75 @@ class Store:
     def topics_in_store(self) -> list[str]:
         rows = self._conn.execute("SELECT DISTINCT topic FROM topic_papers ORDER BY topic")
         return [row[0] for row in rows]
+
+    # --- enrichments (the arxiv_radar.enrich.stage.EnrichmentStore protocol) --------------------
+
+    def papers_needing_code(self, now: datetime) -> list[CodeCandidate]:
+        """Papers without code whose check is due (see ``CODE_CHECK_HORIZON``)."""
+        attempts = dict(self._conn.execute("SELECT arxiv_id, attempts FROM code_links"))
+        due = self._stream(_CODE_DUE, (_iso(now - CODE_CHECK_HORIZON), _iso(now)))
+        return [
+            CodeCandidate(entry.paper, entry.first_seen, attempts.get(entry.paper.arxiv_id, 0))
+            for entry in due
+        ]
+
+    def record_code(self, arxiv_id: str, outcome: CodeOutcome) -> None:
+        """Store one check; a found link or star count is never erased by a later miss."""
+        at = _iso(outcome.at)
+        with self.transaction():
+            self._conn.execute(
+                _RECORD_CODE,
+                {
+                    "id": arxiv_id,
+                    "code": outcome.code_url,
+                    "project": outcome.project_url,
+                    "stars": outcome.stars,
+                    "stars_at": at if outcome.stars is not None else None,
+                    "source": outcome.source,
+                    "at": at,
+                    "attempts": outcome.attempts,
+                    "next": _iso(outcome.next_check) if outcome.next_check else None,
+                },
+            )
+
+    def repos_needing_stars(self, refreshed_before: datetime) -> list[str]:
+        rows = self._conn.execute(
+            """SELECT DISTINCT code_url FROM code_links WHERE code_url IS NOT NULL
+            AND (stars_at IS NULL OR stars_at < ?) ORDER BY code_url""",
+            (_iso(refreshed_before),),
+        )
+        return [row[0] for row in rows]
+
+    def record_stars(self, stars: Mapping[str, int], at: datetime) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                "UPDATE code_links SET stars = ?, stars_at = ? WHERE code_url = ?",
+                [(count, _iso(at), url) for url, count in stars.items()],
+            )
+
+    def papers_needing_text(self, key: TextKey, limit: int | None) -> list[Paper]:
+        """Current versions with no cached text for ``key``, newest first (today's papers are
+        translated before the backlog when a budget runs out)."""
+        params = (key.field, key.language, key.provider, key.model, -1 if limit is None else limit)
+        return [entry.paper for entry in self._stream(_TEXT_DUE, params)]
+
+    def record_text(self, paper: Paper, key: TextKey, text: str, at: datetime) -> None:
+        with self.transaction():
+            self._conn.execute(
+                """INSERT OR REPLACE INTO texts
+                (arxiv_id, version, field, language, provider, model, text, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    paper.arxiv_id,
+                    paper.version,
+                    key.field,
+                    key.language,
+                    key.provider,
+                    key.model,
+                    text,
+                    _iso(at),
+                ),
+            )
 
     # --- runs ---------------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from arxiv_radar.enrich.codelinks import (
     make_finders,
     next_check,
 )
+from arxiv_radar.enrich.model import CodeCandidate, CodeOutcome, TextKey
 from arxiv_radar.enrich.protect import TranslationRejected
 from arxiv_radar.enrich.stars import GitHubStars, stars_cutoff
 from arxiv_radar.enrich.summarize import (
@@ -62,38 +63,6 @@ logger = logging.getLogger(__name__)
 
 # Consecutive failures after which a finder or provider is left alone for the rest of the run.
 MAX_CONSECUTIVE_FAILURES = 3
-
-
-@dataclass(frozen=True)
-class CodeCandidate:
-    """A paper still without code, with what the schedule needs to know about it."""
-
-    paper: Paper
-    first_seen: datetime
-    attempts: int
-
-
-@dataclass(frozen=True)
-class CodeOutcome:
-    """One completed code check, to store as-is; ``next_check`` None means never again."""
-
-    code_url: str | None
-    project_url: str | None
-    stars: int | None
-    source: str
-    at: datetime
-    attempts: int
-    next_check: datetime | None
-
-
-@dataclass(frozen=True)
-class TextKey:
-    """The cache key of a text besides the paper and its version: a paper is done once per key."""
-
-    field: str  # "title", "abstract" or "tldr"
-    language: str
-    provider: str
-    model: str
 
 
 class EnrichmentStore(Protocol):
