@@ -26,11 +26,13 @@ from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.publish.digest import publish_all
 from arxiv_radar.store import Store
 
-__all__ = ["STAGES", "RunOutcome", "run_pipeline"]
+__all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
 STAGES = ("fetch", "publish")
+INTERRUPTED = "interrupted: the process stopped before the run finished (killed or crashed)"
+_STALE_SCAN = 50
 USER_AGENT = f"arxiv-radar/{__version__} (+https://github.com/arxiv-radar/arxiv-radar)"
 
 
@@ -62,6 +64,7 @@ class _Context:
             request_interval=http.request_interval,
             timeout=http.timeout,
             max_retries=http.max_retries,
+            backoff_base=http.backoff_base,
             user_agent=USER_AGENT,
         )
         return PoliteClient(settings, transport=self.transport, on_retry=self.retries.append)
@@ -78,6 +81,7 @@ def run_pipeline(
     """Run ``stages`` (a subset of STAGES, in order) under the workspace lock and record the run."""
     now = now or datetime.now(timezone.utc)
     with workspace_lock(workspace.database), Store.open(workspace.database) as store:
+        _close_interrupted(store, now)
         context = _Context(
             workspace=workspace,
             store=store,
@@ -91,6 +95,24 @@ def run_pipeline(
             if context.retries:
                 outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
         return outcome
+
+
+def _close_interrupted(store: Store, now: datetime) -> None:
+    """Runs still marked running were killed: we hold the lock, so none of them is alive.
+
+    Left alone they would read as in progress forever; `status` must say they were interrupted.
+    Their stages committed whole or not at all, so there is nothing else to undo.
+    """
+    for run in store.recent_runs(_STALE_SCAN):
+        if run.status == "running":
+            log.warning("run %d was interrupted before it finished", run.id)
+            store.finish_run(
+                run.id,
+                status="failed",
+                stats=run.stats,
+                errors=[*run.errors, {"stage": "run", "error": INTERRUPTED}],
+                finished_at=now,
+            )
 
 
 @contextmanager
