@@ -10,6 +10,8 @@ and review the diff: it is exactly what users will see change on their pages.
 
 from __future__ import annotations
 
+import dataclasses
+
 import html
 import os
 import re
@@ -416,6 +418,17 @@ def test_translated_abstract_replaces_english() -> None:
     )
     assert "翻译后的摘要" in text
     assert "English abstract" not in text
+
+
+def test_pending_translation_shows_english_marked_as_such() -> None:
+    rows = dataset()["Gaussian Splatting"]
+    settings = dataclasses.replace(SETTINGS, untranslated_marker="(EN)")
+    text = render_archive_month(
+        settings=settings, month="2026-10", topics=[TopicSection("T", rows[:2], 2)]
+    )
+    pending, translated = (row[2] for row in table_cells(text))
+    assert pending.startswith("(EN) ") and "翻译后的摘要" in translated
+    assert "(EN)" not in translated
 
 
 def test_column_selection_and_order() -> None:

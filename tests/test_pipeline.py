@@ -33,10 +33,20 @@ topics:
 endpoints:
   api_url: {api}
   rss_url: {rss}
+  hf_url: {hf}
+  pwc_url: {pwc}
 http:
   request_interval: 0
   max_retries: 1
+code_links:
+  request_interval: 0
 """
+
+
+def config_text(arxiv: FakeArxiv) -> str:
+    """The test config: every endpoint on the local server (unknown paths answer 404)."""
+    base = arxiv.server.url
+    return CONFIG.format(api=arxiv.api_url, rss=arxiv.rss_url, hf=f"{base}/hf", pwc=f"{base}/pwc")
 
 
 def cli(
@@ -114,9 +124,7 @@ def arxiv(server: LocalServer) -> FakeArxiv:
 
 @pytest.fixture
 def workdir(tmp_path: Path, arxiv: FakeArxiv) -> Path:
-    (tmp_path / "arxiv-radar.yml").write_text(
-        CONFIG.format(api=arxiv.api_url, rss=arxiv.rss_url), encoding="utf-8"
-    )
+    (tmp_path / "arxiv-radar.yml").write_text(config_text(arxiv), encoding="utf-8")
     return tmp_path
 
 
@@ -230,9 +238,7 @@ def test_topic_without_categories_searches_the_api(
     game = make_paper("2611.00097", "Avatar game engines", categories=["cs.GR"])
     for paper in (elsewhere, too_old, game):
         arxiv.publish(paper)
-    (tmp_path / "arxiv-radar.yml").write_text(
-        CONFIG.format(api=arxiv.api_url, rss=arxiv.rss_url), encoding="utf-8"
-    )
+    (tmp_path / "arxiv-radar.yml").write_text(config_text(arxiv), encoding="utf-8")
     assert cli("fetch", cwd=tmp_path).returncode == 0
     with Store.open(tmp_path / "arxiv-radar.db") as store:
         ids = {entry.paper.arxiv_id for entry in store.topic_entries("Avatars")}
@@ -250,6 +256,8 @@ def test_no_config_file_runs_the_built_in_topics_with_env_endpoints(
         "ARXIV_RADAR_API_URL": fake.api_url,
         "ARXIV_RADAR_RSS_URL": fake.rss_url,
         "ARXIV_RADAR_REQUEST_INTERVAL": "0",
+        "ARXIV_RADAR_HF_URL": f"{server.url}/hf",
+        "ARXIV_RADAR_PWC_URL": f"{server.url}/pwc",
     }
     result = cli("run", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr

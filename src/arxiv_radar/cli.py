@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+from rich.text import Text
 
 from arxiv_radar import __version__
 from arxiv_radar.config import (
@@ -25,6 +26,7 @@ from arxiv_radar.config import (
     starter_config_text,
     workflow_text,
 )
+from arxiv_radar.doctor import run_doctor
 from arxiv_radar.errors import ArxivRadarError, UserError
 from arxiv_radar.pipeline import RunOutcome, run_pipeline
 from arxiv_radar.report import describe_runs
@@ -95,8 +97,8 @@ def init(ctx: click.Context, force: bool, github: bool) -> int:
 @cli.command()
 @click.pass_context
 def run(ctx: click.Context) -> int:
-    """Fetch today's papers, then publish every output."""
-    return _report(run_pipeline(_workspace(ctx), ("fetch", "publish"), command="run"))
+    """Fetch today's papers, enrich them, then publish every output."""
+    return _report(run_pipeline(_workspace(ctx), ("fetch", "enrich", "publish"), command="run"))
 
 
 @cli.command()
@@ -104,6 +106,13 @@ def run(ctx: click.Context) -> int:
 def fetch(ctx: click.Context) -> int:
     """Fetch today's papers into the database without publishing."""
     return _report(run_pipeline(_workspace(ctx), ("fetch",), command="fetch"))
+
+
+@cli.command()
+@click.pass_context
+def enrich(ctx: click.Context) -> int:
+    """Find code links and stars, translate abstracts and write TL;DRs that are due."""
+    return _report(run_pipeline(_workspace(ctx), ("enrich",), command="enrich"))
 
 
 @cli.command()
@@ -127,6 +136,20 @@ def status(ctx: click.Context, limit: int) -> int:
     return 0
 
 
+@cli.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> int:
+    """Check the config, endpoints, tokens, folders and database; say what to fix."""
+    report = run_doctor(ctx.obj)
+    table = Table("Check", "Status", "Details / what to fix", title="arxiv-radar doctor")
+    for check in report.checks:
+        status = "ok" if check.ok else "problem"
+        detail = check.detail if check.ok or not check.fix else f"{check.detail}\nfix: {check.fix}"
+        table.add_row(Text(check.name), status, Text(detail))
+    _out.print(table)
+    return report.exit_code
+
+
 def _report(outcome: RunOutcome) -> int:
     fetched = outcome.stats.get("fetch")
     if isinstance(fetched, dict):
@@ -136,6 +159,14 @@ def _report(outcome: RunOutcome) -> int:
         _out.print(table)
         for note in fetched.get("notes", []):
             _out.print(f"note: {note}")
+    enriched = outcome.stats.get("enrich")
+    if isinstance(enriched, dict):
+        _out.print(
+            f"code links: {enriched.get('code_found', 0)} found in "
+            f"{enriched.get('code_checked', 0)} checks; {enriched.get('translated', 0)} "
+            f"translated; {enriched.get('summarized', 0)} summarized"
+            + (f"; {enriched['failed']} lookups deferred" if enriched.get("failed") else "")
+        )
     published = outcome.stats.get("publish")
     if isinstance(published, dict):
         written = published.get("written", [])

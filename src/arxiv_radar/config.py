@@ -25,15 +25,20 @@ from arxiv_radar.query import parse
 
 __all__ = [
     "DEFAULT_CONFIG_NAME",
-    "WORKFLOW_PATH",
     "ENV_OVERRIDES",
+    "WORKFLOW_PATH",
+    "ChatConfig",
+    "CodeLinksConfig",
+    "EmailConfig",
     "EndpointsConfig",
     "FeedsConfig",
     "HttpConfig",
     "OutputConfig",
     "RadarConfig",
     "SiteConfig",
+    "SummaryConfig",
     "TopicConfig",
+    "TranslationConfig",
     "Workspace",
     "load_workspace",
     "starter_config_text",
@@ -44,6 +49,8 @@ DEFAULT_CONFIG_NAME = "arxiv-radar.yml"
 WORKFLOW_PATH = Path(".github/workflows/arxiv-radar.yml")
 Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr"]
 _DEFAULT_COLUMNS: tuple[Column, ...] = ("date", "title", "abstract", "pdf", "code")
+Finder = Literal["text", "huggingface", "paperswithcode"]
+_DEFAULT_FINDERS: tuple[Finder, ...] = ("text", "huggingface", "paperswithcode")
 
 # Environment variable -> (section, key). Endpoints follow ARXIV_RADAR_<NAME>_URL.
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {
@@ -136,6 +143,66 @@ class FeedsConfig(_Section):
     max_items: int = Field(100, ge=1, le=10_000)
 
 
+class CodeLinksConfig(_Section):
+    """Code links and stars for the Code column (finders run in this order)."""
+
+    enabled: bool = True
+    finders: list[Finder] = Field(default_factory=lambda: list(_DEFAULT_FINDERS), min_length=1)
+    workers: int = Field(4, ge=1, le=16)
+    # Seconds between requests to each code-link host (0.5 = Hugging Face's 2 requests/second).
+    request_interval: float = Field(0.5, ge=0)
+
+
+class TranslationConfig(_Section):
+    """Machine translation of abstracts (and optionally titles), cached per paper version."""
+
+    provider: Literal["none", "openai", "deepl", "google"] = "none"
+    language: str = Field("zh-CN", min_length=2)
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str = ""
+    translate_title: bool = False
+    glossary: dict[str, str] = Field(default_factory=dict)
+    budget_papers: int | None = Field(None, ge=0)
+    budget_chars: int | None = Field(None, ge=0)
+    timeout: float = Field(60.0, gt=0)
+
+
+class SummaryConfig(_Section):
+    """One-sentence TL;DRs through an OpenAI-compatible model (inherits translation's server)."""
+
+    enabled: bool = False
+    provider: Literal["openai"] = "openai"
+    language: str = ""
+    base_url: str = ""
+    model: str = ""
+    api_key_env: str = ""
+    budget_papers: int | None = Field(None, ge=0)
+
+
+class EmailConfig(_Section):
+    """The email digest of papers new since the last email (password from an env variable)."""
+
+    host: str = Field(min_length=1)
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password_env: str = ""
+    sender: str = Field(min_length=3)
+    recipients: list[str] = Field(min_length=1)
+    subject_prefix: str = "[arxiv-radar]"
+    send_empty: bool = False
+
+
+class ChatConfig(_Section):
+    """One chat destination; its webhook URL is a secret, so only the env variable is named."""
+
+    service: Literal["slack", "discord", "feishu", "lark", "generic"]
+    webhook_env: str = Field(min_length=1)
+    secret_env: str = ""
+    send_empty: bool = False
+
+
 class EndpointsConfig(_Section):
     api_url: str = "https://export.arxiv.org/api/query"
     rss_url: str = "https://rss.arxiv.org/rss"
@@ -174,6 +241,11 @@ class RadarConfig(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     site: SiteConfig = Field(default_factory=SiteConfig)
     feeds: FeedsConfig = Field(default_factory=FeedsConfig)
+    code_links: CodeLinksConfig = Field(default_factory=CodeLinksConfig)
+    translation: TranslationConfig = Field(default_factory=TranslationConfig)
+    summary: SummaryConfig = Field(default_factory=SummaryConfig)
+    email: EmailConfig | None = None
+    chat: list[ChatConfig] = Field(default_factory=list)
     endpoints: EndpointsConfig = Field(default_factory=EndpointsConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
 

@@ -22,6 +22,7 @@ from arxiv_radar.errors import StageError, UserError
 from arxiv_radar.fetch import FetchReport, fetch
 from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
 from arxiv_radar.lock import workspace_lock
+from arxiv_radar.enrich.run import PreparedEnrich, display_language, prepare_enrich
 from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.publish.digest import publish_all
 from arxiv_radar.store import Store
@@ -30,7 +31,7 @@ __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("fetch", "publish")
+STAGES = ("fetch", "enrich", "publish")
 INTERRUPTED = "interrupted: the process stopped before the run finished (killed or crashed)"
 _STALE_SCAN = 50
 USER_AGENT = f"arxiv-radar/{__version__} (+https://github.com/arxiv-radar/arxiv-radar)"
@@ -55,19 +56,24 @@ class _Context:
     topics: list[Topic]
     now: datetime
     transport: httpx.BaseTransport | None
+    enricher: PreparedEnrich | None = None
     retries: list[RetryEvent] = field(default_factory=list)
 
     def arxiv_client(self) -> PoliteClient:
         """One client for every arXiv host: arXiv's 3-second rule spans all of them."""
-        http = self.workspace.config.http
-        settings = HttpSettings(
-            request_interval=http.request_interval,
-            timeout=http.timeout,
-            max_retries=http.max_retries,
-            backoff_base=http.backoff_base,
-            user_agent=USER_AGENT,
-        )
+        settings = http_settings(self.workspace)
         return PoliteClient(settings, transport=self.transport, on_retry=self.retries.append)
+
+
+def http_settings(workspace: Workspace) -> HttpSettings:
+    http = workspace.config.http
+    return HttpSettings(
+        request_interval=http.request_interval,
+        timeout=http.timeout,
+        max_retries=http.max_retries,
+        backoff_base=http.backoff_base,
+        user_agent=USER_AGENT,
+    )
 
 
 def run_pipeline(
@@ -80,14 +86,19 @@ def run_pipeline(
 ) -> RunOutcome:
     """Run ``stages`` (a subset of STAGES, in order) under the workspace lock and record the run."""
     now = now or datetime.now(timezone.utc)
+    topics = compile_topics(workspace.config.topics)
+    # Built before anything runs: a missing API key is a user error to report at once.
+    enricher = prepare_enrich(workspace, http_settings(workspace)) if "enrich" in stages else None
     with workspace_lock(workspace.database), Store.open(workspace.database) as store:
         _close_interrupted(store, now)
+        store.display_language = display_language(workspace)
         context = _Context(
             workspace=workspace,
             store=store,
-            topics=compile_topics(workspace.config.topics),
+            topics=topics,
             now=now,
             transport=transport,
+            enricher=enricher,
         )
         with _recorded(store, command, now) as outcome:
             for stage in (s for s in STAGES if s in stages):
@@ -157,6 +168,12 @@ def _fetch_stage(context: _Context) -> dict[str, Any]:
     return report.as_stats()
 
 
+def _enrich_stage(context: _Context) -> dict[str, Any]:
+    """Lookups that fail stay pending for the next run; they are reported, not fatal."""
+    assert context.enricher is not None, "run_pipeline prepares the enricher"
+    return context.enricher.run(context.store, now=context.now)
+
+
 def _publish_stage(context: _Context) -> dict[str, Any]:
     written = publish_all(context.workspace, context.store, context.topics)
     return {"written": [str(path) for path in written]}
@@ -164,6 +181,7 @@ def _publish_stage(context: _Context) -> dict[str, Any]:
 
 _RUNNERS: dict[str, Callable[[_Context], dict[str, Any]]] = {
     "fetch": _fetch_stage,
+    "enrich": _enrich_stage,
     "publish": _publish_stage,
 }
 

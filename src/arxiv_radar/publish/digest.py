@@ -36,6 +36,7 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
         timezone=config.timezone,
         readme_path=config.output.readme,
         docs_dir=config.output.docs_dir,
+        untranslated_marker="(EN)" if config.translation.provider != "none" else "",
     )
 
 

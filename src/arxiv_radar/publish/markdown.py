@@ -77,6 +77,9 @@ class MarkdownSettings:
     timezone: str = "UTC"
     readme_path: str = "README.md"
     docs_dir: str = "docs"
+    # Set when translation is configured: an abstract still waiting for its translation is
+    # shown in English with this marker, so readers know it is pending, not the translation.
+    untranslated_marker: str = ""
 
     def __post_init__(self) -> None:
         if self.repository and not _REPOSITORY_RE.match(self.repository):
@@ -310,8 +313,10 @@ def _authors_cell(settings: MarkdownSettings, entry: Entry) -> str:
 
 
 def _abstract_cell(settings: MarkdownSettings, entry: Entry) -> str:
-    text = entry.abstract_translated or entry.paper.abstract
-    return escape_normalized(shorten(text, settings.abstract_chars)) or _EMPTY
+    if entry.abstract_translated:
+        return escape_normalized(shorten(entry.abstract_translated, settings.abstract_chars))
+    text = escape_normalized(shorten(entry.paper.abstract, settings.abstract_chars)) or _EMPTY
+    return f"{settings.untranslated_marker} {text}" if settings.untranslated_marker else text
 
 
 def _pdf_cell(settings: MarkdownSettings, entry: Entry) -> str:
