@@ -11,7 +11,6 @@ and review the diff: it is exactly what users will see change on their pages.
 from __future__ import annotations
 
 import dataclasses
-
 import html
 import os
 import re

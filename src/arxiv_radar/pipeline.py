@@ -18,11 +18,11 @@ import httpx
 
 from arxiv_radar import __version__
 from arxiv_radar.config import Workspace
+from arxiv_radar.enrich.run import PreparedEnrich, display_language, prepare_enrich
 from arxiv_radar.errors import StageError, UserError
 from arxiv_radar.fetch import FetchReport, fetch
 from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
 from arxiv_radar.lock import workspace_lock
-from arxiv_radar.enrich.run import PreparedEnrich, display_language, prepare_enrich
 from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.publish.digest import publish_all
 from arxiv_radar.store import Store

@@ -15,7 +15,7 @@ from typing import Any
 from arxiv_radar.config import Workspace
 from arxiv_radar.enrich._wire import ClientPool
 from arxiv_radar.enrich.codelinks import CodeLinkSettings
-from arxiv_radar.enrich.stage import EnrichSettings, Enrichers, build_enrichers, enrich
+from arxiv_radar.enrich.stage import Enrichers, EnrichSettings, build_enrichers, enrich
 from arxiv_radar.enrich.summarize import SummarySettings
 from arxiv_radar.enrich.translate import TranslationSettings
 from arxiv_radar.http import HttpSettings
