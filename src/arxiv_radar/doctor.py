@@ -1,0 +1,220 @@
+"""`arxiv-radar doctor`: check everything a daily run needs before cron finds out the hard way.
+
+A tracker that stops silently is worse than one that fails loudly, so the doctor looks at each
+precondition of a run in turn (the config, each endpoint, the secrets it names, the folders it
+writes, the database) and says, for each, what to fix. Secrets are reported by the NAME of their
+environment variable only: the doctor's output is meant to be pasted into bug reports.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from pydantic import BaseModel
+
+from arxiv_radar.config import RadarConfig, Workspace, load_workspace
+from arxiv_radar.errors import ArxivRadarError, ConfigError
+from arxiv_radar.http import HttpSettings, PoliteClient, redact_url
+from arxiv_radar.sources.arxiv_api import ACCEPT as API_ACCEPT
+from arxiv_radar.sources.arxiv_api import parse_feed
+from arxiv_radar.sources.listing import ACCEPT as RSS_ACCEPT
+from arxiv_radar.sources.listing import listing_url, parse_listing
+from arxiv_radar.store import SCHEMA_VERSION, Store
+
+__all__ = ["Check", "DoctorReport", "run_doctor", "secret_variables"]
+
+log = logging.getLogger(__name__)
+
+# A probe must answer fast: a hung endpoint is itself the finding.
+PROBE_TIMEOUT = 10.0
+PROBE_QUERY = {"search_query": "all:electron", "max_results": "1"}
+
+Severity = Literal["setup", "network"]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's table; ``severity`` decides the exit code when it fails."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    severity: Severity = "setup"
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    checks: list[Check]
+
+    @property
+    def exit_code(self) -> int:
+        """2 when the user must change something, 1 when only the network failed, else 0."""
+        failed = {check.severity for check in self.checks if not check.ok}
+        if "setup" in failed:
+            return 2
+        return 1 if failed else 0
+
+
+def run_doctor(
+    config_path: Path | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> DoctorReport:
+    """Run every check; a config that does not load stops the others (they would all guess)."""
+    env = os.environ if env is None else env
+    try:
+        workspace = load_workspace(config_path, env=env, cwd=cwd)
+    except ConfigError as err:
+        return DoctorReport([Check("config", False, err.message, err.fix or _CONFIG_FIX)])
+    where = str(workspace.path) if workspace.path else "built-in default config"
+    checks = [Check("config", True, f"{where} loads ({len(workspace.config.topics)} topics)")]
+    checks += _endpoint_checks(workspace.config, transport)
+    checks += _secret_checks(workspace.config, env)
+    checks += _folder_checks(workspace)
+    checks.append(_database_check(workspace.database))
+    return DoctorReport(checks)
+
+
+_CONFIG_FIX = "edit the config file, or start again from `arxiv-radar init`"
+
+
+# --- endpoints ---------------------------------------------------------------------------------
+
+
+def _endpoint_checks(config: RadarConfig, transport: httpx.BaseTransport | None) -> list[Check]:
+    """One cheap GET per endpoint on one paced client: arXiv's interval spans all its hosts."""
+    settings = HttpSettings(
+        request_interval=config.http.request_interval,
+        timeout=min(config.http.timeout, PROBE_TIMEOUT),
+        max_retries=0,
+    )
+    probes: list[tuple[str, Callable[[PoliteClient], str]]] = [
+        ("arXiv API", lambda client: _probe_api(client, config.endpoints.api_url)),
+        ("arXiv RSS listing", lambda client: _probe_rss(client, config)),
+    ]
+    with PoliteClient(settings, transport=transport) as client:
+        return [_probe(name, client, probe) for name, probe in probes]
+
+
+def _probe(name: str, client: PoliteClient, probe: Callable[[PoliteClient], str]) -> Check:
+    try:
+        detail = probe(client)
+    except ArxivRadarError as err:
+        log.debug("%s probe failed: %s", name, err)
+        fix = err.fix or "check the endpoint URL in the config"
+        return Check(name, False, err.message, fix, severity="network")
+    return Check(name, True, detail)
+
+
+def _probe_api(client: PoliteClient, url: str) -> str:
+    response = client.get(url, params=PROBE_QUERY, accept=API_ACCEPT)
+    page = parse_feed(response.content, url=redact_url(str(response.url)))
+    return f"{redact_url(url)} answers ({page.total} results for a test query)"
+
+
+def _probe_rss(client: PoliteClient, config: RadarConfig) -> str:
+    url = listing_url(config.endpoints.rss_url, config.categories)
+    listing = parse_listing(client.get(url, accept=RSS_ACCEPT).content, url=url)
+    day = listing.announced.isoformat() if listing.announced else "no date"
+    return f"{redact_url(url)} answers ({len(listing.items)} items, {day})"
+
+
+# --- secrets -----------------------------------------------------------------------------------
+
+
+def secret_variables(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(config key, variable name) for every ``*_env`` setting that names a variable.
+
+    Settings hold the NAME of the variable that holds a secret, never the secret, so walking the
+    config finds every token a configured provider will need, whatever section it lives in.
+    """
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        key = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            yield from secret_variables(value, f"{key}.")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from secret_variables(item, f"{key}[{index}].")
+        elif name.endswith("_env") and isinstance(value, str) and value:
+            yield key, value
+
+
+def _secret_checks(config: RadarConfig, env: Mapping[str, str]) -> list[Check]:
+    needed = list(secret_variables(config))
+    if not needed:
+        return [Check("secrets", True, "no configured provider needs a token")]
+    return [
+        Check(f"secret {variable}", True, f"set (for {key})")
+        if env.get(variable, "").strip()
+        else Check(
+            f"secret {variable}",
+            False,
+            f"{key} names {variable}, which is not set",
+            f"export {variable}=... (in GitHub Actions: add it as a repository secret)",
+        )
+        for key, variable in needed
+    ]
+
+
+# --- folders and database ----------------------------------------------------------------------
+
+
+def _folder_checks(workspace: Workspace) -> list[Check]:
+    output = workspace.config.output
+    targets = {
+        "database folder": workspace.database.parent,
+        "README folder": workspace.resolve(output.readme).parent,
+        "docs folder": workspace.resolve(output.docs_dir),
+    }
+    return [_writable(name, folder) for name, folder in targets.items()]
+
+
+def _writable(name: str, folder: Path) -> Check:
+    """Probe with a real file: permission bits lie (root, ACLs, read-only mounts)."""
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None or not existing.is_dir():
+        return Check(
+            name,
+            False,
+            f"{folder} cannot be created: {existing} is not a folder",
+            "point the config at a folder path",
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        return Check(
+            name,
+            False,
+            f"cannot write in {existing}: {err.strerror or err}",
+            f"make {existing} writable for this user",
+        )
+    state = "writable" if existing == folder else f"will be created in {existing}"
+    return Check(name, True, f"{folder} {state}")
+
+
+def _database_check(path: Path) -> Check:
+    if not path.exists():
+        return Check("database", True, f"{path} does not exist yet; the first run creates it")
+    try:
+        with Store.open(path) as store:
+            papers = store.paper_count()
+            runs = store.recent_runs(1)
+    except ArxivRadarError as err:
+        return Check("database", False, err.message, err.fix)
+    last = f", last run {runs[0].status}" if runs else ""
+    return Check(
+        "database", True, f"{path}: schema version {SCHEMA_VERSION}, {papers} papers{last}"
+    )
