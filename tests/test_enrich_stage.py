@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from arxiv_radar.enrich._wire import ClientPool, SerialClient
+from arxiv_radar.enrich._wire import ClientPool
 from arxiv_radar.enrich.codelinks import (
     CodeLinkSettings,
     HuggingFaceFinder,
@@ -43,10 +43,10 @@ ABSTRACT_KEY = TextKey("abstract", "zh-CN", "openai", "deepseek-chat")
 
 
 @pytest.fixture
-def client() -> Iterator[SerialClient]:
+def client() -> Iterator[PoliteClient]:
     """Finder threads share it, as they share a ClientPool's client in production."""
     with PoliteClient(FAST) as polite:
-        yield SerialClient(polite)
+        yield polite
 
 
 def store_with(count: int, *, first_seen: datetime = T0, **paper_args: str) -> MemoryStore:
@@ -56,7 +56,7 @@ def store_with(count: int, *, first_seen: datetime = T0, **paper_args: str) -> M
     return store
 
 
-def code_enrichers(server: LocalServer, client: SerialClient) -> Enrichers:
+def code_enrichers(server: LocalServer, client: PoliteClient) -> Enrichers:
     return Enrichers(
         finders=[
             TextFinder(),
@@ -78,7 +78,7 @@ def translation(server: LocalServer, **overrides: object) -> TranslationSettings
 
 
 def translating(
-    server: LocalServer, client: SerialClient, **overrides: object
+    server: LocalServer, client: PoliteClient, **overrides: object
 ) -> tuple[EnrichSettings, Enrichers]:
     settings = EnrichSettings(code_enabled=False, translation=translation(server, **overrides))
     translator = make_translator(settings.translation, client, {"DEEPSEEK_API_KEY": KEY})
@@ -88,7 +88,7 @@ def translating(
 # --- code links ---------------------------------------------------------------------------------
 
 
-def test_links_in_the_text_cost_no_request(server: LocalServer, client: SerialClient) -> None:
+def test_links_in_the_text_cost_no_request(server: LocalServer, client: PoliteClient) -> None:
     store = store_with(1, abstract="Code: https://github.com/o/r.")
     report = enrich(store, EnrichSettings(), code_enrichers(server, client), now=T0)
     state = store.code["2611.00000"]
@@ -100,7 +100,7 @@ def test_links_in_the_text_cost_no_request(server: LocalServer, client: SerialCl
 
 
 def test_finders_run_in_order_and_stop_at_the_first_repository(
-    server: LocalServer, client: SerialClient
+    server: LocalServer, client: PoliteClient
 ) -> None:
     store = store_with(2)
     hf, pwc = FakeHuggingFace(server), FakePapersWithCode(server)
@@ -116,7 +116,7 @@ def test_finders_run_in_order_and_stop_at_the_first_repository(
 
 
 def test_paper_without_code_is_rechecked_on_the_doubling_schedule_then_never(
-    server: LocalServer, client: SerialClient
+    server: LocalServer, client: PoliteClient
 ) -> None:
     store = store_with(1)
     today = {"day": -1}
@@ -138,7 +138,7 @@ def test_paper_without_code_is_rechecked_on_the_doubling_schedule_then_never(
 
 
 def test_project_page_is_recorded_while_code_is_still_awaited(
-    server: LocalServer, client: SerialClient
+    server: LocalServer, client: PoliteClient
 ) -> None:
     store = store_with(1, abstract="Project page: https://lab.example.org/p.")
     FakeHuggingFace(server).missing("2611.00000")
@@ -149,7 +149,7 @@ def test_project_page_is_recorded_while_code_is_still_awaited(
     assert state.next_check == T0 + timedelta(days=1) - timedelta(hours=2)
 
 
-def test_outage_loses_nothing_and_gives_up_early(server: LocalServer, client: SerialClient) -> None:
+def test_outage_loses_nothing_and_gives_up_early(server: LocalServer, client: PoliteClient) -> None:
     store = store_with(10)
     for n in range(10):
         server.route("GET", f"/api/papers/2611.{n:05d}", Reply(503, "maintenance"))
@@ -170,7 +170,7 @@ def test_outage_loses_nothing_and_gives_up_early(server: LocalServer, client: Se
 
 
 def test_a_later_finder_can_still_find_code_while_one_is_down(
-    server: LocalServer, client: SerialClient
+    server: LocalServer, client: PoliteClient
 ) -> None:
     store = store_with(1)
     server.route("GET", "/api/papers/2611.00000", Reply(500))
@@ -181,7 +181,7 @@ def test_a_later_finder_can_still_find_code_while_one_is_down(
     assert [f.step for f in report.failures] == ["code:huggingface"]
 
 
-def test_parallel_workers_check_every_paper_once(server: LocalServer, client: SerialClient) -> None:
+def test_parallel_workers_check_every_paper_once(server: LocalServer, client: PoliteClient) -> None:
     store = store_with(12)
     hf = FakeHuggingFace(server)
     for n in range(12):
@@ -195,7 +195,7 @@ def test_parallel_workers_check_every_paper_once(server: LocalServer, client: Se
 
 
 def test_stars_are_fetched_in_one_request_and_at_most_daily(
-    server: LocalServer, client: SerialClient
+    server: LocalServer, client: PoliteClient
 ) -> None:
     store = MemoryStore()
     for n in range(3):
@@ -214,7 +214,7 @@ def test_stars_are_fetched_in_one_request_and_at_most_daily(
 # --- translations ------------------------------------------------------------------------------
 
 
-def test_no_paper_is_translated_twice(server: LocalServer, client: SerialClient) -> None:
+def test_no_paper_is_translated_twice(server: LocalServer, client: PoliteClient) -> None:
     chat = FakeChat(server, key=KEY)
     store = store_with(5)
     settings, enrichers = translating(server, client)
@@ -230,7 +230,7 @@ def test_no_paper_is_translated_twice(server: LocalServer, client: SerialClient)
     assert store.texts[("2611.00000", 2, ABSTRACT_KEY)] == "中文译文 We study more."
 
 
-def test_another_model_is_another_cache_entry(server: LocalServer, client: SerialClient) -> None:
+def test_another_model_is_another_cache_entry(server: LocalServer, client: PoliteClient) -> None:
     FakeChat(server, key=KEY)
     store = store_with(2)
     enrich(store, *translating(server, client), now=T0)
@@ -239,7 +239,7 @@ def test_another_model_is_another_cache_entry(server: LocalServer, client: Seria
     assert len(store.texts) == 4
 
 
-def test_paper_budget_holds_across_fields(server: LocalServer, client: SerialClient) -> None:
+def test_paper_budget_holds_across_fields(server: LocalServer, client: PoliteClient) -> None:
     FakeChat(server, key=KEY)
     store = store_with(5)
     settings, enrichers = translating(server, client, budget_papers=2, translate_title=True)
@@ -251,7 +251,7 @@ def test_paper_budget_holds_across_fields(server: LocalServer, client: SerialCli
     assert len({arxiv_id for arxiv_id, _v, _k in store.texts}) == 4
 
 
-def test_character_budget_holds(server: LocalServer, client: SerialClient) -> None:
+def test_character_budget_holds(server: LocalServer, client: PoliteClient) -> None:
     chat = FakeChat(server, key=KEY)
     store = store_with(6, abstract="x" * 100)
     settings, enrichers = translating(server, client, budget_chars=350, batch_size=2)
@@ -262,7 +262,7 @@ def test_character_budget_holds(server: LocalServer, client: SerialClient) -> No
     assert report.budget_exhausted
 
 
-def test_provider_outage_loses_nothing(server: LocalServer, client: SerialClient) -> None:
+def test_provider_outage_loses_nothing(server: LocalServer, client: PoliteClient) -> None:
     server.route("POST", "/v1/chat/completions", Reply(500, "upstream overloaded"))
     store = store_with(8)
     settings, enrichers = translating(server, client, batch_size=1)
@@ -276,7 +276,7 @@ def test_provider_outage_loses_nothing(server: LocalServer, client: SerialClient
     assert report.translated == 8
 
 
-def test_english_or_broken_answers_stay_pending(server: LocalServer, client: SerialClient) -> None:
+def test_english_or_broken_answers_stay_pending(server: LocalServer, client: PoliteClient) -> None:
     FakeChat(server, key=KEY, translate=lambda text: text)  # echoes the English
     store = store_with(2, abstract="We prove $x=1$.")
     settings, enrichers = translating(server, client)
@@ -292,7 +292,7 @@ def test_english_or_broken_answers_stay_pending(server: LocalServer, client: Ser
 
 
 def test_key_never_reaches_the_store_or_the_report(
-    server: LocalServer, client: SerialClient, caplog: pytest.LogCaptureFixture
+    server: LocalServer, client: PoliteClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     FakeChat(server, key="another-key")  # 401 echoing the key we send
     store = store_with(2)
@@ -307,7 +307,7 @@ def test_key_never_reaches_the_store_or_the_report(
 
 
 def test_summaries_are_cached_and_rejections_stay_pending(
-    server: LocalServer, client: SerialClient
+    server: LocalServer, client: PoliteClient
 ) -> None:
     answers = iter(["A Study of Things", "本文研究事物。", "本文研究事物。"])
     chat = FakeChat(server, key=KEY, translate=lambda _user: next(answers))

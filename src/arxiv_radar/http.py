@@ -192,6 +192,9 @@ class PoliteClient:
         self.retries: list[RetryEvent] = []
         self._on_retry = on_retry
         self._pacer = _Pacer(settings.request_interval)
+        # One connection (max_connections=1) cannot carry two requests at once: threads that
+        # share this client take turns, and pacing already spaces their starts anyway.
+        self._send_lock = threading.Lock()
         self._client = httpx.Client(
             timeout=httpx.Timeout(settings.timeout),
             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
@@ -284,10 +287,11 @@ class PoliteClient:
     def _attempt(
         self, request: httpx.Request, safe_url: str, validate: Validator | None
     ) -> httpx.Response | _Attempt:
-        self._pacer.wait_turn()
-        logger.debug("%s %s", request.method, safe_url)
         try:
-            response = self._client.send(request)
+            with self._send_lock:
+                self._pacer.wait_turn()
+                logger.debug("%s %s", request.method, safe_url)
+                response = self._client.send(request)
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(
                 f"{request.method} {safe_url}: unsupported URL scheme",

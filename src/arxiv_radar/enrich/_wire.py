@@ -24,7 +24,6 @@ __all__ = [
     "JSON_ACCEPT",
     "ClientPool",
     "HttpClient",
-    "SerialClient",
     "get_json_or_none",
     "json_object",
     "post_json",
@@ -100,49 +99,11 @@ def post_json(
 DEFAULT_INTERVALS: Mapping[str, float] = {"huggingface": 0.5, "paperswithcode": 1.0, "github": 1.0}
 
 
-class SerialClient:
-    """A PoliteClient that lets one thread at a time in.
-
-    PoliteClient keeps a single connection (``max_connections=1``); httpx used from several
-    threads over that one connection fails with ``ReadError: Bad file descriptor`` and stalls
-    until the timeout. Pacing already allows one request start per interval per host family, so
-    serialising costs nothing, while different families still run in parallel.
-    """
-
-    def __init__(self, client: PoliteClient) -> None:
-        self.client = client
-        self._lock = threading.Lock()
-
-    def get(
-        self,
-        url: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        accept: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        with self._lock:
-            return self.client.get(url, params=params, accept=accept, headers=headers)
-
-    def post(
-        self,
-        url: str,
-        *,
-        json: object = None,
-        params: Mapping[str, str] | None = None,
-        accept: str,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        with self._lock:
-            return self.client.post(url, json=json, params=params, accept=accept, headers=headers)
-
-
 class ClientPool:
     """One paced client per host family, created on first use and closed together.
 
     Pacing is per family, so Hugging Face's limit never slows a translation request, while the
-    finder threads that share a family share its pacer (and, see :class:`SerialClient`, its
-    single connection, one thread at a time).
+    finder threads that share a family share its pacer and its single connection.
     """
 
     def __init__(
@@ -150,22 +111,22 @@ class ClientPool:
     ) -> None:
         self._settings = settings
         self._intervals = dict(intervals)
-        self._clients: dict[str, SerialClient] = {}
+        self._clients: dict[str, PoliteClient] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, family: str) -> SerialClient:
+    def __call__(self, family: str) -> PoliteClient:
         with self._lock:
             client = self._clients.get(family)
             if client is None:
                 interval = self._intervals.get(family, self._settings.request_interval)
-                polite = PoliteClient(replace(self._settings, request_interval=interval))
-                client = self._clients[family] = SerialClient(polite)
+                client = PoliteClient(replace(self._settings, request_interval=interval))
+                self._clients[family] = client
             return client
 
     def close(self) -> None:
         with self._lock:
             for client in self._clients.values():
-                client.client.close()
+                client.close()
             self._clients.clear()
 
     def __enter__(self) -> ClientPool:
