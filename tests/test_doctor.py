@@ -20,9 +20,15 @@ categories: [cs.CV]
 topics:
   - name: Splatting
     query: 'ti:splatting'
+code_links:
+  enabled: {code_links}
+  request_interval: 0
 {extra}endpoints:
   api_url: {api}
   rss_url: {rss}
+  hf_url: {api}/hf
+  pwc_url: {api}/pwc
+  github_api_url: {api}/github
 http:
   request_interval: 0
   timeout: 2
@@ -44,9 +50,12 @@ def arxiv(server: LocalServer) -> FakeArxiv:
     return fake
 
 
-def write_config(root: Path, api: str, rss: str, extra: str = "") -> Path:
+def write_config(
+    root: Path, api: str, rss: str, extra: str = "", *, code_links: bool = True
+) -> Path:
     path = root / "arxiv-radar.yml"
-    path.write_text(CONFIG.format(api=api, rss=rss, extra=extra), encoding="utf-8")
+    text = CONFIG.format(api=api, rss=rss, extra=extra, code_links=str(code_links).lower())
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -148,8 +157,39 @@ def test_secret_variables_finds_every_named_variable() -> None:
 
 
 def test_no_configured_provider_needs_no_token(tmp_path: Path, arxiv: FakeArxiv) -> None:
-    report = run_doctor(write_config(tmp_path, arxiv.api_url, arxiv.rss_url), env={})
+    path = write_config(tmp_path, arxiv.api_url, arxiv.rss_url, code_links=False)
+    report = run_doctor(path, env={})
     assert by_name(report)["secrets"].ok
+    assert {"Hugging Face", "Papers with Code"}.isdisjoint(by_name(report))
+    assert arxiv.server.requests_to("/api/query/hf") == []
+
+
+def test_missing_tokens_are_named_never_shown(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    extra = (
+        f"translation:\n  provider: deepl\n  base_url: {arxiv.api_url}/deepl\n"
+        f"summary:\n  enabled: true\n  model: m\n  base_url: {arxiv.api_url}/llm\n"
+        "  api_key_env: LLM_KEY\n"
+    )
+    path = write_config(tmp_path, arxiv.api_url, arxiv.rss_url, extra)
+    report = run_doctor(path, env={"LLM_KEY": "sk-VERY-SECRET"})
+
+    assert report.exit_code == 2
+    checks = by_name(report)
+    assert checks["secret LLM_KEY"].ok
+    deepl = checks["secret DEEPL_API_KEY"]
+    assert not deepl.ok and "export DEEPL_API_KEY" in deepl.fix
+    assert "sk-VERY-SECRET" not in repr(report.checks)
+    assert checks["translation"].ok and checks["summaries"].ok  # any HTTP answer is reachable
+
+
+def test_enabled_code_finders_are_probed(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    path = write_config(tmp_path, arxiv.api_url, arxiv.rss_url)
+    report = run_doctor(path, env={"GITHUB_TOKEN": "ghp_secret"})
+    checks = by_name(report)
+    assert checks["Hugging Face"].ok and "HTTP 404" in checks["Hugging Face"].detail
+    assert checks["Papers with Code"].ok and checks["GitHub API"].ok
+    for path_ in ("/api/query/hf", "/api/query/pwc", "/api/query/github"):
+        assert len(arxiv.server.requests_to(path_)) == 1
 
 
 def test_cli_prints_a_table_and_exits_with_the_worst_problem(

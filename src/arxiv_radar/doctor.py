@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -20,8 +21,9 @@ import httpx
 from pydantic import BaseModel
 
 from arxiv_radar.config import RadarConfig, Workspace, load_workspace
+from arxiv_radar.enrich.translate import DEFAULT_BASE_URLS, DEFAULT_KEY_ENVS
 from arxiv_radar.errors import ArxivRadarError, ConfigError
-from arxiv_radar.http import HttpSettings, PoliteClient, redact_url
+from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, redact_url
 from arxiv_radar.sources.arxiv_api import ACCEPT as API_ACCEPT
 from arxiv_radar.sources.arxiv_api import parse_feed
 from arxiv_radar.sources.listing import ACCEPT as RSS_ACCEPT
@@ -79,6 +81,7 @@ def run_doctor(
     where = str(workspace.path) if workspace.path else "built-in default config"
     checks = [Check("config", True, f"{where} loads ({len(workspace.config.topics)} topics)")]
     checks += _endpoint_checks(workspace.config, transport)
+    checks += _enrichment_checks(workspace.config, env, transport)
     checks += _secret_checks(workspace.config, env)
     checks += _folder_checks(workspace)
     checks.append(_database_check(workspace.database))
@@ -129,6 +132,52 @@ def _probe_rss(client: PoliteClient, config: RadarConfig) -> str:
     return f"{redact_url(url)} answers ({len(listing.items)} items, {day})"
 
 
+def _enrichment_urls(config: RadarConfig, env: Mapping[str, str]) -> dict[str, str]:
+    """The enrichment servers this config will call, by label: only the enabled ones."""
+    endpoints = config.endpoints
+    urls: dict[str, str] = {}
+    if config.code_links.enabled:
+        if "huggingface" in config.code_links.finders:
+            urls["Hugging Face"] = endpoints.hf_url
+        if "paperswithcode" in config.code_links.finders:
+            urls["Papers with Code"] = endpoints.pwc_url
+        if env.get("GITHUB_TOKEN", "").strip():
+            urls["GitHub API"] = endpoints.github_api_url
+    translation = config.translation
+    if translation.provider != "none":
+        urls["translation"] = translation.base_url or DEFAULT_BASE_URLS[translation.provider]
+    if config.summary.enabled:
+        urls["summaries"] = (
+            config.summary.base_url or translation.base_url or DEFAULT_BASE_URLS["openai"]
+        )
+    return urls
+
+
+def _enrichment_checks(
+    config: RadarConfig, env: Mapping[str, str], transport: httpx.BaseTransport | None
+) -> list[Check]:
+    """Reachability only: any HTTP answer will do; these bases need keys and paths to say more."""
+    urls = _enrichment_urls(config, env)
+    if not urls:
+        return []
+    settings = HttpSettings(
+        request_interval=config.code_links.request_interval,
+        timeout=min(config.http.timeout, PROBE_TIMEOUT),
+        max_retries=0,
+    )
+    with PoliteClient(settings, transport=transport) as client:
+        return [_probe(label, client, partial(_probe_any, url=url)) for label, url in urls.items()]
+
+
+def _probe_any(client: PoliteClient, url: str) -> str:
+    try:
+        response = client.get(url, accept="*/*")
+        status = response.status_code
+    except HttpStatusError as err:
+        status = err.status_code
+    return f"{redact_url(url)} answers (HTTP {status})"
+
+
 # --- secrets -----------------------------------------------------------------------------------
 
 
@@ -151,8 +200,17 @@ def secret_variables(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, 
             yield key, value
 
 
-def _secret_checks(config: RadarConfig, env: Mapping[str, str]) -> list[Check]:
+def _needed_secrets(config: RadarConfig) -> list[tuple[str, str]]:
     needed = list(secret_variables(config))
+    translation = config.translation
+    default = DEFAULT_KEY_ENVS.get(translation.provider, "")
+    if default and not translation.api_key_env:
+        needed.append(("translation.provider", default))
+    return needed
+
+
+def _secret_checks(config: RadarConfig, env: Mapping[str, str]) -> list[Check]:
+    needed = _needed_secrets(config)
     if not needed:
         return [Check("secrets", True, "no configured provider needs a token")]
     return [
