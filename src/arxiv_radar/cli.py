@@ -28,7 +28,7 @@ from arxiv_radar.config import (
 )
 from arxiv_radar.doctor import run_doctor
 from arxiv_radar.errors import ArxivRadarError, UserError
-from arxiv_radar.pipeline import RunOutcome, run_pipeline
+from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
 from arxiv_radar.report import describe_runs
 
 __all__ = ["cli", "main"]
@@ -97,8 +97,8 @@ def init(ctx: click.Context, force: bool, github: bool) -> int:
 @cli.command()
 @click.pass_context
 def run(ctx: click.Context) -> int:
-    """Fetch today's papers, enrich them, then publish every output."""
-    return _report(run_pipeline(_workspace(ctx), ("fetch", "enrich", "publish"), command="run"))
+    """Fetch, enrich, publish every output, then send email and chat digests."""
+    return _report(run_pipeline(_workspace(ctx), STAGES, command="run"))
 
 
 @cli.command()
@@ -120,6 +120,13 @@ def enrich(ctx: click.Context) -> int:
 def publish(ctx: click.Context) -> int:
     """Render README.md and docs/ from the database alone (no network)."""
     return _report(run_pipeline(_workspace(ctx), ("publish",), command="publish"))
+
+
+@cli.command()
+@click.pass_context
+def notify(ctx: click.Context) -> int:
+    """Send the configured email and chat destinations the papers they have not received."""
+    return _report(run_pipeline(_workspace(ctx), ("notify",), command="notify"))
 
 
 @cli.command()

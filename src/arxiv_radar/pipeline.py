@@ -25,13 +25,14 @@ from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
 from arxiv_radar.lock import workspace_lock
 from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.publish.digest import publish_all
+from arxiv_radar.publish.notify import check_secrets, notify_all
 from arxiv_radar.store import Store
 
 __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("fetch", "enrich", "publish")
+STAGES = ("fetch", "enrich", "publish", "notify")
 INTERRUPTED = "interrupted: the process stopped before the run finished (killed or crashed)"
 _STALE_SCAN = 50
 USER_AGENT = f"arxiv-radar/{__version__} (+https://github.com/arxiv-radar/arxiv-radar)"
@@ -89,6 +90,8 @@ def run_pipeline(
     topics = compile_topics(workspace.config.topics)
     # Built before anything runs: a missing API key is a user error to report at once.
     enricher = prepare_enrich(workspace, http_settings(workspace)) if "enrich" in stages else None
+    if "notify" in stages:
+        check_secrets(workspace)
     with workspace_lock(workspace.database), Store.open(workspace.database) as store:
         _close_interrupted(store, now)
         store.display_language = display_language(workspace)
@@ -179,10 +182,15 @@ def _publish_stage(context: _Context) -> dict[str, Any]:
     return {"written": [str(path) for path in written]}
 
 
+def _notify_stage(context: _Context) -> dict[str, Any]:
+    return notify_all(context.workspace, context.store, context.topics, now=context.now)
+
+
 _RUNNERS: dict[str, Callable[[_Context], dict[str, Any]]] = {
     "fetch": _fetch_stage,
     "enrich": _enrich_stage,
     "publish": _publish_stage,
+    "notify": _notify_stage,
 }
 
 

@@ -167,8 +167,20 @@ def _m002_enrichments(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _m003_deliveries(conn: sqlite3.Connection) -> None:
+    """Which papers each email or chat destination has already received."""
+    conn.execute(
+        """CREATE TABLE deliveries (
+            channel TEXT NOT NULL,
+            arxiv_id TEXT NOT NULL REFERENCES papers (arxiv_id) ON DELETE CASCADE,
+            sent_at TEXT NOT NULL,
+            PRIMARY KEY (channel, arxiv_id)
+        ) WITHOUT ROWID"""
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_m001_initial_schema, _m002_enrichments)
+MIGRATIONS: tuple[Migration, ...] = (_m001_initial_schema, _m002_enrichments, _m003_deliveries)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -253,6 +265,14 @@ _TEXT_DUE = _select_entries(
         AND x.version = p.version AND x.field = ? AND x.language = ? AND x.provider = ?
         AND x.model = ?)
     ORDER BY p.published DESC, p.arxiv_id DESC LIMIT ?"""
+)
+# Papers in at least one topic, seen since a cut-off, that ``channel`` has not received yet.
+_UNDELIVERED = _select_entries(
+    f"""FROM papers p {_CODE_JOIN}
+    WHERE p.first_seen >= ?
+      AND EXISTS (SELECT 1 FROM topic_papers t WHERE t.arxiv_id = p.arxiv_id)
+      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel = ? AND d.arxiv_id = p.arxiv_id)
+    ORDER BY p.published DESC, p.arxiv_id DESC"""
 )
 _RECORD_CODE = """INSERT INTO code_links
         (arxiv_id, code_url, project_url, stars, stars_at, source, checked_at, attempts, next_check)
@@ -687,6 +707,19 @@ class Store:
                     text,
                     _iso(at),
                 ),
+            )
+
+    # --- deliveries -----------------------------------------------------------------------------
+
+    def undelivered(self, channel: str, *, since: datetime) -> list[Entry]:
+        """Topic papers first seen since ``since`` that ``channel`` has not received."""
+        return list(self._stream(_UNDELIVERED, (_iso(since), channel)))
+
+    def mark_delivered(self, channel: str, arxiv_ids: Iterable[str], *, at: datetime) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (channel, arxiv_id, sent_at) VALUES (?, ?, ?)",
+                [(channel, arxiv_id, _iso(at)) for arxiv_id in arxiv_ids],
             )
 
     # --- runs ---------------------------------------------------------------------------------
