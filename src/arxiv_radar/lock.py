@@ -6,6 +6,7 @@ from a half-updated store; the second one waits briefly for the first, then give
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,8 @@ from arxiv_radar.errors import LockError
 
 __all__ = ["workspace_lock"]
 
+log = logging.getLogger(__name__)
+
 
 @contextmanager
 def workspace_lock(database: Path, *, wait: float = 30.0) -> Iterator[None]:
@@ -23,12 +26,20 @@ def workspace_lock(database: Path, *, wait: float = 30.0) -> Iterator[None]:
     lock_path = database.with_name(database.name + ".lock")
     lock = FileLock(lock_path, timeout=wait)
     try:
-        lock.acquire()
+        lock.acquire(timeout=0)
     except Timeout:
-        raise LockError(
-            f"another arxiv-radar process is using {database} (lock file {lock_path})",
-            fix="wait for it to finish, or delete the lock file if no arxiv-radar is running",
-        ) from None
+        # Say why nothing happens for a while: a silent wait looks like a hang.
+        log.warning(
+            "another arxiv-radar process is using %s; waiting up to %g s for it", database, wait
+        )
+        try:
+            lock.acquire()
+        except Timeout:
+            raise LockError(
+                f"another arxiv-radar process is still using {database} after {wait:g} s "
+                f"(lock file {lock_path})",
+                fix="let it finish and try again; the lock is freed when that process exits",
+            ) from None
     try:
         yield
     finally:

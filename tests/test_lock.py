@@ -1,0 +1,156 @@
+"""One process per store: a second run waits for the lock, or gives up with a clear UserError."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from arxiv_radar.errors import LockError, UserError
+from arxiv_radar.lock import workspace_lock
+from arxiv_radar.store import Store
+from tests.servers.arxiv import FakeArxiv, make_paper
+from tests.servers.http import LocalServer, Reply, Request
+
+CONFIG = """\
+categories: [cs.CV]
+topics:
+  - name: Splatting
+    query: 'ti:splatting'
+    categories: [cs.CV]
+site:
+  enabled: false
+code_links:
+  enabled: false
+endpoints:
+  api_url: {api}
+  rss_url: {rss}
+http:
+  request_interval: 0
+  max_retries: 0
+"""
+
+
+def test_a_held_lock_makes_the_second_wait_then_fail_clearly(tmp_path: Path) -> None:
+    database = tmp_path / "radar.db"
+    with workspace_lock(database):
+        started = time.monotonic()
+        with pytest.raises(LockError) as caught, workspace_lock(database, wait=0.2):
+            pytest.fail("the second holder must not get in")
+        waited = time.monotonic() - started
+    assert 0.15 <= waited < 2
+    error = caught.value
+    assert isinstance(error, UserError)  # the CLI maps it to exit 2, no traceback
+    assert str(database) in error.message and "radar.db.lock" in error.message
+    assert "after 0.2 s" in error.message and error.fix
+
+
+def test_the_waiting_process_is_told_why(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    database = tmp_path / "radar.db"
+    with workspace_lock(database), pytest.raises(LockError), workspace_lock(database, wait=0.05):
+        pass
+    assert "another arxiv-radar process is using" in caplog.text
+
+
+def test_the_second_gets_the_lock_when_the_first_releases_it(tmp_path: Path) -> None:
+    database = tmp_path / "radar.db"
+    held = threading.Event()
+    release = threading.Event()
+
+    def first() -> None:
+        with workspace_lock(database):
+            held.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert held.wait(5)
+    threading.Timer(0.3, release.set).start()
+    started = time.monotonic()
+    with workspace_lock(database, wait=5):
+        waited = time.monotonic() - started
+    thread.join(5)
+    assert 0.25 <= waited < 4
+
+
+def test_the_lock_is_released_when_the_block_raises(tmp_path: Path) -> None:
+    database = tmp_path / "radar.db"
+    with pytest.raises(RuntimeError), workspace_lock(database):
+        raise RuntimeError("boom")
+    with workspace_lock(database, wait=0):
+        pass
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, server: LocalServer) -> tuple[Path, FakeArxiv]:
+    fake = FakeArxiv(server, ["cs.CV"])
+    recent = datetime.now(timezone.utc) - timedelta(hours=1)
+    papers = [make_paper(f"2611.{n:05d}", f"Splatting {n}", published=recent) for n in range(5)]
+    fake.announce(date(2026, 11, 24), papers)
+    (tmp_path / "arxiv-radar.yml").write_text(
+        CONFIG.format(api=fake.api_url, rss=fake.rss_url), encoding="utf-8"
+    )
+    return tmp_path, fake
+
+
+def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "arxiv_radar", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+
+
+def test_cli_run_waits_while_another_process_holds_the_lock(
+    workdir: tuple[Path, FakeArxiv],
+) -> None:
+    root, fake = workdir
+    lock = FileLock(root / "arxiv-radar.db.lock")
+    with lock:
+        process = start("fetch", cwd=root)
+        time.sleep(1.0)
+        assert process.poll() is None, "the second run must wait, not fail or barge in"
+        assert fake.server.requests == []
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err
+    assert "another arxiv-radar process is using" in err
+    with Store.open(root / "arxiv-radar.db") as store:
+        assert store.paper_count() == 5
+
+
+def test_two_runs_at_once_both_finish_and_nothing_is_corrupted(
+    workdir: tuple[Path, FakeArxiv], server: LocalServer
+) -> None:
+    root, fake = workdir
+    real = server.routes[("GET", "/rss/cs.CV")]
+
+    def slow_listing(request: Request) -> Reply:
+        reply = real.next(request)
+        return Reply(reply.status, reply.body, reply.headers, delay=0.5)
+
+    server.route("GET", "/rss/cs.CV", slow_listing)
+    first = start("run", cwd=root)
+    second = start("run", cwd=root)
+    results = [p.communicate(timeout=60) for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0], results
+
+    starts = [r.at for r in server.requests_to("/rss/cs.CV")]
+    assert len(starts) == 2 and starts[1] - starts[0] >= 0.5  # one after the other
+    with Store.open(root / "arxiv-radar.db") as store:
+        assert store.paper_count() == 5
+        assert [run.status for run in store.recent_runs()] == ["ok", "ok"]
+    with sqlite3.connect(root / "arxiv-radar.db") as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert (root / "README.md").read_text("utf-8").count("Splatting 3") >= 1
+    assert fake.api_requests()
