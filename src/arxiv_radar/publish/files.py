@@ -12,7 +12,6 @@ import contextlib
 import filecmp
 import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,6 +34,7 @@ def write_if_changed(path: Path, content: str | Iterable[str]) -> bool:
     if isinstance(content, str):
         data = content.encode("utf-8")
         if _same_bytes(path, data):
+            _discard(_temp_for(path))
             return False
         staged = _stage(path, (data,))
     else:
@@ -67,6 +67,8 @@ class WriteSet:
     def commit(self) -> list[Path]:
         """Write every queued file whose bytes changed; returns those paths in sorted order."""
         changed = sorted(p for p, data in self._pending.items() if not _same_bytes(p, data))
+        for unchanged in self._pending.keys() - set(changed):
+            _discard(_temp_for(unchanged))
         staged: list[tuple[Path, Path]] = []
         try:
             for path in changed:
@@ -103,14 +105,25 @@ def _same_file(path: Path, staged: Path) -> bool:
         return False
 
 
+def _temp_for(path: Path) -> Path:
+    """The one temporary name for ``path``.
+
+    A fixed name (one writer per workspace, under its lock) means a temporary file left by a
+    killed run is found and removed by the next run, instead of piling up next to the pages.
+    """
+    return path.with_name(f".{path.name}.tmp")
+
+
 def _stage(path: Path, chunks: Iterable[bytes]) -> Path:
     """Write ``chunks`` to a fsynced temporary file next to ``path``; removed on any failure."""
+    temp = _temp_for(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        temp.unlink(missing_ok=True)  # a leftover of a killed run
+        # O_EXCL: never write through a file or link someone else put at this name.
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise _write_error(path, exc) from exc
-    temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
