@@ -33,6 +33,7 @@ from arxiv_radar.report import describe_runs
 
 __all__ = ["cli", "main"]
 
+_FILES_SHOWN = 8  # a first publish writes hundreds of pages: name a few, count the rest
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 _out = Console(highlight=False, soft_wrap=True)
 
@@ -177,9 +178,8 @@ def _report(outcome: RunOutcome) -> int:
     published = outcome.stats.get("publish")
     if isinstance(published, dict):
         written = published.get("written", [])
-        _out.print(
-            f"{len(written)} file(s) written" + (": " + ", ".join(written) if written else "")
-        )
+        shown = ", ".join(written[:_FILES_SHOWN]) + (", ..." if len(written) > _FILES_SHOWN else "")
+        _out.print(f"{len(written)} file(s) written" + (f": {shown}" if written else ""))
     for error in outcome.errors:
         _err.print(f"error in {error['stage']}: {error['error']}", markup=False)
     return outcome.exit_code
