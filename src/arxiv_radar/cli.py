@@ -177,9 +177,9 @@ def _report(outcome: RunOutcome) -> int:
         )
     published = outcome.stats.get("publish")
     if isinstance(published, dict):
-        written = published.get("written", [])
-        shown = ", ".join(written[:_FILES_SHOWN]) + (", ..." if len(written) > _FILES_SHOWN else "")
-        _out.print(f"{len(written)} file(s) written" + (f": {shown}" if written else ""))
+        written, count = published.get("written", []), published.get("written_count", 0)
+        shown = ", ".join(written[:_FILES_SHOWN]) + (", ..." if count > _FILES_SHOWN else "")
+        _out.print(f"{count} file(s) written" + (f": {shown}" if count else ""))
     for error in outcome.errors:
         _err.print(f"error in {error['stage']}: {error['error']}", markup=False)
     return outcome.exit_code

@@ -179,7 +179,8 @@ def _enrich_stage(context: _Context) -> dict[str, Any]:
 
 def _publish_stage(context: _Context) -> dict[str, Any]:
     written = publish_all(context.workspace, context.store, context.topics)
-    return {"written": [str(path) for path in written]}
+    # The run record names a few files; a first publish of a large store writes thousands.
+    return {"written_count": len(written), "written": [str(path) for path in written[:50]]}
 
 
 def _notify_stage(context: _Context) -> dict[str, Any]:
