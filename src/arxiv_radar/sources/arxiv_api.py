@@ -144,7 +144,8 @@ def _read_int(root: Element, tag: str, *, url: str) -> int:
 def _parse_root(data: bytes, *, url: str) -> Element:
     try:
         root: Element = fromstring(data)
-    except (ParseError, DefusedXmlException) as exc:
+    # LookupError/ValueError: an unknown or multi-byte encoding named in the XML declaration.
+    except (ParseError, DefusedXmlException, LookupError, ValueError) as exc:
         raise _format_error(url, f"malformed XML from the arXiv API ({exc})") from exc
     if root.tag != f"{ATOM}feed":
         raise _format_error(url, f"expected an Atom <feed>, got <{root.tag}>")

@@ -142,7 +142,8 @@ def _authors(item: Element) -> tuple[str, ...]:
 def _channel(data: bytes, *, url: str) -> Element:
     try:
         root: Element = fromstring(data)
-    except (ParseError, DefusedXmlException) as exc:
+    # LookupError/ValueError: an unknown or multi-byte encoding named in the XML declaration.
+    except (ParseError, DefusedXmlException, LookupError, ValueError) as exc:
         raise _format_error(url, f"malformed XML in the RSS listing ({exc})") from exc
     channel = root.find("channel") if root.tag == "rss" else None
     if channel is None:
