@@ -1,8 +1,10 @@
-"""The fetch stage: daily listing -> local pre-match -> full metadata -> topic match -> store.
+"""The fetch stage: daily listing -> gap fill -> local pre-match -> full metadata -> match -> store.
 
 The listing already carries title, abstract, authors and categories, so topics are matched on it
 first and only the matching papers cost an API request (in batches of 100). The final decision is
 made again on the full metadata, so a paper is judged the same way whichever path brought it in.
+When the listing is dated later than the next announcement day after the last one ingested, the
+missed days are filled through the API first (see :mod:`arxiv_radar.gapfill`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from arxiv_radar.config import RadarConfig
+from arxiv_radar.gapfill import GapReport, fill_gaps, finish_gap_fill
 from arxiv_radar.http import PoliteClient
 from arxiv_radar.match import Topic, match_all
 from arxiv_radar.paper import Paper
@@ -39,6 +42,7 @@ class FetchReport:
     per_topic: dict[str, int] = field(default_factory=dict)
     searched: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    gap: GapReport = field(default_factory=GapReport)
 
     def as_stats(self) -> dict[str, object]:
         return {
@@ -50,7 +54,8 @@ class FetchReport:
             "updated_papers": self.updated_papers,
             "per_topic": dict(self.per_topic),
             "searched": dict(self.searched),
-            "notes": list(self.notes),
+            "notes": [*self.gap.notes, *self.notes],
+            "gap": self.gap.as_stats(),
         }
 
 
@@ -82,10 +87,15 @@ def fetch(
     *,
     now: datetime,
 ) -> FetchReport:
-    """Read today's listing and the API searches, and commit every match in one transaction."""
-    daily = _DailyFetch(config, store, ArxivAPI(client, config.endpoints.api_url), topics, now)
+    """Fill any missed days, then read today's listing and the API searches, and commit every
+    match of the listing in one transaction."""
+    api = ArxivAPI(client, config.endpoints.api_url)
+    daily = _DailyFetch(config, store, api, topics, now)
     listing = fetch_listing(client, config.endpoints.rss_url, config.categories)
     daily.report.announced = listing.announced
+    if listing.announced is None:
+        daily.report.notes.append("the listing has no date: missed days cannot be detected")
+    daily.report.gap = fill_gaps(config, store, api, topics, listing.announced, now=now)
     papers = daily.listing_matches(listing)
     searched = daily.search_topics()
     daily.commit([*papers, *searched], listing)
@@ -154,9 +164,17 @@ class _DailyFetch:
                 self.report.per_topic[name] = self.store.add_matches(
                     name, [p.arxiv_id for p in matched], matched_at=self.now
                 )
-            if listing.announced and listing.items:
-                for category in self.config.categories:
-                    self.store.set_category_state(category, listing.announced, at=self.now)
+            read = listing.announced if listing.items else None
+            if read is not None:
+                self._advance_state(read)
+            finish_gap_fill(self.store, self.topics, every_category_known=read is not None)
             self.store.set_meta("last_fetch_ok", self.now.isoformat())
         self.report.new_papers = len(result.new)
         self.report.updated_papers = len(result.updated)
+
+    def _advance_state(self, announced: date) -> None:
+        """Never move a category back: an older (cached) listing is no news."""
+        state = self.store.category_state()
+        for category in self.config.categories:
+            if state.get(category, date.min) < announced:
+                self.store.set_category_state(category, announced, at=self.now)

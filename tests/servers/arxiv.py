@@ -15,14 +15,37 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from arxiv_radar.paper import Paper
 from tests.servers.http import LocalServer, Reply, Request
 
-__all__ = ["FakeArxiv", "make_paper"]
+__all__ = ["FakeArxiv", "listing_days", "make_paper", "submitted_for"]
 
 _WINDOW = re.compile(r"submittedDate:\[(\d{12}) TO (\d{12})\]")
 _CAT = re.compile(r"cat:([\w.-]+)")
+_EASTERN = ZoneInfo("America/New_York")
+
+
+def listing_days(first: date, count: int) -> list[date]:
+    """``count`` consecutive arXiv listing dates (Monday to Friday) from ``first``."""
+    days: list[date] = []
+    day = first
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def submitted_for(listing_day: date, minute: int = 0) -> datetime:
+    """A v1 submission time (UTC) that arXiv announces in the listing dated ``listing_day``:
+    noon US Eastern (before the 14:00 cutoff) on the weekday before it, plus ``minute``."""
+    day = listing_day - timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    noon = datetime.combine(day, datetime.min.time(), tzinfo=_EASTERN).replace(hour=12)
+    return (noon + timedelta(minutes=minute)).astimezone(timezone.utc)
 
 
 def make_paper(
@@ -67,6 +90,7 @@ class FakeArxiv:
         self.today: list[_Announcement] = []
         self.announced: date | None = None
         self.fail_api: int = 0  # answer this many API requests with 503 first
+        self.api_budget: int | None = None  # answer this many more API requests, then 503s
         server.route("GET", "/rss/" + "+".join(self.categories), self._rss)
         server.route("GET", "/api/query", self._api)
 
@@ -108,6 +132,10 @@ class FakeArxiv:
     def api_requests(self) -> list[Request]:
         return self.server.requests_to("/api/query")
 
+    def window_searches(self) -> list[Request]:
+        """API searches over a ``submittedDate`` window (gap fills and backfills)."""
+        return [r for r in self.api_requests() if "submittedDate" in r.param("search_query")]
+
     # --- wire formats ---------------------------------------------------------------------------
 
     def _rss(self, request: Request) -> Reply:
@@ -131,11 +159,17 @@ class FakeArxiv:
         if self.fail_api > 0:
             self.fail_api -= 1
             return Reply(503, "busy")
+        if self.api_budget is not None:
+            if self.api_budget <= 0:
+                return Reply(503, "busy")
+            self.api_budget -= 1
         ids = [i for i in request.param("id_list").split(",") if i]
         if ids:
             found = [self.known[i] for i in ids if i in self.known]
             return _atom(found, total=len(found), start=0)
         matches = self._search(request.param("search_query"))
+        if request.param("sortOrder") == "ascending":
+            matches.reverse()
         start = int(request.param("start", "0"))
         size = int(request.param("max_results", "10"))
         return _atom(matches[start : start + size], total=len(matches), start=start)

@@ -1,0 +1,540 @@
+"""Catch up on announcement days no run read, through API ``submittedDate`` windows.
+
+The daily listing only shows the latest announcement, so a skipped, failed or delayed run would
+lose that day's papers for good. The store remembers the last announcement ingested completely per
+category; when today's listing is dated later than the next announcement day, the submissions of
+the missed days are searched through the API (one ``cat:X AND submittedDate:[a TO b]`` window per
+category, with a margin on each side), paged to the end and matched locally like listing papers.
+
+One implementation pages every window, for the gap fill and for ``backfill``: it sorts ascending
+by submission date and commits each page together with a checkpoint "everything submitted before
+this minute is done", so an interrupted fill resumes where it stopped, and a window that has
+grown since (a later listing) simply continues past its old end.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from types import TracebackType
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from arxiv_radar import categories as taxonomy
+from arxiv_radar.config import RadarConfig
+from arxiv_radar.match import Topic, match_all
+from arxiv_radar.paper import Paper
+from arxiv_radar.sources.arxiv_api import ArxivAPI
+from arxiv_radar.store import Store
+
+__all__ = [
+    "MARGIN",
+    "MAX_WINDOW_DAYS",
+    "PAGE_SIZE",
+    "FillJob",
+    "FillProgress",
+    "FillStats",
+    "GapPlan",
+    "GapReport",
+    "Window",
+    "WindowFiller",
+    "category_query",
+    "fill_gaps",
+    "finish_gap_fill",
+    "latest_listing_day",
+    "missed_days",
+    "open_gap",
+    "plan_gap",
+    "previous_listing_day",
+    "primary_in",
+    "submission_cutoff",
+    "topic_checkpoint",
+]
+
+log = logging.getLogger(__name__)
+
+EASTERN = ZoneInfo("America/New_York")
+SUBMISSION_CUTOFF = time(14, 0)  # US Eastern: later submissions go to the next announcement
+ANNOUNCEMENT = time(20, 0)  # US Eastern: the listing dated the next day appears around then
+MARGIN = timedelta(days=1)
+PAGE_SIZE = 100
+# arXiv asks for large result sets to be sliced; deep offsets are slow and unreliable.
+MAX_WINDOW_DAYS = 30
+FIRST_LISTING = "gapfill:first-listing"
+_API_FORMAT = "%Y%m%d%H%M"
+
+
+# --- arXiv's calendar -------------------------------------------------------------------------
+
+
+def previous_listing_day(day: date) -> date:
+    """The listing dated before ``day``: listings are dated Monday to Friday."""
+    day -= timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def missed_days(last: date, listed: date) -> list[date]:
+    """Listing days strictly between the last one ingested and today's (holidays included: their
+    windows are simply empty)."""
+    days: list[date] = []
+    day = previous_listing_day(listed)
+    while day > last:
+        days.append(day)
+        day = previous_listing_day(day)
+    return days[::-1]
+
+
+def submission_cutoff(listing_day: date) -> datetime:
+    """The end (UTC) of the submissions announced in the listing dated ``listing_day``: 14:00
+    US Eastern on the listing day before it (Friday's for Monday's listing)."""
+    moment = datetime.combine(previous_listing_day(listing_day), SUBMISSION_CUTOFF, EASTERN)
+    return moment.astimezone(timezone.utc)
+
+
+def latest_listing_day(now: datetime) -> date:
+    """The newest listing that exists at ``now``: it appears around 20:00 US Eastern the evening
+    before its date, Sunday to Thursday."""
+    eastern = now.astimezone(EASTERN)
+    day = eastern.date() + timedelta(days=1 if eastern.time() >= ANNOUNCEMENT else 0)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+def open_gap(last: date, now: datetime) -> list[date]:
+    """Listing days after ``last`` that exist at ``now`` but were not ingested yet."""
+    return missed_days(last, latest_listing_day(now) + timedelta(days=1))
+
+
+# --- windows and jobs -------------------------------------------------------------------------
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span of v1 submission times (UTC, both ends included, minute precision like the API)."""
+
+    start: datetime
+    end: datetime
+
+    def slices(self, days: int) -> Iterator[Window]:
+        """Consecutive windows of at most ``days`` days covering this one."""
+        start = self.start
+        while True:
+            end = min(self.end, start + timedelta(days=days))
+            yield Window(start, end)
+            if end >= self.end:
+                return
+            start = end
+
+    def search_query(self, base: str) -> str:
+        low = _minute(self.start).strftime(_API_FORMAT)
+        high = _minute(self.end).strftime(_API_FORMAT)
+        return f"({base}) AND submittedDate:[{low} TO {high}]"
+
+
+def category_query(code: str) -> str:
+    """``cat:`` for a category; a whole archive (``cs``) is every category under it."""
+    if "." not in code and code in taxonomy.ARCHIVES:
+        return f"cat:{code}.*"
+    return f"cat:{code}"
+
+
+def primary_in(codes: Sequence[str]) -> Callable[[Paper], bool]:
+    """Keep papers whose primary category is one of ``codes`` (the listing's "new" items):
+    ``cat:`` searches also return cross-lists."""
+
+    def keep(paper: Paper) -> bool:
+        primary = paper.primary_category
+        return any(primary == code or primary.startswith(code + ".") for code in codes)
+
+    return keep
+
+
+@dataclass(frozen=True)
+class FillJob:
+    """One search over one submission window, and the checkpoint that remembers its progress.
+
+    ``on_complete`` runs in the transaction of the last page (e.g. to advance the category's
+    last complete announcement), so completion and its consequences are committed together.
+    """
+
+    name: str
+    label: str
+    query: str
+    window: Window
+    topics: tuple[Topic, ...]
+    source: str
+    keep: Callable[[Paper], bool] | None = None
+    on_complete: Callable[[Store], None] | None = None
+
+
+@dataclass
+class FillStats:
+    """Counts for the run record: windows completed, API pages requested, papers seen and kept."""
+
+    windows: int = 0
+    requests: int = 0
+    found: int = 0
+    new_papers: int = 0
+    per_topic: dict[str, int] = field(default_factory=dict)
+
+    def as_stats(self) -> dict[str, Any]:
+        return {
+            "windows": self.windows,
+            "requests": self.requests,
+            "papers_found": self.found,
+            "new_papers": self.new_papers,
+            "per_topic": dict(self.per_topic),
+        }
+
+
+class FillProgress:
+    """A progress bar on stderr when it is a terminal (windows done, papers seen); silent
+    otherwise, where the INFO logs tell the same story."""
+
+    def __init__(self, title: str, total: int, *, enabled: bool | None = None) -> None:
+        show = sys.stderr.isatty() if enabled is None else enabled
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[papers]} papers"),
+            console=Console(stderr=True),
+            transient=True,
+            disable=not show,
+        )
+        self._title = title
+        self._task: TaskID = self._progress.add_task(title, total=total, papers=0)
+        self._papers = 0
+
+    def __enter__(self) -> FillProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+    def started(self, label: str) -> None:
+        self._progress.update(self._task, description=f"{self._title}: {label}")
+
+    def papers(self, count: int) -> None:
+        self._papers += count
+        self._progress.update(self._task, papers=self._papers)
+
+    def finished(self) -> None:
+        self._progress.advance(self._task)
+
+
+class WindowFiller:
+    """Pages every job's window to the end, matching and storing with a checkpoint per page."""
+
+    def __init__(
+        self,
+        api: ArxivAPI,
+        store: Store,
+        *,
+        now: datetime,
+        progress: FillProgress | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.api = api
+        self.store = store
+        self.now = now
+        self.progress = progress
+        self.page_size = page_size
+        self.stats = FillStats()
+
+    def run(self, job: FillJob) -> None:
+        """Fill ``job`` from its checkpoint (if any) to the end of its window."""
+        start = self.resume_point(job)
+        if self.progress:
+            self.progress.started(job.label)
+        if start < job.window.end:
+            log.info("filling %s: submissions %s to %s", job.label, start, job.window.end)
+            for piece in Window(start, job.window.end).slices(MAX_WINDOW_DAYS):
+                self._page_through(job, piece, last=piece.end >= job.window.end)
+            self.stats.windows += 1
+        if self.progress:
+            self.progress.finished()
+
+    def resume_point(self, job: FillJob) -> datetime:
+        """Where the job starts: after what an interrupted run committed, never before the window.
+
+        A checkpoint never lies below the window: windows only ever start later (the last
+        complete announcement only advances), so "done until" stays true for the new window.
+        """
+        saved = self.store.get_checkpoint(job.name)
+        if saved is None or "done_until" not in saved:
+            return job.window.start
+        done = datetime.fromisoformat(str(saved["done_until"]))
+        if done > job.window.start:
+            log.info("resuming %s from its checkpoint at %s", job.label, done.isoformat())
+            return done
+        return job.window.start
+
+    def _page_through(self, job: FillJob, piece: Window, *, last: bool) -> None:
+        buffer: list[Paper] = []
+        seen = 0
+        results = self.api.search(
+            piece.search_query(job.query),
+            page_size=self.page_size,
+            sort_by="submittedDate",
+            sort_order="ascending",
+        )
+        for paper in results:
+            buffer.append(paper)
+            seen += 1
+            if len(buffer) == self.page_size:
+                # Ascending order: every submission before this minute is now committed.
+                self._commit(job, buffer, done_until=_minute(buffer[-1].published), last=False)
+                buffer = []
+        # The final request returned a short (or empty) page, unless the last full page
+        # already reached arXiv's total.
+        final_request = bool(buffer) or seen == 0
+        self._commit(job, buffer, done_until=piece.end, last=last, request=final_request)
+
+    def _commit(
+        self,
+        job: FillJob,
+        papers: list[Paper],
+        *,
+        done_until: datetime,
+        last: bool,
+        request: bool = True,
+    ) -> None:
+        kept = [p for p in papers if job.keep is None or job.keep(p)]
+        matches = match_all(job.topics, kept)
+        matched = {p.arxiv_id for group in matches.values() for p in group}
+        with self.store.transaction():
+            result = self.store.upsert_papers(
+                [p for p in kept if p.arxiv_id in matched], seen_at=self.now, source=job.source
+            )
+            for name, group in matches.items():
+                added = self.store.add_matches(
+                    name, [p.arxiv_id for p in group], matched_at=self.now
+                )
+                self.stats.per_topic[name] = self.stats.per_topic.get(name, 0) + added
+            checkpoint = {"done_until": done_until.isoformat(), "query": job.query}
+            self.store.set_checkpoint(job.name, checkpoint, at=self.now)
+            if last and job.on_complete is not None:
+                job.on_complete(self.store)
+        self.stats.requests += int(request)
+        self.stats.found += len(papers)
+        self.stats.new_papers += len(result.new)
+        if self.progress:
+            self.progress.papers(len(papers))
+        log.info("%s: %d papers, %d matched, committed", job.label, len(papers), len(matched))
+
+
+# --- the daily gap fill -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GapPlan:
+    """The missed listing days after ``last`` (capped) and the submission window covering them."""
+
+    last: date
+    listed: date
+    missed: tuple[date, ...]
+    window: Window
+    capped: bool
+
+    def describe_cap(self, max_gap_days: int) -> str:
+        return (
+            f"the gap since {self.last} is longer than max_gap_days ({max_gap_days}): filled "
+            f"back to the listing of {self.missed[0]} only; for the rest run "
+            f"`arxiv-radar backfill --from {self.last} --to {self.window.start.date()}`"
+        )
+
+
+def plan_gap(last: date, listed: date, *, max_gap_days: int) -> GapPlan | None:
+    """What to fill between the last complete listing and today's, or None when nothing was
+    missed (a weekend is not a gap)."""
+    missed = missed_days(last, listed)
+    if not missed:
+        return None
+    earliest = listed - timedelta(days=max_gap_days)
+    capped = last < earliest
+    kept = [day for day in missed if day > earliest] if capped else missed
+    kept = kept or missed[-1:]
+    start = submission_cutoff(previous_listing_day(kept[0])) - MARGIN
+    end = submission_cutoff(kept[-1]) + MARGIN
+    return GapPlan(last, listed, tuple(kept), Window(start, end), capped)
+
+
+@dataclass
+class GapReport:
+    """What the gap fill did, for the fetch stats and the run's notes."""
+
+    missed: dict[str, list[str]] = field(default_factory=dict)
+    fill: FillStats = field(default_factory=FillStats)
+    notes: list[str] = field(default_factory=list)
+
+    def as_stats(self) -> dict[str, Any]:
+        return {"missed": dict(self.missed), **self.fill.as_stats()}
+
+
+def _origins(store: Store, config: RadarConfig, listed: date, now: datetime) -> dict[str, date]:
+    """Per category, the last listing known complete.
+
+    A category never ingested has none, so the first run ever fills nothing. But the first
+    listing any run attempted is remembered, so if that run failed, the next one fills back to
+    it: a failed first run loses nothing either.
+    """
+    state = store.category_state()
+    first = {k: date.fromisoformat(str(v)) for k, v in _first_listings(store).items()}
+    unseen = {code: listed.isoformat() for code in config.categories if code not in state}
+    fresh = {code: day for code, day in unseen.items() if code not in first}
+    if fresh:
+        saved = {k: v.isoformat() for k, v in first.items()}
+        store.set_checkpoint(FIRST_LISTING, {**saved, **fresh}, at=now)
+    origins = {code: state[code] for code in config.categories if code in state}
+    for code in unseen:
+        if code in first and first[code] < listed:
+            origins[code] = previous_listing_day(first[code])
+    return origins
+
+
+def _first_listings(store: Store) -> dict[str, Any]:
+    return store.get_checkpoint(FIRST_LISTING) or {}
+
+
+def _advance(category: str, day: date, checkpoint: str, at: datetime) -> Callable[[Store], None]:
+    """Once a category's gap is filled, its last complete listing is the last missed day."""
+
+    def complete(store: Store) -> None:
+        if store.category_state().get(category, date.min) < day:
+            store.set_category_state(category, day, at=at)
+        store.clear_checkpoint(checkpoint)
+
+    return complete
+
+
+def _category_jobs(
+    config: RadarConfig,
+    topics: Sequence[Topic],
+    origins: dict[str, date],
+    listed: date,
+    now: datetime,
+) -> list[tuple[FillJob, GapPlan]]:
+    """One window per category with a gap, matched against every topic like the listing."""
+    keep = None if config.include_cross_lists else primary_in(config.categories)
+    planned: list[tuple[FillJob, GapPlan]] = []
+    for code, last in origins.items():
+        plan = plan_gap(last, listed, max_gap_days=config.max_gap_days)
+        if plan is None:
+            continue
+        name = f"gapfill:{code}"
+        job = FillJob(
+            name=name,
+            label=code,
+            query=category_query(code),
+            window=plan.window,
+            topics=tuple(topics),
+            source="gapfill",
+            keep=keep,
+            on_complete=_advance(code, plan.missed[-1], name, now),
+        )
+        planned.append((job, plan))
+    return planned
+
+
+def _topic_jobs(
+    config: RadarConfig, topics: Sequence[Topic], origins: dict[str, date], listed: date
+) -> list[tuple[FillJob, GapPlan]]:
+    """Topics without categories match anywhere on arXiv: their own query gets a window too,
+    over the oldest category gap (the daily search only looks back ``lookback_days``)."""
+    searching = [topic for topic in topics if topic.searches_api]
+    if not searching or not origins:
+        return []
+    plan = plan_gap(min(origins.values()), listed, max_gap_days=config.max_gap_days)
+    if plan is None:
+        return []
+    return [
+        (
+            FillJob(
+                name=topic_checkpoint(topic),
+                label=f"topic {topic.name}",
+                query=topic.api_query(),
+                window=plan.window,
+                topics=(topic,),
+                source="gapfill",
+            ),
+            plan,
+        )
+        for topic in searching
+    ]
+
+
+def topic_checkpoint(topic: Topic) -> str:
+    return f"gapfill:topic:{topic.name}"
+
+
+def fill_gaps(
+    config: RadarConfig,
+    store: Store,
+    api: ArxivAPI,
+    topics: Sequence[Topic],
+    listed: date | None,
+    *,
+    now: datetime,
+) -> GapReport:
+    """Fill every missed listing day before ``listed`` (today's listing date) through the API.
+
+    Each category whose window completes advances its last complete listing to the last missed
+    day in the same transaction; a failure raises with every committed page kept for next time.
+    """
+    report = GapReport()
+    if listed is None:
+        return report
+    origins = _origins(store, config, listed, now)
+    planned = _category_jobs(config, topics, origins, listed, now)
+    planned += _topic_jobs(config, topics, origins, listed)
+    if not planned:
+        return report
+    days = sorted({day for _, plan in planned for day in plan.missed})
+    log.info("missed listings %s: filling them through the arXiv API", ", ".join(map(str, days)))
+    for job, plan in planned:
+        report.missed[job.label] = [day.isoformat() for day in plan.missed]
+    capped = next((plan for _, plan in planned if plan.capped), None)
+    if capped is not None:
+        note = capped.describe_cap(config.max_gap_days)
+        log.warning("%s", note)
+        report.notes.append(note)
+    with FillProgress("gap fill", len(planned)) as progress:
+        filler = WindowFiller(api, store, now=now, progress=progress)
+        for job, _ in planned:
+            filler.run(job)
+    report.fill = filler.stats
+    report.notes.append(
+        f"filled {len(days)} missed listing day(s) ({days[0]} to {days[-1]}) through the API: "
+        f"{filler.stats.found} papers found, {filler.stats.new_papers} new"
+    )
+    return report
+
+
+def finish_gap_fill(store: Store, topics: Sequence[Topic], *, every_category_known: bool) -> None:
+    """After a complete fetch no gap-fill progress is left to resume; the first listing
+    attempted is forgotten only once every category has a last complete listing."""
+    for topic in topics:
+        if topic.searches_api:
+            store.clear_checkpoint(topic_checkpoint(topic))
+    if every_category_known:
+        store.clear_checkpoint(FIRST_LISTING)
