@@ -158,6 +158,30 @@ def doctor(ctx: click.Context) -> int:
     return report.exit_code
 
 
+@cli.command()
+@click.option("--from", "start", required=True, metavar="DATE", help="First submission day.")
+@click.option("--to", "end", required=True, metavar="DATE", help="Last submission day.")
+@click.option("--topic", default=None, metavar="NAME", help="Only this topic of the config.")
+@click.pass_context
+def backfill(ctx: click.Context, start: str, end: str, topic: str | None) -> int:
+    """Fill a range of submission days (YYYY-MM-DD, UTC) through the arXiv API.
+
+    Resumable: after a failure, the same command continues from its checkpoint.
+    """
+    from arxiv_radar.backfill import BackfillRange, parse_day, run_backfill  # noqa: PLC0415
+    from arxiv_radar.report import describe_backfill  # noqa: PLC0415
+
+    span = BackfillRange(parse_day(start, "--from"), parse_day(end, "--to"), topic)
+    outcome = run_backfill(_workspace(ctx), span)
+    stats = outcome.stats.get("backfill", {})
+    _out.print(describe_backfill(stats))
+    for note in stats.get("notes", []):
+        _out.print(f"note: {note}")
+    if not outcome.errors:
+        _out.print("Run `arxiv-radar publish` to update the pages.")
+    return _report(outcome)
+
+
 def _report(outcome: RunOutcome) -> int:
     fetched = outcome.stats.get("fetch")
     if isinstance(fetched, dict):
