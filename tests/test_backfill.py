@@ -11,14 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from arxiv_radar.backfill import BackfillRange, checkpoint_prefix, run_backfill
+from arxiv_radar.backfill import BackfillRange, checkpoint_prefix
 from arxiv_radar.config import Workspace, load_workspace
 from arxiv_radar.errors import UserError
+from arxiv_radar.pipeline import RunOutcome, run_pipeline
 from arxiv_radar.store import Store
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.http import LocalServer, Request
 
 UTC = timezone.utc
+
+
+def run_backfill(workspace: Workspace, span: BackfillRange, *, now: datetime) -> RunOutcome:
+    return run_pipeline(workspace, ("backfill",), command="backfill", now=now, backfill=span)
+
+
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 NOVEMBER = BackfillRange(date(2026, 11, 1), date(2026, 11, 10))
 

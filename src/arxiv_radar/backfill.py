@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
 
-import httpx
-
-from arxiv_radar.config import RadarConfig, Workspace
+from arxiv_radar.config import RadarConfig
 from arxiv_radar.errors import StageError, UserError
 from arxiv_radar.gapfill import (
     FillJob,
@@ -29,14 +25,12 @@ from arxiv_radar.gapfill import (
     category_query,
     primary_in,
 )
-from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
-from arxiv_radar.lock import workspace_lock
-from arxiv_radar.match import Topic, compile_topics
-from arxiv_radar.pipeline import USER_AGENT, RunOutcome
+from arxiv_radar.http import PoliteClient
+from arxiv_radar.match import Topic
 from arxiv_radar.sources.arxiv_api import ArxivAPI
 from arxiv_radar.store import Store
 
-__all__ = ["BackfillRange", "backfill_jobs", "checkpoint_prefix", "parse_day", "run_backfill"]
+__all__ = ["BackfillRange", "backfill_jobs", "checkpoint_prefix", "fill_range", "parse_day"]
 
 log = logging.getLogger(__name__)
 
@@ -115,47 +109,36 @@ def backfill_jobs(config: RadarConfig, topics: list[Topic], span: BackfillRange)
     return jobs
 
 
-def run_backfill(
-    workspace: Workspace,
+def fill_range(
+    config: RadarConfig,
+    store: Store,
+    client: PoliteClient,
+    topics: list[Topic],
     span: BackfillRange,
     *,
-    now: datetime | None = None,
-    transport: httpx.BaseTransport | None = None,
-) -> RunOutcome:
-    """Fill ``span`` under the workspace lock, recorded as a run with command "backfill".
+    now: datetime,
+) -> dict[str, Any]:
+    """Fill ``span``: the backfill stage of the pipeline (run record, lock and client are its).
 
-    A network failure ends the run with an error (exit code 1) and keeps the checkpoints; a
-    complete backfill removes them, so the same command later fetches the range afresh.
+    A network failure raises StageError carrying what was stored so far and keeps the
+    checkpoints; a complete backfill removes them, so the same range can later be fetched afresh.
     """
-    now = now or datetime.now(timezone.utc)
-    jobs = backfill_jobs(workspace.config, compile_topics(workspace.config.topics), span)
-    retries: list[RetryEvent] = []
-    with workspace_lock(workspace.database), Store.open(workspace.database) as store:
-        with _recorded(store, now) as outcome:
-            stats: dict[str, Any] = {
-                "from": str(span.start),
-                "to": str(span.end),
-                "topic": span.topic,
-            }
-            outcome.stats["backfill"] = stats
-            with _client(workspace, transport, retries) as client:
-                filler = WindowFiller(
-                    ArxivAPI(client, workspace.config.endpoints.api_url), store, now=now
-                )
-                complete = _fill(filler, jobs, outcome)
-            stats.update(filler.stats.as_stats())
-            stats["notes"] = [] if complete else [_RESUME]
-            if complete:
-                for job in jobs:
-                    store.clear_checkpoint(job.name)
-            if retries:
-                outcome.stats["retries"] = [
-                    {"url": e.url, "attempt": e.attempt, "reason": e.reason} for e in retries
-                ]
-        return outcome
+    jobs = backfill_jobs(config, topics, span)
+    stats: dict[str, Any] = {"from": str(span.start), "to": str(span.end), "topic": span.topic}
+    filler = WindowFiller(ArxivAPI(client, config.endpoints.api_url), store, now=now)
+    try:
+        _fill(filler, jobs)
+    except StageError as err:
+        stats.update(filler.stats.as_stats(), notes=[_RESUME])
+        err.partial = stats
+        raise
+    stats.update(filler.stats.as_stats(), notes=[])
+    for job in jobs:
+        store.clear_checkpoint(job.name)
+    return stats
 
 
-def _fill(filler: WindowFiller, jobs: list[FillJob], outcome: RunOutcome) -> bool:
+def _fill(filler: WindowFiller, jobs: list[FillJob]) -> None:
     """Run every job; stop at the first failure (the network is likely down for all of them)."""
     with FillProgress("backfill", len(jobs)) as progress:
         filler.progress = progress
@@ -164,47 +147,4 @@ def _fill(filler: WindowFiller, jobs: list[FillJob], outcome: RunOutcome) -> boo
                 filler.run(job)
             except StageError as err:
                 log.error("backfill of %s failed: %s", job.label, err)
-                outcome.errors.append(
-                    {"stage": "backfill", "error": _one_line(err), "url": getattr(err, "url", "")}
-                )
-                return False
-    return True
-
-
-def _client(
-    workspace: Workspace, transport: httpx.BaseTransport | None, retries: list[RetryEvent]
-) -> PoliteClient:
-    http = workspace.config.http
-    settings = HttpSettings(
-        request_interval=http.request_interval,
-        timeout=http.timeout,
-        max_retries=http.max_retries,
-        user_agent=USER_AGENT,
-    )
-    return PoliteClient(settings, transport=transport, on_retry=retries.append)
-
-
-@contextmanager
-def _recorded(store: Store, now: datetime) -> Iterator[RunOutcome]:
-    """Record the run however it ends; an unexpected exception still closes the record."""
-    outcome = RunOutcome(run_id=store.start_run("backfill", started_at=now), status="running")
-    try:
-        yield outcome
-    except BaseException as err:
-        outcome.errors.append({"stage": "backfill", "error": _one_line(err)})
-        raise
-    finally:
-        found = outcome.stats.get("backfill", {}).get("papers_found", 0)
-        outcome.status = "ok" if not outcome.errors else ("partial" if found else "failed")
-        store.finish_run(
-            outcome.run_id,
-            status=outcome.status,
-            stats=outcome.stats,
-            errors=outcome.errors,
-            finished_at=datetime.now(timezone.utc),
-        )
-
-
-def _one_line(err: BaseException) -> str:
-    text = str(err) if isinstance(err, (StageError, UserError)) else f"{type(err).__name__}: {err}"
-    return " ".join(text.split())
+                raise

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from arxiv_radar import __version__
+from arxiv_radar.backfill import BackfillRange, parse_day
 from arxiv_radar.config import (
     DEFAULT_CONFIG_NAME,
     WORKFLOW_PATH,
@@ -29,7 +30,7 @@ from arxiv_radar.config import (
 from arxiv_radar.doctor import run_doctor
 from arxiv_radar.errors import ArxivRadarError, UserError
 from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
-from arxiv_radar.report import describe_runs
+from arxiv_radar.report import describe_backfill, describe_runs
 
 __all__ = ["cli", "main"]
 
@@ -168,11 +169,8 @@ def backfill(ctx: click.Context, start: str, end: str, topic: str | None) -> int
 
     Resumable: after a failure, the same command continues from its checkpoint.
     """
-    from arxiv_radar.backfill import BackfillRange, parse_day, run_backfill  # noqa: PLC0415
-    from arxiv_radar.report import describe_backfill  # noqa: PLC0415
-
     span = BackfillRange(parse_day(start, "--from"), parse_day(end, "--to"), topic)
-    outcome = run_backfill(_workspace(ctx), span)
+    outcome = run_pipeline(_workspace(ctx), ("backfill",), command="backfill", backfill=span)
     stats = outcome.stats.get("backfill", {})
     _out.print(describe_backfill(stats))
     for note in stats.get("notes", []):

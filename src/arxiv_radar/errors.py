@@ -7,6 +7,8 @@ tell "you made a mistake" (exit 2) from "the world failed us" (exit 1).
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ArxivRadarError",
     "ConfigError",
@@ -58,7 +60,13 @@ class LockError(UserError):
 
 
 class StageError(ArxivRadarError):
-    """A pipeline stage could not finish (network down, server errors after retries): exit 1."""
+    """A pipeline stage could not finish (network down, server errors after retries): exit 1.
+
+    ``partial`` carries what the stage did commit before failing (a backfill that stored three
+    windows out of five), so the run record tells the whole story.
+    """
+
+    partial: dict[str, Any] | None = None
 
 
 class FetchError(StageError):

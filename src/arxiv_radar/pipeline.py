@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from arxiv_radar import __version__
+from arxiv_radar.backfill import BackfillRange, backfill_jobs, fill_range
 from arxiv_radar.config import Workspace
 from arxiv_radar.enrich.run import PreparedEnrich, display_language, prepare_enrich
 from arxiv_radar.errors import StageError, UserError
@@ -32,7 +33,8 @@ __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("fetch", "enrich", "publish", "notify")
+STAGES = ("fetch", "enrich", "publish", "notify")  # what `run` does
+_ORDER = ("backfill", *STAGES)
 INTERRUPTED = "interrupted: the process stopped before the run finished (killed or crashed)"
 _STALE_SCAN = 50
 USER_AGENT = f"arxiv-radar/{__version__} (+https://github.com/arxiv-radar/arxiv-radar)"
@@ -58,6 +60,7 @@ class _Context:
     now: datetime
     transport: httpx.BaseTransport | None
     enricher: PreparedEnrich | None = None
+    backfill: BackfillRange | None = None
     retries: list[RetryEvent] = field(default_factory=list)
 
     def arxiv_client(self) -> PoliteClient:
@@ -84,10 +87,14 @@ def run_pipeline(
     command: str,
     now: datetime | None = None,
     transport: httpx.BaseTransport | None = None,
+    backfill: BackfillRange | None = None,
 ) -> RunOutcome:
-    """Run ``stages`` (a subset of STAGES, in order) under the workspace lock and record the run."""
+    """Run ``stages`` (from STAGES, or "backfill" with ``backfill`` set), in order, under the
+    workspace lock, and record the run."""
     now = now or datetime.now(timezone.utc)
     topics = compile_topics(workspace.config.topics)
+    if backfill is not None:
+        backfill_jobs(workspace.config, topics, backfill)  # a bad range is a user error: say it now
     # Built before anything runs: a missing API key is a user error to report at once.
     enricher = prepare_enrich(workspace, http_settings(workspace)) if "enrich" in stages else None
     if "notify" in stages:
@@ -102,9 +109,10 @@ def run_pipeline(
             now=now,
             transport=transport,
             enricher=enricher,
+            backfill=backfill,
         )
         with _recorded(store, command, now) as outcome:
-            for stage in (s for s in STAGES if s in stages):
+            for stage in (s for s in _ORDER if s in stages):
                 _run_stage(stage, context, outcome)
             if context.retries:
                 outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
@@ -155,6 +163,8 @@ def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
         outcome.stats[stage] = runner(context)
     except StageError as err:
         log.error("%s failed: %s", stage, err)
+        if err.partial is not None:
+            outcome.stats[stage] = err.partial
         outcome.errors.append(
             {"stage": stage, "error": _one_line(err), "url": getattr(err, "url", "")}
         )
@@ -169,6 +179,19 @@ def _fetch_stage(context: _Context) -> dict[str, Any]:
         )
     _remember_fetch(context, ok=True, report=report)
     return report.as_stats()
+
+
+def _backfill_stage(context: _Context) -> dict[str, Any]:
+    assert context.backfill is not None, "run_pipeline(..., backfill=...) sets the range"
+    with context.arxiv_client() as client:
+        return fill_range(
+            context.workspace.config,
+            context.store,
+            client,
+            context.topics,
+            context.backfill,
+            now=context.now,
+        )
 
 
 def _enrich_stage(context: _Context) -> dict[str, Any]:
@@ -188,6 +211,7 @@ def _notify_stage(context: _Context) -> dict[str, Any]:
 
 
 _RUNNERS: dict[str, Callable[[_Context], dict[str, Any]]] = {
+    "backfill": _backfill_stage,
     "fetch": _fetch_stage,
     "enrich": _enrich_stage,
     "publish": _publish_stage,
