@@ -92,21 +92,14 @@ def test_text_finder_reports_source_and_time() -> None:
     assert getattr(result, "project_url", None) == "https://o.github.io/r"
 
 
-def test_schedule_doubles_then_stops() -> None:
+def test_schedule_widens_then_stops() -> None:
     assert next_check(T0, 0) == T0
     gaps = [next_check(T0, n) for n in range(1, len(RECHECK_DAYS) + 1)]
-    assert [g is not None and round((g - T0) / timedelta(days=1)) for g in gaps] == [
-        1,
-        2,
-        4,
-        8,
-        16,
-        32,
-    ]
+    assert [g is not None and round((g - T0) / timedelta(days=1)) for g in gaps] == [3, 10, 30]
     assert next_check(T0, len(RECHECK_DAYS) + 1) is None
 
 
 def test_schedule_tolerates_a_run_starting_a_bit_earlier_next_day() -> None:
     due = next_check(T0, 1)
     assert due is not None
-    assert due <= T0 + timedelta(days=1) - timedelta(minutes=30)
+    assert due <= T0 + timedelta(days=3) - timedelta(minutes=30)

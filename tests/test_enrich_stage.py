@@ -102,7 +102,7 @@ def test_links_in_the_text_cost_no_request(server: LocalServer, client: PoliteCl
 def test_finders_run_in_order_and_stop_at_the_first_repository(
     server: LocalServer, client: PoliteClient
 ) -> None:
-    store = store_with(2)
+    store = store_with(2, first_seen=T0 - timedelta(days=30))  # the last check: every finder
     hf, pwc = FakeHuggingFace(server), FakePapersWithCode(server)
     hf.paper("2611.00000", repo="https://github.com/hf/found", stars=7)
     hf.missing("2611.00001")
@@ -115,7 +115,7 @@ def test_finders_run_in_order_and_stop_at_the_first_repository(
     assert server.unused_routes() == []
 
 
-def test_paper_without_code_is_rechecked_on_the_doubling_schedule_then_never(
+def test_paper_without_code_is_rechecked_on_the_widening_schedule_then_never(
     server: LocalServer, client: PoliteClient
 ) -> None:
     store = store_with(1)
@@ -132,8 +132,8 @@ def test_paper_without_code_is_rechecked_on_the_doubling_schedule_then_never(
         today["day"] = day
         run_at = T0 + timedelta(days=day, minutes=(day * 37) % 50 - 25)  # cron jitter
         enrich(store, EnrichSettings(), code_enrichers(server, client), now=run_at)
-    assert asked_on == [0, 1, 2, 4, 8, 16, 32]
-    assert store.code["2611.00000"].attempts == 7
+    assert asked_on == [0, 3, 10, 30]
+    assert store.code["2611.00000"].attempts == 4
     assert store.code["2611.00000"].next_check is None
 
 
@@ -146,7 +146,7 @@ def test_project_page_is_recorded_while_code_is_still_awaited(
     enrich(store, EnrichSettings(), code_enrichers(server, client), now=T0)
     state = store.code["2611.00000"]
     assert (state.code_url, state.project_url) == (None, "https://lab.example.org/p")
-    assert state.next_check == T0 + timedelta(days=1) - timedelta(hours=2)
+    assert state.next_check == T0 + timedelta(days=3) - timedelta(hours=2)
 
 
 def test_outage_loses_nothing_and_gives_up_early(server: LocalServer, client: PoliteClient) -> None:
@@ -172,7 +172,7 @@ def test_outage_loses_nothing_and_gives_up_early(server: LocalServer, client: Po
 def test_a_later_finder_can_still_find_code_while_one_is_down(
     server: LocalServer, client: PoliteClient
 ) -> None:
-    store = store_with(1)
+    store = store_with(1, first_seen=T0 - timedelta(days=30))
     server.route("GET", "/api/papers/2611.00000", Reply(500))
     FakePapersWithCode(server).paper("2611.00000", [{"url": "https://github.com/o/r"}])
     report = enrich(store, EnrichSettings(), code_enrichers(server, client), now=T0)
@@ -340,7 +340,12 @@ def test_build_enrichers_from_settings(server: LocalServer) -> None:
     )
     with ClientPool(FAST) as pool:
         built = build_enrichers(settings, pool, env={"DEEPL_API_KEY": "k"})
-        assert [f.name for f in built.finders] == ["text", "huggingface", "paperswithcode"]
+        assert [f.name for f in built.finders] == [
+            "text",
+            "huggingface-daily",
+            "huggingface",
+            "paperswithcode",
+        ]
         assert built.stars is None  # no GITHUB_TOKEN
         assert built.translator is not None and built.translator.name == "deepl"
         assert built.summarizer is None

@@ -1,44 +1,75 @@
 """Finding a paper's code: finders behind one Protocol, and when to look again.
 
-Finders run in order (``text``, then ``huggingface``, then ``paperswithcode``) and stop at the
-first one that yields a repository; each answer records its source and time so the page can say
-where a link came from. Most papers get their code days after the announcement, so a paper
-without code is looked up again on a doubling schedule (:func:`next_check`) and then left alone:
-a month of runs costs a bounded number of requests per *new* paper, never per stored paper.
+The cost model (issue 3): a digest must pay per *new* paper, and less than cv-arxiv-daily's
+one look-up per paper plus a weekly look-up of every paper still without code. So:
+
+* ``text`` reads links the authors wrote: free, always first, and it settles ~1 paper in 10.
+* ``huggingface-daily`` reads Hugging Face's daily papers list of the previous UTC day
+  (``GET /api/daily_papers?date=YYYY-MM-DD``): one request per run answers for every paper
+  on it. The list is curated (papers submitted to Daily Papers within 14 days of arXiv
+  publication), so it is positive evidence only: a paper on it with ``githubRepo`` is
+  settled, a paper absent from it tells nothing and keeps its schedule.
+* ``huggingface`` (``GET /api/papers/{id}``) is asked on every scheduled check.
+* ``paperswithcode`` is asked once, at the last check (:data:`PWC_FROM_AGE`). The revived
+  catalogue imports Hugging Face's papers and, later, GitHub repositories that cite a paper;
+  in a paper's first weeks it mostly repeats Hugging Face at the price of a second request
+  per check, so it is the last look before a paper is given up.
+
+A paper without code is checked at first sight and 3, 10 and 30 days after (:data:`RECHECK_DAYS`),
+then never again: at most four Hugging Face requests per paper whatever the history, with the
+gaps widening as the chance that code appears on a given day drops. Most papers that ever link
+code do it on announcement day, most of the rest within a week or two; the check at 30 days
+catches the slow ones while readers still look at the paper. ``benchmarks/bench_enrich.py``
+prints the trade-off: about 0.8 of cv-arxiv-daily's requests in a first month (0.3 once it
+has history), more links found within 30 days than the former 1-2-4-8-16-32 doubling (whose
+last check came after day 30), at the price of links that appear on days 4-10 being shown a
+few days later.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from arxiv_radar.enrich._wire import HttpClient, get_json_or_none
+from arxiv_radar.enrich._wire import JSON_ACCEPT, HttpClient, get_json_or_none
 from arxiv_radar.enrich.links import LinkFindings, find_links_in_text, normalise_repo_url
-from arxiv_radar.errors import ConfigError
+from arxiv_radar.errors import ConfigError, SourceFormatError
+from arxiv_radar.http import redact_url
 from arxiv_radar.paper import Paper
 
 __all__ = [
     "CODE_FINDERS",
+    "DAILY_LIMIT",
+    "PWC_FROM_AGE",
     "RECHECK_DAYS",
+    "AnyFinder",
+    "BatchCodeFinder",
     "CodeFinder",
     "CodeLinkSettings",
     "CodeResult",
+    "DailyPapersFinder",
     "HuggingFaceFinder",
     "LinkFindings",
     "NotFound",
     "PapersWithCodeFinder",
     "TextFinder",
     "find_links_in_text",
+    "finder_applies",
     "make_finders",
     "next_check",
 ]
 
-RECHECK_DAYS = (1, 2, 4, 8, 16, 32)
+RECHECK_DAYS = (3, 10, 30)
+PWC_FROM_AGE = timedelta(days=RECHECK_DAYS[-1])
 # Daily runs start a few minutes apart; without slack a check due "1 day after first seen" would
 # slip a whole day whenever today's run starts a little earlier than yesterday's.
 SCHEDULE_SLACK = timedelta(hours=2)
+
+logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -67,18 +98,42 @@ class NotFound:
 
 
 class CodeFinder(Protocol):
-    """One source of code links; raises FetchError when it could not answer at all."""
+    """One source of code links; raises FetchError when it could not answer at all.
+
+    ``from_age`` says how old a paper must be before this finder is worth a request.
+    """
+
+    name: str
+    from_age: timedelta
+
+    def find(self, paper: Paper) -> CodeResult | NotFound: ...
+
+
+@runtime_checkable
+class BatchCodeFinder(Protocol):
+    """A source that answers for many papers in one request; raises FetchError on failure.
+
+    Its answer is positive evidence only: papers it does not name are not "without code".
+    """
 
     name: str
 
-    def find(self, paper: Paper) -> CodeResult | NotFound: ...
+    def find_many(self, now: datetime) -> dict[str, CodeResult]: ...
+
+
+AnyFinder = CodeFinder | BatchCodeFinder
+
+
+def finder_applies(finder: CodeFinder, first_seen: datetime, now: datetime) -> bool:
+    """Whether a paper is old enough for ``finder`` (with the schedule's slack for cron)."""
+    return now - first_seen >= finder.from_age - SCHEDULE_SLACK
 
 
 @dataclass(frozen=True)
 class CodeLinkSettings:
     """Which finders run, where they live, and how hard they may be pushed."""
 
-    finders: tuple[str, ...] = ("text", "huggingface", "paperswithcode")
+    finders: tuple[str, ...] = ("text", "huggingface-daily", "huggingface", "paperswithcode")
     hf_base: str = "https://huggingface.co"
     pwc_base: str = "https://paperswithcode.co/api/v1"
     github_api_base: str = "https://api.github.com"
@@ -89,7 +144,8 @@ def next_check(first_seen: datetime, attempts: int) -> datetime | None:
     """When a paper still without code is looked up again after ``attempts`` checks.
 
     ``attempts`` counts completed checks (0 = never checked, due at once). After the first
-    check the paper is due 1, 2, 4, 8, 16 and 32 days after it was first seen, then never.
+    check the paper is due :data:`RECHECK_DAYS` (3, 10, 30) days after it was first seen,
+    then never.
     """
     if attempts <= 0:
         return first_seen
@@ -110,6 +166,7 @@ class TextFinder:
     """Links the authors wrote in the abstract or the comment: free, so it always runs first."""
 
     name = "text"
+    from_age = timedelta(0)
 
     def __init__(self, clock: Clock = utc_now) -> None:
         self._clock = clock
@@ -135,6 +192,7 @@ class HuggingFaceFinder:
     """``GET {base}/api/papers/{id}``: ``githubRepo``, ``githubStars``, ``projectPage``."""
 
     name = "huggingface"
+    from_age = timedelta(0)
 
     def __init__(self, client: HttpClient, base_url: str, clock: Clock = utc_now) -> None:
         self._client = client
@@ -157,6 +215,7 @@ class PapersWithCodeFinder:
     """``GET {base}/papers/{id}?include_resources=true``; an official repository wins."""
 
     name = "paperswithcode"
+    from_age = PWC_FROM_AGE
 
     def __init__(self, client: HttpClient, base_url: str, clock: Clock = utc_now) -> None:
         self._client = client
@@ -189,13 +248,83 @@ def _best_repository(repos: list[Any]) -> Mapping[str, Any] | None:
     return candidates[0] if candidates else None
 
 
+# Hugging Face's documented maximum page size of the daily papers list.
+DAILY_LIMIT = 100
+
+
+class DailyPapersFinder:
+    """``GET {base}/api/daily_papers?date=YYYY-MM-DD``: code for every paper on one day's list.
+
+    Each run reads the previous UTC day, which is complete by then; daily runs therefore read
+    every day once. A missed day only delays those papers to their next per-paper check.
+    """
+
+    name = "huggingface-daily"
+
+    def __init__(self, client: HttpClient, base_url: str, clock: Clock = utc_now) -> None:
+        self._client = client
+        self._base = base_url.rstrip("/")
+        self._clock = clock
+
+    def find_many(self, now: datetime) -> dict[str, CodeResult]:
+        day = (now.astimezone(timezone.utc) - timedelta(days=1)).date().isoformat()
+        url = f"{self._base}/api/daily_papers"
+        params = {"date": day, "limit": str(DAILY_LIMIT)}
+        response = self._client.get(url, params=params, accept=JSON_ACCEPT)
+        items = _json_list(response.content, redact_url(str(response.request.url)))
+        if len(items) >= DAILY_LIMIT:
+            logger.info("daily papers of %s filled a page; later entries wait for checks", day)
+        found: dict[str, CodeResult] = {}
+        for item in items:
+            result = self._result(item)
+            if result is not None:
+                found[result[0]] = result[1]
+        return found
+
+    def _result(self, item: object) -> tuple[str, CodeResult] | None:
+        paper = item.get("paper") if isinstance(item, dict) else None
+        if not isinstance(paper, dict):
+            return None
+        arxiv_id, repo = _text_field(paper, "id"), _text_field(paper, "githubRepo")
+        if arxiv_id is None or repo is None:
+            return None
+        result = CodeResult(
+            source=self.name,
+            at=self._clock(),
+            code_url=normalise_repo_url(repo) or repo,
+            project_url=_text_field(paper, "projectPage"),
+            stars=_int_field(paper, "githubStars"),
+        )
+        return arxiv_id, result
+
+
+def _json_list(body: bytes, url: str) -> list[Any]:
+    """The body as a JSON array (the daily list's shape), or a SourceFormatError naming ``url``."""
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise SourceFormatError(
+            f"{url} answered with malformed JSON ({exc.__class__.__name__})",
+            url=url,
+            fix="the service may be degraded; papers keep their schedule and are checked later",
+        ) from exc
+    if not isinstance(data, list):
+        raise SourceFormatError(
+            f"{url} answered JSON that is not a list", url=url, fix="report this API change"
+        )
+    return data
+
+
 ClientFor = Callable[[str], HttpClient]
 """Returns the shared client of a host family ("huggingface", "paperswithcode", "github")."""
 
-FinderFactory = Callable[[CodeLinkSettings, ClientFor, Clock], CodeFinder]
+FinderFactory = Callable[[CodeLinkSettings, ClientFor, Clock], AnyFinder]
 
 CODE_FINDERS: dict[str, FinderFactory] = {
     "text": lambda _settings, _clients, clock: TextFinder(clock),
+    "huggingface-daily": lambda s, clients, clock: DailyPapersFinder(
+        clients("huggingface"), s.hf_base, clock
+    ),
     "huggingface": lambda s, clients, clock: HuggingFaceFinder(
         clients("huggingface"), s.hf_base, clock
     ),
@@ -207,9 +336,9 @@ CODE_FINDERS: dict[str, FinderFactory] = {
 
 def make_finders(
     settings: CodeLinkSettings, clients: ClientFor, clock: Clock = utc_now
-) -> list[CodeFinder]:
+) -> list[AnyFinder]:
     """The configured finders, in order; an unknown name is a config mistake."""
-    finders = []
+    finders: list[AnyFinder] = []
     for name in settings.finders:
         factory = CODE_FINDERS.get(name)
         if factory is None:

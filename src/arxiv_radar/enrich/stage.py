@@ -20,10 +20,13 @@ from datetime import datetime
 from typing import Protocol
 
 from arxiv_radar.enrich.codelinks import (
+    AnyFinder,
+    BatchCodeFinder,
     ClientFor,
     CodeFinder,
     CodeLinkSettings,
     CodeResult,
+    finder_applies,
     make_finders,
     next_check,
 )
@@ -72,6 +75,10 @@ class EnrichmentStore(Protocol):
         """Papers without a code URL that were never checked or whose next check is <= now."""
         ...
 
+    def papers_awaiting_code(self, now: datetime) -> list[CodeCandidate]:
+        """Papers without a code URL still on the schedule whose next check is > now."""
+        ...
+
     def record_code(self, arxiv_id: str, outcome: CodeOutcome) -> None:
         """Store a check: code/project/stars (when not None) with source and time, schedule."""
         ...
@@ -105,7 +112,7 @@ class EnrichSettings:
 class Enrichers:
     """The providers a run uses; build them with :func:`build_enrichers` or by hand in tests."""
 
-    finders: Sequence[CodeFinder] = ()
+    finders: Sequence[AnyFinder] = ()
     stars: GitHubStars | None = None
     translator: Translator | None = None
     summarizer: Summarizer | None = None
@@ -114,7 +121,7 @@ class Enrichers:
 @dataclass(frozen=True)
 class EnrichFailure:
     step: str  # "code:<finder>", "stars", "translate:<field>", "summary"
-    arxiv_id: str
+    arxiv_id: str  # "" when a failure concerns no single paper (a list, a batch)
     reason: str
 
 
@@ -195,10 +202,19 @@ class _Check:
 
 
 def _check_one(
-    finders: Sequence[CodeFinder], candidate: CodeCandidate, breaker: _Breaker
+    finders: Sequence[CodeFinder],
+    candidate: CodeCandidate,
+    breaker: _Breaker,
+    now: datetime,
+    known: Mapping[str, CodeResult],
 ) -> _Check:
-    check = _Check(candidate)
+    check = _Check(candidate, code=known.get(candidate.paper.arxiv_id))
+    if check.code is not None:
+        check.project = check.code if check.code.project_url else None
+        return check
     for finder in finders:
+        if not finder_applies(finder, candidate.first_seen, now):
+            continue
         if breaker.is_open(finder.name):
             reason = "skipped after repeated failures"
             check.failures.append(
@@ -240,17 +256,65 @@ def _outcome(check: _Check, now: datetime) -> CodeOutcome | None:
     )
 
 
+def _batch_results(
+    finders: Sequence[BatchCodeFinder], now: datetime, report: EnrichReport
+) -> dict[str, CodeResult]:
+    """What the batch finders know; a failed one costs nothing but its own answer."""
+    known: dict[str, CodeResult] = {}
+    for finder in finders:
+        try:
+            found = finder.find_many(now)
+        except FetchError as exc:
+            report.failures.append(EnrichFailure(f"code:{finder.name}", "", str(exc)))
+            continue
+        for arxiv_id, result in found.items():
+            known.setdefault(arxiv_id, result)
+    return known
+
+
+def _settle_awaiting(
+    store: EnrichmentStore,
+    known: Mapping[str, CodeResult],
+    now: datetime,
+    report: EnrichReport,
+) -> None:
+    """Record code a batch finder reported for papers between two scheduled checks.
+
+    Not a scheduled check, so ``attempts`` stays; finding code ends the schedule.
+    """
+    for candidate in store.papers_awaiting_code(now):
+        result = known.get(candidate.paper.arxiv_id)
+        if result is None:
+            continue
+        outcome = CodeOutcome(
+            code_url=result.code_url,
+            project_url=result.project_url,
+            stars=result.stars,
+            source=result.source,
+            at=result.at,
+            attempts=candidate.attempts,
+            next_check=None,
+        )
+        store.record_code(candidate.paper.arxiv_id, outcome)
+        report.code_found += 1
+
+
 def _enrich_code(
     store: EnrichmentStore,
-    finders: Sequence[CodeFinder],
+    finders: Sequence[AnyFinder],
     workers: int,
     now: datetime,
     report: EnrichReport,
 ) -> None:
+    batch = [f for f in finders if isinstance(f, BatchCodeFinder)]
+    per_paper = [f for f in finders if not isinstance(f, BatchCodeFinder)]
     candidates = store.papers_needing_code(now)
+    known = _batch_results(batch, now, report)
+    if known:
+        _settle_awaiting(store, known, now, report)
     breaker = _Breaker()
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        checks = pool.map(lambda c: _check_one(finders, c, breaker), candidates)
+        checks = pool.map(lambda c: _check_one(per_paper, c, breaker, now, known), candidates)
         for check in checks:
             report.failures.extend(check.failures)
             outcome = _outcome(check, now)
