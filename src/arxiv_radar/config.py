@@ -49,8 +49,13 @@ DEFAULT_CONFIG_NAME = "arxiv-radar.yml"
 WORKFLOW_PATH = Path(".github/workflows/arxiv-radar.yml")
 Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr"]
 _DEFAULT_COLUMNS: tuple[Column, ...] = ("date", "title", "abstract", "pdf", "code")
-Finder = Literal["text", "huggingface", "paperswithcode"]
-_DEFAULT_FINDERS: tuple[Finder, ...] = ("text", "huggingface", "paperswithcode")
+Finder = Literal["text", "huggingface-daily", "huggingface", "paperswithcode"]
+_DEFAULT_FINDERS: tuple[Finder, ...] = (
+    "text",
+    "huggingface-daily",
+    "huggingface",
+    "paperswithcode",
+)
 
 # Environment variable -> (section, key). Endpoints follow ARXIV_RADAR_<NAME>_URL.
 ENV_OVERRIDES: dict[str, tuple[str, str]] = {

@@ -259,6 +259,13 @@ _CODE_DUE = _select_entries(
        OR (c.code_url IS NULL AND c.next_check IS NOT NULL AND c.next_check <= ?)
     ORDER BY p.published DESC, p.arxiv_id DESC"""
 )
+# Papers without code still on the re-check schedule but not due yet: a batch finder (one
+# request for a whole day's list) may settle them between two scheduled checks.
+_CODE_AWAITING = _select_entries(
+    f"""FROM papers p {_CODE_JOIN}
+    WHERE c.code_url IS NULL AND c.next_check IS NOT NULL AND c.next_check > ?
+    ORDER BY p.published DESC, p.arxiv_id DESC"""
+)
 _TEXT_DUE = _select_entries(
     f"""FROM papers p {_CODE_JOIN}
     WHERE NOT EXISTS (SELECT 1 FROM texts x WHERE x.arxiv_id = p.arxiv_id
@@ -287,7 +294,7 @@ _RECORD_CODE = """INSERT INTO code_links
         attempts = excluded.attempts,
         next_check = excluded.next_check"""
 # A paper first seen longer ago than this never gets a first code check: the re-check schedule
-# (1 to 32 days) is over, and turning code links on must not query a whole history at once.
+# (up to 30 days) is over, and turning code links on must not query a whole history at once.
 CODE_CHECK_HORIZON = timedelta(days=40)
 
 # Id lists travel as one JSON parameter: no bound-parameter limit, no SQL built per call.
@@ -649,6 +656,14 @@ class Store:
         return [
             CodeCandidate(entry.paper, entry.first_seen, attempts.get(entry.paper.arxiv_id, 0))
             for entry in due
+        ]
+
+    def papers_awaiting_code(self, now: datetime) -> list[CodeCandidate]:
+        """Papers without code whose next scheduled check is still to come."""
+        attempts = dict(self._conn.execute("SELECT arxiv_id, attempts FROM code_links"))
+        return [
+            CodeCandidate(entry.paper, entry.first_seen, attempts[entry.paper.arxiv_id])
+            for entry in self._stream(_CODE_AWAITING, (_iso(now),))
         ]
 
     def record_code(self, arxiv_id: str, outcome: CodeOutcome) -> None:
