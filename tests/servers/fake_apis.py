@@ -22,6 +22,7 @@ __all__ = [
     "FakeGoogle",
     "FakeHuggingFace",
     "FakePapersWithCode",
+    "daily_item",
     "fake_chinese",
     "json_reply",
 ]
@@ -76,6 +77,31 @@ class FakeHuggingFace:
     @staticmethod
     def path(arxiv_id: str) -> str:
         return f"/api/papers/{arxiv_id}"
+
+    daily_path = "/api/daily_papers"
+
+    def daily(self, lists: dict[str, bytes]) -> None:
+        """``GET /api/daily_papers?date=YYYY-MM-DD``: the day's list (a JSON array), else ``[]``."""
+
+        def answer(request: Request) -> Reply:
+            body = lists.get(request.param("date"), b"[]")
+            return Reply(200, body, {"Content-Type": "application/json"})
+
+        self.server.route("GET", self.daily_path, answer)
+
+
+def daily_item(arxiv_id: str, repo: str | None = None, **paper: object) -> dict[str, Any]:
+    """One entry of Hugging Face's daily papers list, shaped like the recorded answer."""
+    body: dict[str, Any] = {
+        "id": arxiv_id,
+        "title": f"Paper {arxiv_id}",
+        "publishedAt": "2026-11-01T00:00:00.000Z",
+        "upvotes": 4,
+        **paper,
+    }
+    if repo is not None:
+        body["githubRepo"] = repo
+    return {"paper": body, "publishedAt": "2026-11-01T20:00:00.000Z", "title": body["title"]}
 
 
 class FakePapersWithCode:

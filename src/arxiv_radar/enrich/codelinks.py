@@ -20,7 +20,7 @@ then never again: at most four Hugging Face requests per paper whatever the hist
 gaps widening as the chance that code appears on a given day drops. Most papers that ever link
 code do it on announcement day, most of the rest within a week or two; the check at 30 days
 catches the slow ones while readers still look at the paper. ``benchmarks/bench_enrich.py``
-prints the trade-off: about 0.8 of cv-arxiv-daily's requests in a first month (0.3 once it
+prints the trade-off: about 0.8 of cv-arxiv-daily's requests in a first month (0.2 once it
 has history), more links found within 30 days than the former 1-2-4-8-16-32 doubling (whose
 last check came after day 30), at the price of links that appear on days 4-10 being shown a
 few days later.
