@@ -288,6 +288,18 @@ def test_truncated_xml_served_as_complete_is_a_format_error(world: World) -> Non
     world.assert_complete()
 
 
+def test_malformed_answers_after_a_good_run_lose_nothing_stored(world: World) -> None:
+    assert world.run().exit_code == 0
+    readme = (world.root / "README.md").read_text("utf-8")
+    world.rss.always(truncated(0.5))
+    world.api.always(empty_page())
+    failed = world.run()
+    assert failed.exit_code == 1 and "/rss/cs.CV" in failed.errors[0]["url"]
+    world.assert_complete()  # the store and the exports still hold every paper
+    assert "Splatting one" in (world.root / "README.md").read_text("utf-8")
+    assert "failed" in (world.root / "README.md").read_text("utf-8") != readme
+
+
 # --- the legacy API --------------------------------------------------------------------------
 
 
