@@ -340,3 +340,20 @@ def test_missing_feishu_secret_is_a_user_error(
     with pytest.raises(UserError, match="FEISHU_SECRET"):
         chat.send(SMALL, DAY)
     assert server.requests == []
+
+
+def test_a_token_echoed_alone_in_an_error_body_is_scrubbed(
+    server: LocalServer,
+    client: PoliteClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token = "Zx81aQ2mN7pL0sWc4RtY9uVb"  # Slack-length token, echoed without the rest of the URL
+    monkeypatch.setenv("CHAT_WEBHOOK", f"{server.url}/services/T0/B0/{token}")
+    server.route("POST", f"/services/T0/B0/{token}", Reply(403, f"invalid_token {token}"))
+    settings = ChatSettings(service="slack", webhook_env="CHAT_WEBHOOK")
+    with pytest.raises(FetchError) as caught:
+        make_notifier(settings, client=client).send(SMALL, DAY)
+    assert "invalid_token" in str(caught.value)
+    assert token not in str(caught.value) + caught.value.fix + caplog.text

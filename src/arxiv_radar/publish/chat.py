@@ -350,6 +350,11 @@ def feishu_sign(secret: str, timestamp: int) -> str:
 # --- delivery -----------------------------------------------------------------------------------
 
 
+# Path segments at least this long are treated as secret tokens (Slack's are 24, Discord's 68,
+# Feishu's 36 characters; "services", "api" or "webhooks" stay readable).
+_SECRET_SEGMENT = 16
+
+
 class _Scrubber(logging.Filter):
     """Replaces the webhook URL by its label in log records of the HTTP layers while we post:
     the shared client only redacts query-string keys, and webhook secrets live in the path."""
@@ -361,6 +366,8 @@ class _Scrubber(logging.Filter):
         path = urlsplit(url).path
         if len(path) > 1:
             forms.add(path)
+        # A service may echo just the token (one path segment) in an error body.
+        forms.update(part for part in path.split("/") if len(part) >= _SECRET_SEGMENT)
         self.forms = sorted(forms, key=len, reverse=True)
 
     def scrub(self, text: str) -> str:
