@@ -179,8 +179,80 @@ def _m003_deliveries(conn: sqlite3.Connection) -> None:
     )
 
 
+# One statement pair bumps a paper's ``rev`` to the next value of the global counter; ``{row}``
+# is NEW or OLD. Anything that changes what a paper looks like in any output bumps it, so a
+# published-date window's (count, max rev) changes whenever one of its pages would.
+_BUMP = """UPDATE revision SET n = n + 1;
+    UPDATE papers SET rev = (SELECT n FROM revision) WHERE arxiv_id = {row}.arxiv_id;"""
+_RENDERED_PAPER_COLUMNS = (
+    "version",
+    "title",
+    "authors",
+    "abstract",
+    "comment",
+    "categories",
+    "primary_category",
+    "doi",
+    "journal_ref",
+    "published",
+    "updated",
+    "first_seen",
+)
+_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _RENDERED_PAPER_COLUMNS)
+_LINK_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in ("code_url", "project_url", "stars"))
+_SCHEMA_4 = (
+    "ALTER TABLE papers ADD COLUMN rev INTEGER NOT NULL DEFAULT 0",
+    "CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
+    "INSERT INTO revision (id, n) VALUES (1, 0)",
+    # Covering index for window fingerprints: count and max(rev) without reading paper rows.
+    "CREATE INDEX papers_by_published_rev ON papers (published, rev)",
+    "CREATE INDEX papers_by_rev ON papers (rev)",
+    # The newest announcements for the feeds without sorting the whole table.
+    "CREATE INDEX papers_by_announced ON papers (first_seen DESC, published DESC, arxiv_id DESC)",
+    f"CREATE TRIGGER papers_rev_insert AFTER INSERT ON papers BEGIN {_BUMP.format(row='NEW')} END",
+    f"""CREATE TRIGGER papers_rev_update AFTER UPDATE OF {", ".join(_RENDERED_PAPER_COLUMNS)}
+        ON papers WHEN {_CHANGED} BEGIN {_BUMP.format(row="NEW")} END""",
+    f"""CREATE TRIGGER topic_papers_rev_insert AFTER INSERT ON topic_papers
+        BEGIN {_BUMP.format(row="NEW")} END""",
+    f"""CREATE TRIGGER topic_papers_rev_delete AFTER DELETE ON topic_papers
+        BEGIN {_BUMP.format(row="OLD")} END""",
+    f"""CREATE TRIGGER code_links_rev_insert AFTER INSERT ON code_links
+        BEGIN {_BUMP.format(row="NEW")} END""",
+    f"""CREATE TRIGGER code_links_rev_update AFTER UPDATE ON code_links WHEN {_LINK_CHANGED}
+        BEGIN {_BUMP.format(row="NEW")} END""",
+    f"CREATE TRIGGER texts_rev_insert AFTER INSERT ON texts BEGIN {_BUMP.format(row='NEW')} END",
+    f"""CREATE TRIGGER texts_rev_update AFTER UPDATE ON texts
+        BEGIN {_BUMP.format(row="NEW")} END""",
+    f"CREATE TRIGGER texts_rev_delete AFTER DELETE ON texts BEGIN {_BUMP.format(row='OLD')} END",
+    # What each published file was rendered from (see arxiv_radar.publish.incremental).
+    "CREATE TABLE outputs (path TEXT PRIMARY KEY, fingerprint TEXT NOT NULL) WITHOUT ROWID",
+    # BibTeX key stems (a pure function of first author, year and title), kept so that unique
+    # keys come from an index instead of recomputing 100,000 stems per publish. ``rev`` is the
+    # paper revision the stem or date last changed at: a month's keys change only when it does.
+    """CREATE TABLE bib_stems (
+        arxiv_id TEXT PRIMARY KEY REFERENCES papers (arxiv_id) ON DELETE CASCADE,
+        stem TEXT NOT NULL,
+        published TEXT NOT NULL,
+        rev INTEGER NOT NULL
+    ) WITHOUT ROWID""",
+    "CREATE INDEX bib_stems_by_stem ON bib_stems (stem, published, arxiv_id)",
+    "CREATE INDEX bib_stems_by_published ON bib_stems (published, rev)",
+)
+
+
+def _m004_revisions(conn: sqlite3.Connection) -> None:
+    """Paper revisions bumped by triggers, recorded output fingerprints, BibTeX key stems."""
+    for statement in _SCHEMA_4:
+        conn.execute(statement)
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_m001_initial_schema, _m002_enrichments, _m003_deliveries)
+MIGRATIONS: tuple[Migration, ...] = (
+    _m001_initial_schema,
+    _m002_enrichments,
+    _m003_deliveries,
+    _m004_revisions,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -251,6 +323,17 @@ _ENTRIES_SINCE = _select_entries(
     f"""FROM papers p {_CODE_JOIN} WHERE p.first_seen >= ?
     ORDER BY p.published DESC, p.arxiv_id DESC"""
 )
+_WINDOW_ENTRIES = _select_entries(
+    f"""FROM papers p {_CODE_JOIN} WHERE p.published >= ? AND p.published < ?
+    ORDER BY p.published DESC, p.arxiv_id DESC"""
+)
+_ANNOUNCED_ENTRIES = _select_entries(
+    f"""FROM papers p {_CODE_JOIN}
+    ORDER BY p.first_seen DESC, p.published DESC, p.arxiv_id DESC LIMIT ?"""
+)
+_BIB_RANKS = """SELECT b.arxiv_id, b.stem, (SELECT count(*) FROM bib_stems o WHERE o.stem = b.stem
+        AND (o.published < b.published OR (o.published = b.published AND o.arxiv_id < b.arxiv_id)))
+    FROM bib_stems b WHERE b.arxiv_id IN (SELECT value FROM json_each(?))"""
 # Papers whose code links are due: never looked at (and still young enough for the re-check
 # schedule to matter), or scheduled again. Newest first so today's papers go first.
 _CODE_DUE = _select_entries(
@@ -602,13 +685,13 @@ class Store:
             unknown = sorted(set(ids) - self.known_ids(ids))
             if unknown:
                 raise ValueError(f"papers not in the store cannot join {topic!r}: {unknown[:5]}")
-            before = self._conn.total_changes
-            self._conn.executemany(
+            # rowcount, not total_changes: the revision triggers' writes must not count.
+            cursor = self._conn.executemany(
                 """INSERT OR IGNORE INTO topic_papers (topic, arxiv_id, matched_at, published)
                 SELECT ?, arxiv_id, ?, published FROM papers WHERE arxiv_id = ?""",
                 [(topic, at, arxiv_id) for arxiv_id in ids],
             )
-            return self._conn.total_changes - before
+            return max(cursor.rowcount, 0)
 
     def topic_count(self, topic: str) -> int:
         row = self._conn.execute("SELECT count(*) FROM topic_papers WHERE topic = ?", (topic,))
@@ -646,6 +729,98 @@ class Store:
     def topics_in_store(self) -> list[str]:
         rows = self._conn.execute("SELECT DISTINCT topic FROM topic_papers ORDER BY topic")
         return [row[0] for row in rows]
+
+    # --- publishing: published-date windows, fingerprints, recorded outputs ---------------------
+
+    def revision(self) -> int:
+        """The global revision counter: the ``rev`` the latest change gave its paper."""
+        return int(self._conn.execute("SELECT n FROM revision").fetchone()[0])
+
+    def published_span(self) -> tuple[datetime, datetime] | None:
+        """The oldest and newest ``published`` stored (from the index ends), None when empty."""
+        row = self._conn.execute("SELECT min(published), max(published) FROM papers").fetchone()
+        return None if row[0] is None else (_from_iso(row[0]), _from_iso(row[1]))
+
+    def window_fingerprint(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(papers, highest rev) published in ``[start, end)``: changes whenever any of them does.
+
+        A paper that moves out lowers the count; one that moves in or changes carries a new,
+        higher rev. Served by a covering index, so a month costs a few milliseconds.
+        """
+        row = self._conn.execute(
+            """SELECT count(*), coalesce(max(rev), -1) FROM papers
+            WHERE published >= ? AND published < ?""",
+            (_iso(start), _iso(end)),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def iter_window_entries(self, start: datetime, end: datetime) -> Iterator[Entry]:
+        """Papers published in ``[start, end)``, newest first (the topic listings' order)."""
+        return self._stream(_WINDOW_ENTRIES, (_iso(start), _iso(end)))
+
+    def topic_window_count(self, topic: str, start: datetime, end: datetime) -> int:
+        row = self._conn.execute(
+            """SELECT count(*) FROM topic_papers
+            WHERE topic = ? AND published >= ? AND published < ?""",
+            (topic, _iso(start), _iso(end)),
+        )
+        return int(row.fetchone()[0])
+
+    def announced_entries(self, limit: int) -> list[Entry]:
+        """The ``limit`` latest announced: by first seen, then published, then id, descending."""
+        return list(self._stream(_ANNOUNCED_ENTRIES, (limit,)))
+
+    def output_fingerprints(self) -> dict[str, str]:
+        """Per output file, the fingerprint of the store content it was last rendered from."""
+        return dict(self._conn.execute("SELECT path, fingerprint FROM outputs"))
+
+    def record_outputs(self, fingerprints: Mapping[str, str]) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                """INSERT INTO outputs (path, fingerprint) VALUES (?, ?)
+                ON CONFLICT (path) DO UPDATE SET fingerprint = excluded.fingerprint""",
+                fingerprints.items(),
+            )
+
+    def papers_changed_since(self, rev: int) -> Iterator[tuple[str, int, str, str, datetime]]:
+        """(id, rev, first author, title, published) of papers changed after revision ``rev``."""
+        rows = self._conn.execute(
+            """SELECT arxiv_id, rev, coalesce(json_extract(authors, '$[0]'), ''), title,
+            published FROM papers WHERE rev > ?""",
+            (rev,),
+        )
+        for row in rows:
+            yield row[0], row[1], row[2], row[3], _from_iso(row[4])
+
+    def record_bib_stems(self, stems: Iterable[tuple[str, str, datetime, int]]) -> None:
+        """Store (id, stem, published, rev); a row whose stem and date are unchanged keeps its
+        old rev, so the keys of later papers are not thought to have changed."""
+        with self.transaction():
+            self._conn.executemany(
+                """INSERT INTO bib_stems (arxiv_id, stem, published, rev) VALUES (?, ?, ?, ?)
+                ON CONFLICT (arxiv_id) DO UPDATE SET stem = excluded.stem,
+                    published = excluded.published, rev = excluded.rev
+                WHERE stem IS NOT excluded.stem OR published IS NOT excluded.published""",
+                [(i, stem, _iso(published), rev) for i, stem, published, rev in stems],
+            )
+
+    def bib_stem_count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM bib_stems").fetchone()[0])
+
+    def bib_fingerprint(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """Like :meth:`window_fingerprint`, over the stems and dates citation keys come from."""
+        row = self._conn.execute(
+            """SELECT count(*), coalesce(max(rev), -1) FROM bib_stems
+            WHERE published >= ? AND published < ?""",
+            (_iso(start), _iso(end)),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def bib_ranks(self, ids: Iterable[str]) -> dict[str, tuple[str, int]]:
+        """Per id: its stem and how many papers with the same stem come before it (by published
+        date, then id): the oldest keeps the bare stem, a later namesake never renames it."""
+        rows = self._conn.execute(_BIB_RANKS, (json.dumps(list(ids)),))
+        return {row[0]: (row[1], int(row[2])) for row in rows}
 
     # --- enrichments (the arxiv_radar.enrich.stage.EnrichmentStore protocol) --------------------
 

@@ -1,0 +1,151 @@
+"""What a publish can skip: published-date windows, their fingerprints, and recorded outputs.
+
+A daily run adds papers to one or two months; re-rendering two years of pages for that is the
+waste this module removes. Every page that shows one window of papers (a month, a day) gets a
+*fingerprint* from the store alone: ``(papers, highest rev)`` of its window (the store's triggers
+bump a paper's ``rev`` on anything that renders: metadata, topics, code links, texts) plus a
+digest of the render settings and the package version. A page is rendered again only when its
+fingerprint differs from the one recorded for its path, or the file is gone. Pages built from
+global context (home, topics, feeds, indexes) are always rendered; they are bounded in size.
+Windows are calendar periods in the display time zone, as UTC bounds for the store's index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from pathlib import Path
+
+from arxiv_radar import __version__
+from arxiv_radar.store import Store
+
+__all__ = ["Calendar", "Fingerprints", "Window", "settings_digest"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """A calendar period (``label`` is YYYY-MM or YYYY-MM-DD) as a UTC ``[start, end)``."""
+
+    label: str
+    start: datetime
+    end: datetime
+
+
+def _local_midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(timezone.utc)
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def month_window(first: date, zone: tzinfo) -> Window:
+    """The month starting on ``first`` (a 1st) in ``zone``."""
+    return Window(
+        f"{first:%Y-%m}", _local_midnight(first, zone), _local_midnight(_next_month(first), zone)
+    )
+
+
+def day_window(day: date, zone: tzinfo) -> Window:
+    return Window(
+        day.isoformat(), _local_midnight(day, zone), _local_midnight(day + timedelta(1), zone)
+    )
+
+
+def days_of(month: Window, zone: tzinfo) -> list[Window]:
+    """Every day of ``month``, newest first."""
+    first = date.fromisoformat(month.label + "-01")
+    last = _next_month(first) - timedelta(days=1)
+    return [day_window(last - timedelta(days=n), zone) for n in range(last.day)]
+
+
+@dataclass
+class Calendar:
+    """The months holding papers, newest first, with counts per topic; built once per publish.
+
+    Counting is a few hundred index range counts, so the summary pages (archive index, topic
+    pages, README's older-rows links) never iterate the papers themselves.
+    """
+
+    store: Store
+    zone: tzinfo
+    topics: tuple[str, ...]
+    months: list[Window] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+    topic_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, store: Store, zone: tzinfo, topics: tuple[str, ...]) -> Calendar:
+        calendar = cls(store, zone, topics)
+        span = store.published_span()
+        if span is None:
+            return calendar
+        month = span[1].astimezone(zone).date().replace(day=1)
+        oldest = span[0].astimezone(zone).date().replace(day=1)
+        while month >= oldest:
+            window = month_window(month, zone)
+            count = store.window_fingerprint(window.start, window.end)[0]
+            if count:
+                calendar.months.append(window)
+                calendar.totals[window.label] = count
+                calendar.topic_counts[window.label] = {
+                    t: n for t in dict.fromkeys(topics) if (n := calendar.count(t, window))
+                }
+            month = (month - timedelta(days=1)).replace(day=1)
+        return calendar
+
+    def count(self, topic: str, window: Window) -> int:
+        return self.store.topic_window_count(topic, window.start, window.end)
+
+    def newest_day(self) -> Window | None:
+        span = self.store.published_span()
+        return None if span is None else day_window(span[1].astimezone(self.zone).date(), self.zone)
+
+    def days(self, month: Window) -> Iterator[Window]:
+        """Days of ``month`` holding papers, newest first."""
+        for day in days_of(month, self.zone):
+            if self.store.window_fingerprint(day.start, day.end)[0]:
+                yield day
+
+
+def settings_digest(*parts: object) -> str:
+    """A short hash of everything besides the papers that shapes a page (and the version)."""
+    text = json.dumps([__version__, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class Fingerprints:
+    """Recorded fingerprints per output path; new ones are saved only after the pages are written.
+
+    Paths are recorded resolved, so a publish into another folder renders everything there.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._recorded = store.output_fingerprints()
+        self._pending: dict[str, str] = {}
+        self._windows: dict[tuple[datetime, datetime], tuple[int, int]] = {}
+
+    def window(self, window: Window, digest: str) -> str:
+        key = (window.start, window.end)
+        if key not in self._windows:
+            self._windows[key] = self._store.window_fingerprint(window.start, window.end)
+        count, rev = self._windows[key]
+        return f"{digest}:{count}:{rev}"
+
+    def fresh(self, path: Path, fingerprint: str) -> bool:
+        """Whether ``path`` exists and was rendered from exactly this fingerprint."""
+        return self._recorded.get(str(path.resolve())) == fingerprint and path.is_file()
+
+    def rendered(self, path: Path, fingerprint: str) -> None:
+        """Note that ``path`` now holds a rendering of ``fingerprint`` (saved by :meth:`save`)."""
+        self._pending[str(path.resolve())] = fingerprint
+
+    def save(self) -> None:
+        if self._pending:
+            self._store.record_outputs(self._pending)
+            self._recorded.update(self._pending)
+            self._pending.clear()
