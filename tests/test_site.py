@@ -174,6 +174,9 @@ def test_site_has_every_page_of_the_layout() -> None:
         "search-index.json",
         "search.html",
         "search.js",
+        "search/2026-09.json",
+        "search/2026-10.json",
+        "search/2026-11.json",
         "style.css",
         "topics/c-graphs.html",
         "topics/nlp.html",
@@ -254,7 +257,7 @@ def test_days_and_months_follow_the_configured_time_zone() -> None:
     assert "Late-night upload" in new_york["archive/2026-10.html"]
     assert (
         '"2611.00001","Late-night upload across the month boundary","Night Owl","2026-10-31"'
-        in (new_york["search-index.json"])
+        in (new_york["search/2026-10.json"])
     )
 
 
@@ -292,7 +295,7 @@ def test_empty_store_still_builds_a_working_site() -> None:
     files = build(entries=[], updated_on=None)
     assert "No papers yet" in files["index.html"]
     assert "Updated on" not in files["index.html"]
-    assert json.loads(files["search-index.json"])["papers"] == []
+    assert json.loads(files["search-index.json"])["shards"] == []
     assert "<svg" not in files["topics/vision.html"]  # no date to end a chart on
     pages = html_pages(files)
     for path, page in pages.items():
@@ -325,8 +328,7 @@ def test_only_http_urls_become_links() -> None:
     month = Page(files["archive/2026-10.html"])
     assert not any("example.org" in link for link in month.links)  # the ftp:// code link
     assert "https://gitlab.com/fei/sheep" in Page(files["archive/2026-11.html"]).links
-    index = json.loads(files["search-index.json"])
-    codes = {row[0]: row[5] for row in index["papers"]}
+    codes = {row[0]: row[5] for row in search_rows(files)}
     assert codes["2610.04444"] == ""
     assert codes["2611.10003"] == "https://github.com/example/robust"
 
@@ -359,16 +361,24 @@ def test_mathify(text: str, html: str) -> None:
 # --- search index -------------------------------------------------------------------------------
 
 
+def search_rows(files: dict[str, str]) -> list[list[object]]:
+    """Every search row, shard by shard in the order search-index.json lists them."""
+    shards = json.loads(files["search-index.json"])["shards"]
+    return [row for shard in shards for row in json.loads(files[shard])["papers"]]
+
+
 def test_search_index_is_compact_positional_json() -> None:
-    index = json.loads(build()["search-index.json"])
-    assert index["v"] == 1
+    files = build()
+    index = json.loads(files["search-index.json"])
+    assert index["v"] == 2
+    assert index["shards"] == ["search/2026-11.json", "search/2026-10.json", "search/2026-09.json"]
     assert index["topics"] == [
         ["vision", "Vision"],
         ["nlp", "NLP"],
         ["c-graphs", "C++ & <Graphs>"],
         ["quiet-topic", "Quiet topic"],
     ]
-    rows = {row[0]: row for row in index["papers"]}
+    rows = {row[0]: row for row in search_rows(files)}
     assert list(rows)[:2] == ["2611.10003", "2611.10002"]  # newest first
     assert rows["2611.10002"][2:5] == ["Chen Wei, Dana Kim, Émile Zola", "2026-11-20", [0, 1]]
     assert rows["2611.10001"][4] == []

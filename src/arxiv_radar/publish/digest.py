@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from arxiv_radar.config import Workspace
 from arxiv_radar.match import Topic
-from arxiv_radar.publish.feeds import FeedSettings, feed_files
-from arxiv_radar.publish.markdown import MarkdownSettings, publish_markdown
-from arxiv_radar.publish.site import SiteSettings, iter_site, write_site
+from arxiv_radar.publish.feeds import Content, FeedSettings, iter_feed_files
+from arxiv_radar.publish.incremental import Calendar, Fingerprints
+from arxiv_radar.publish.markdown import MarkdownSettings, publish_markdown_from_store
+from arxiv_radar.publish.site import SiteSettings, iter_site_from_store, write_site
 from arxiv_radar.store import Store
 
 __all__ = ["markdown_settings", "publish_all", "status_line"]
@@ -41,41 +42,75 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
 
 
 def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list[Path]:
-    """Write every enabled output under the workspace root; return the files that changed."""
+    """Write every enabled output under the workspace root; return the files that changed.
+
+    Pages whose papers did not change since they were rendered are skipped (see
+    :mod:`arxiv_radar.publish.incremental`); their fingerprints are saved only once every file
+    is written, so an interrupted publish renders them again next time.
+    """
     config = workspace.config
     names = [topic.name for topic in topics]
     status = status_line(store, config.timezone)
-    written = publish_markdown(
-        store, markdown_settings(workspace), topics=names, root=workspace.root, status_line=status
+    fingerprints = Fingerprints(store)
+    calendar = Calendar.build(store, ZoneInfo(config.timezone), tuple(names))
+    written = publish_markdown_from_store(
+        store,
+        markdown_settings(workspace),
+        topics=names,
+        root=workspace.root,
+        calendar=calendar,
+        fingerprints=fingerprints,
+        status_line=status,
     )
-    generated: list[Iterable[tuple[str, str]]] = []
+    docs = workspace.resolve(config.output.docs_dir)
+    generated: list[Iterable[tuple[str, Content]]] = []
     if config.site.enabled:
-        generated.append(_site_pages(workspace, store, names, status))
+        generated.append(
+            _site_pages(
+                workspace, store, names, status, calendar=calendar, fingerprints=fingerprints
+            )
+        )
     if config.feeds.enabled:
-        generated.append(_feed_files(workspace, store, names).items())
+        generated.append(_feed_files(workspace, store, names, calendar, fingerprints))
     # One write_site call for everything generated into docs/: its manifest removes files a
     # previous run produced and this one does not (a renamed topic), and nothing else.
-    written += write_site(chain.from_iterable(generated), workspace.resolve(config.output.docs_dir))
+    written += write_site(chain.from_iterable(generated), docs)
+    fingerprints.save()
     return sorted(set(written))
 
 
 def _site_pages(
-    workspace: Workspace, store: Store, names: list[str], status: str
-) -> Iterator[tuple[str, str]]:
+    workspace: Workspace,
+    store: Store,
+    names: list[str],
+    status: str,
+    *,
+    calendar: Calendar,
+    fingerprints: Fingerprints,
+) -> Iterator[tuple[str, str | None]]:
     config = workspace.config
     settings = SiteSettings(
         title=config.site.title, repository=config.repository, timezone=config.timezone
     )
-    return iter_site(
+    return iter_site_from_store(
+        store=store,
         settings=settings,
         topics=names,
-        entries=store.iter_entries(),
+        calendar=calendar,
+        fingerprints=fingerprints,
+        out_dir=workspace.resolve(config.output.docs_dir),
         updated_on=_last_fetch_day(store, config.timezone),
         status_line=status,
     )
 
 
-def _feed_files(workspace: Workspace, store: Store, names: list[str]) -> dict[str, str]:
+def _feed_files(
+    workspace: Workspace,
+    store: Store,
+    names: list[str],
+    calendar: Calendar,
+    fingerprints: Fingerprints,
+) -> Iterator[tuple[str, Content]]:
     config = workspace.config
     settings = FeedSettings(
         title=config.site.title,
@@ -83,12 +118,13 @@ def _feed_files(workspace: Workspace, store: Store, names: list[str]) -> dict[st
         repository=config.repository,
         max_items=config.feeds.max_items,
     )
-    return feed_files(
+    return iter_feed_files(
+        store=store,
         settings=settings,
         topics=names,
-        per_topic={name: store.topic_entries(name, limit=config.feeds.max_items) for name in names},
-        all_entries=list(store.iter_entries()),
-        updated=None,  # dated by their newest entry, so a run with nothing new changes no byte
+        calendar=calendar,
+        fingerprints=fingerprints,
+        out_dir=workspace.resolve(config.output.docs_dir),
     )
 
 

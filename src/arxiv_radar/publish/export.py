@@ -23,8 +23,11 @@ __all__ = [
     "CSV_COLUMNS",
     "JSON_SCHEMA_VERSION",
     "bibtex_keys",
+    "bibtex_stem",
+    "iter_csv",
     "iter_json",
     "latex_escape",
+    "ranked_key",
     "render_bibtex",
     "render_csv",
     "render_json",
@@ -125,15 +128,24 @@ def _csv_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def render_csv(entries: Iterable[Entry]) -> str:
-    """RFC 4180 CSV (CRLF rows, quoted only where needed) with a header row of CSV_COLUMNS."""
+def iter_csv(entries: Iterable[Entry]) -> Iterator[str]:
+    """RFC 4180 CSV (CRLF rows, quoted only where needed) with a header row, one row a chunk."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
         record = _record(entry)
         writer.writerow(_csv_cell(record[column]) for column in CSV_COLUMNS)
-    return buffer.getvalue()
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
+
+
+def render_csv(entries: Iterable[Entry]) -> str:
+    """The whole CSV export (see :func:`iter_csv` to stream it)."""
+    return "".join(iter_csv(entries))
 
 
 # --- BibTeX ---------------------------------------------------------------------------------
@@ -233,6 +245,16 @@ def _letters(n: int) -> str:
     return out
 
 
+def bibtex_stem(first_author: str, title: str, published: datetime) -> str:
+    """``<last name><year><first title word>``: the key before any namesake suffix."""
+    return f"{_last_name(first_author) or 'anon'}{published.year}{_title_word(title)}"
+
+
+def ranked_key(stem: str, earlier: int) -> str:
+    """The key of a paper with ``earlier`` older namesakes: ``stem``, then ``stem`` + b, c, ..."""
+    return stem + _letters(earlier + 1) if earlier else stem
+
+
 def bibtex_keys(entries: Iterable[Entry]) -> dict[str, str]:
     """Citation key per arXiv id: ``<last name><year><first title word>``, unique in the set.
 
@@ -244,8 +266,7 @@ def bibtex_keys(entries: Iterable[Entry]) -> dict[str, str]:
     keys: dict[str, str] = {}
     taken: set[str] = set()
     for paper in ordered:
-        last = _last_name(paper.first_author) or "anon"
-        base = f"{last}{paper.published.year}{_title_word(paper.title)}"
+        base = bibtex_stem(paper.first_author, paper.title, paper.published)
         key, n = base, 1
         while key in taken:
             n += 1

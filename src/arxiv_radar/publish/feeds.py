@@ -5,6 +5,18 @@ so the same store gives the same bytes and the publisher can skip unchanged file
 with :mod:`xml.etree.ElementTree`, which escapes by construction; the only thing it cannot do is
 drop the C0 control characters that XML 1.0 forbids, so :func:`xml_text` does that first.
 
+File layout written by :func:`iter_feed_files` for a real store (the pure :func:`feed_files`
+keeps the single-file exports for small sets)::
+
+    feeds/... as below, exports/topics/<slug>.bib as below (newest max_items of the topic)
+    exports/index.json                              schema version and one row per month:
+        {"month", "papers", "json", "csv", "bib"} (file names relative to exports/)
+    exports/papers-<YYYY-MM>.json .csv .bib          the papers published that month (display
+                                                    time zone), same formats as papers.json etc.
+
+Month files are rendered again only when their papers (or, for BibTeX, the citation keys they
+depend on) changed, so a daily run rewrites one or two months, not the whole history.
+
 File layout returned by :func:`feed_files` (paths relative to the publish folder)::
 
     feeds/all.xml  feeds/all.atom                  every topic, newest first, max_items
@@ -18,25 +30,41 @@ the combined files.
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from html import escape as html_escape
+from pathlib import Path
 from urllib.parse import urljoin
 
 from arxiv_radar.paper import Entry
-from arxiv_radar.publish.export import bibtex_keys, render_bibtex, render_csv, render_json
+from arxiv_radar.publish.export import (
+    JSON_SCHEMA_VERSION,
+    bibtex_keys,
+    bibtex_stem,
+    iter_csv,
+    iter_json,
+    ranked_key,
+    render_bibtex,
+    render_csv,
+    render_json,
+)
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, Window, settings_digest
 from arxiv_radar.publish.markdown import slugify
+from arxiv_radar.store import Store
 
 __all__ = [
     "FeedSettings",
     "feed_files",
+    "iter_feed_files",
     "render_atom",
     "render_rss",
+    "sync_bib_stems",
     "topic_slugs",
     "xml_text",
 ]
@@ -313,3 +341,98 @@ def feed_files(
         files.update(_feed_pair(settings, f"feeds/topics/{slug}", title, entries, updated))
         files[f"exports/topics/{slug}.bib"] = render_bibtex(entries, keys=keys)
     return files
+
+
+# --- from a real store: bounded feeds, month exports --------------------------------------------
+
+_BIB_SYNC_META = "bib_stems_rev"
+Content = str | Iterable[str] | None
+
+
+def sync_bib_stems(store: Store) -> None:
+    """Bring the stored BibTeX stems up to date with papers changed since the last publish."""
+    since = int(store.get_meta(_BIB_SYNC_META) or -1)
+    if store.bib_stem_count() != store.paper_count():
+        since = -1  # papers stored before the stems existed (or a lost sync): do them all
+    now = store.revision()
+    changed = store.papers_changed_since(since)
+    store.record_bib_stems(
+        (arxiv_id, bibtex_stem(author, title, published), published, rev)
+        for arxiv_id, rev, author, title, published in changed
+    )
+    store.set_meta(_BIB_SYNC_META, str(now))
+
+
+def _store_keys(store: Store, entries: Sequence[Entry]) -> dict[str, str]:
+    ranks = store.bib_ranks(e.paper.arxiv_id for e in entries)
+    return {arxiv_id: ranked_key(stem, earlier) for arxiv_id, (stem, earlier) in ranks.items()}
+
+
+def iter_feed_files(
+    *,
+    store: Store,
+    settings: FeedSettings,
+    topics: Sequence[str],
+    calendar: Calendar,
+    fingerprints: Fingerprints,
+    out_dir: Path,
+) -> Iterator[tuple[str, Content]]:
+    """Feeds (newest ``max_items``), topic BibTeX and month exports; unchanged months are
+    ``(path, None)``. Nothing holds more than one month of papers."""
+    sync_bib_stems(store)
+    newest = store.announced_entries(settings.max_items)
+    yield from _feed_pair(
+        settings, "feeds/all", f"{settings.title}: all topics", newest, None
+    ).items()
+    for topic, slug in topic_slugs(topics).items():
+        entries = store.topic_entries(topic, limit=settings.max_items)
+        title = f"{settings.title}: {topic}"
+        yield from _feed_pair(settings, f"feeds/topics/{slug}", title, entries, None).items()
+        keys = _store_keys(store, entries)
+        yield f"exports/topics/{slug}.bib", render_bibtex(entries, keys=keys)
+    digest = settings_digest("exports", JSON_SCHEMA_VERSION, store.display_language)
+    for month in calendar.months:
+        yield from _month_exports(store, fingerprints, out_dir, month, digest)
+    yield "exports/index.json", _export_index(calendar)
+
+
+def _month_exports(
+    store: Store, fingerprints: Fingerprints, out_dir: Path, month: Window, digest: str
+) -> Iterator[tuple[str, Content]]:
+    stem = f"exports/papers-{month.label}"
+    data_print = fingerprints.window(month, digest)
+    year_start = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
+    count, rev = store.bib_fingerprint(year_start, month.end)
+    bib_print = f"{data_print}:{count}:{rev}"
+    wanted = {f"{stem}.json": data_print, f"{stem}.csv": data_print, f"{stem}.bib": bib_print}
+    stale = {p for p, f in wanted.items() if not fingerprints.fresh(out_dir / p, f)}
+    if not stale:
+        yield from ((path, None) for path in wanted)
+        return
+    entries = list(store.iter_window_entries(month.start, month.end))
+    render: dict[str, Content] = {
+        f"{stem}.json": iter_json(entries, generated=None),
+        f"{stem}.csv": iter_csv(entries),
+        f"{stem}.bib": render_bibtex(entries, keys=_store_keys(store, entries)),
+    }
+    for path, fingerprint in wanted.items():
+        if path in stale:
+            fingerprints.rendered(out_dir / path, fingerprint)
+            yield path, render[path]
+        else:
+            yield path, None
+
+
+def _export_index(calendar: Calendar) -> str:
+    months = [
+        {
+            "month": month.label,
+            "papers": calendar.totals[month.label],
+            "json": f"papers-{month.label}.json",
+            "csv": f"papers-{month.label}.csv",
+            "bib": f"papers-{month.label}.bib",
+        }
+        for month in calendar.months
+    ]
+    document = {"schema_version": JSON_SCHEMA_VERSION, "months": months}
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"

@@ -8,6 +8,7 @@ the archive page of its month, so nothing ever drops out of the published output
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import posixpath
 import re
@@ -33,6 +34,8 @@ from arxiv_radar.publish.cells import (
     shorten,
 )
 from arxiv_radar.publish.files import WriteSet, write_if_changed
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, settings_digest
+from arxiv_radar.store import Store
 
 __all__ = [
     "COLUMNS",
@@ -42,6 +45,7 @@ __all__ = [
     "Slugger",
     "TopicSection",
     "publish_markdown",
+    "publish_markdown_from_store",
     "render_archive_index",
     "render_archive_month",
     "render_index",
@@ -422,6 +426,86 @@ def publish_markdown(
     """
     docs = root / settings.docs_dir
     written, older, months = _publish_archives(store, settings, topics, docs / "archive")
+    return sorted(
+        written
+        + _index_pages(
+            store, settings, topics, root, older=older, months=months, status_line=status_line
+        )
+    )
+
+
+def publish_markdown_from_store(
+    store: Store,
+    settings: MarkdownSettings,
+    *,
+    topics: Sequence[str],
+    root: Path,
+    calendar: Calendar,
+    fingerprints: Fingerprints,
+    status_line: str = "",
+) -> list[Path]:
+    """:func:`publish_markdown` for a real store: archive months whose papers did not change
+    since they were rendered (see :mod:`arxiv_radar.publish.incremental`) are not rendered again.
+    """
+    docs = root / settings.docs_dir
+    digest = settings_digest(
+        "markdown", dataclasses.asdict(settings), list(topics), store.display_language
+    )
+    written: list[Path] = []
+    for month in calendar.months:
+        path = docs / "archive" / f"{month.label}.md"
+        fingerprint = fingerprints.window(month, digest)
+        if fingerprints.fresh(path, fingerprint):
+            continue
+        entries = list(store.iter_window_entries(month.start, month.end))
+        sections = [
+            TopicSection(name=topic, entries=rows, total=len(rows))
+            for topic in topics
+            if (rows := [entry for entry in entries if topic in entry.topics])
+        ]
+        text = render_archive_month(settings=settings, month=month.label, topics=sections)
+        if write_if_changed(path, text):
+            written.append(path)
+        fingerprints.rendered(path, fingerprint)
+    older = _older_links(calendar, topics, settings.readme_rows)
+    months = [month.label for month in calendar.months]
+    return sorted(
+        written
+        + _index_pages(
+            store, settings, topics, root, older=older, months=months, status_line=status_line
+        )
+    )
+
+
+def _older_links(
+    calendar: Calendar, topics: Sequence[str], readme_rows: int
+) -> dict[str, list[ArchiveLink]]:
+    """Per topic, the archive months holding rows past the README's cut, from counts alone."""
+    older: dict[str, list[ArchiveLink]] = {topic: [] for topic in topics}
+    seen: dict[str, int] = dict.fromkeys(topics, 0)
+    for month in calendar.months:
+        counts = calendar.topic_counts[month.label]
+        present = [topic for topic in topics if counts.get(topic)]
+        anchors = archive_anchors(month.label, present)
+        for topic in dict.fromkeys(present):
+            seen[topic] += counts[topic]
+            if seen[topic] > readme_rows:
+                older[topic].append(ArchiveLink(month.label, anchors[topic]))
+    return older
+
+
+def _index_pages(
+    store: EntrySource,
+    settings: MarkdownSettings,
+    topics: Sequence[str],
+    root: Path,
+    *,
+    older: dict[str, list[ArchiveLink]],
+    months: list[str],
+    status_line: str,
+) -> list[Path]:
+    """README.md, docs/index.md and docs/archive/index.md (small: always rendered)."""
+    docs = root / settings.docs_dir
     sections = [
         TopicSection(
             name=topic,
@@ -448,7 +532,7 @@ def publish_markdown(
         )
         pages.add(path, text)
     pages.add(docs / "archive" / "index.md", render_archive_index(settings=settings, months=months))
-    return sorted(written + pages.commit())
+    return pages.commit()
 
 
 class _MonthStream:

@@ -9,7 +9,9 @@ GitHub Pages serves it at whatever depth the missing URL had)::
     archive/index.html         every month, with counts
     archive/<YYYY-MM>.html     a month, per topic (anchors ``#t-<slug>``), with links to its days
     days/<YYYY-MM-DD>.html     a day, per topic
-    search.html, search.js, search-index.json   client-side search, no build step
+    search.html, search.js     client-side search, no build step
+    search-index.json          topic names and the list of search shards
+    search/<YYYY-MM>.json      a month's compact search rows (one shard per month)
     style.css, 404.html, .nojekyll
 
 A paper's *day* is its ``published`` (version 1) date in ``SiteSettings.timezone``; months, days,
@@ -23,6 +25,8 @@ at once; :func:`build_site` is the convenient dict form.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import json
 import logging
@@ -30,7 +34,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timezone, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from importlib import resources
 from itertools import groupby
 from pathlib import Path, PurePosixPath
@@ -43,8 +47,10 @@ from markupsafe import Markup, escape
 
 from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry
-from arxiv_radar.publish.chart import week_start, weekly_chart_svg, weekly_series
+from arxiv_radar.publish.chart import WEEKS, week_start, weekly_chart_svg, weekly_series
 from arxiv_radar.publish.files import write_if_changed
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, Window, settings_digest
+from arxiv_radar.store import Store
 
 __all__ = [
     "MANIFEST_NAME",
@@ -52,6 +58,7 @@ __all__ = [
     "SiteSettings",
     "build_site",
     "iter_site",
+    "iter_site_from_store",
     "write_site",
 ]
 
@@ -146,13 +153,12 @@ class _TopicStats:
 
 @dataclass
 class _Accumulator:
-    """What the closing pages need, gathered month by month; bounded except for search rows."""
+    """What the closing pages need, gathered month by month; bounded by topics and months."""
 
     topics: tuple[_Topic, ...]
     stats: dict[str, _TopicStats]
     months: list[tuple[str, int, list[tuple[_Topic, int]]]] = field(default_factory=list)
     newest_day: list[_Item] = field(default_factory=list)
-    search_rows: list[list[Any]] = field(default_factory=list)
 
 
 def build_site(
@@ -192,12 +198,130 @@ def iter_site(
     for month, group in _by_month(entries, ctx):
         items = sorted(group, key=lambda item: (item.day, item.arxiv_id), reverse=True)
         _accumulate(acc, month, items)
-        yield from _month_pages(ctx, month, items)
+        yield _month_page(ctx, month, items)
+        for day, day_items in _days(items):
+            yield _day_page(ctx, month, day, day_items)
+        yield _search_shard(month, items)
     yield from _summary_pages(ctx, acc, updated_on, status_line)
 
 
-def write_site(files: Mapping[str, str] | Iterable[tuple[str, str]], out_dir: Path) -> list[Path]:
+def iter_site_from_store(
+    *,
+    store: Store,
+    settings: SiteSettings,
+    topics: Sequence[str],
+    calendar: Calendar,
+    fingerprints: Fingerprints,
+    out_dir: Path,
+    updated_on: date | None,
+    status_line: str = "",
+) -> Iterator[tuple[str, str | None]]:
+    """:func:`iter_site` for a real store; month, day and shard files whose papers did not change
+    since they were rendered come out as ``(path, None)`` (kept, see :func:`write_site`)."""
+    ctx = _context(settings, topics)
+    digest = settings_digest(
+        "site", dataclasses.asdict(settings), list(topics), store.display_language
+    )
+    for month in calendar.months:
+        yield from _store_month(
+            ctx,
+            store,
+            calendar=calendar,
+            fingerprints=fingerprints,
+            out_dir=out_dir,
+            month=month,
+            digest=digest,
+        )
+    acc = _store_accumulator(ctx, store, calendar, updated_on)
+    yield from _summary_pages(ctx, acc, updated_on, status_line)
+
+
+def _sorted_items(ctx: _Context, entries: Iterable[Entry]) -> list[_Item]:
+    items = [_item(entry, ctx) for entry in entries]
+    return sorted(items, key=lambda item: (item.day, item.arxiv_id), reverse=True)
+
+
+def _store_month(
+    ctx: _Context,
+    store: Store,
+    *,
+    calendar: Calendar,
+    fingerprints: Fingerprints,
+    out_dir: Path,
+    month: Window,
+    digest: str,
+) -> Iterator[tuple[str, str | None]]:
+    """A month page and search shard (one fingerprint), then each of its days (its own)."""
+    fingerprint = fingerprints.window(month, digest)
+    paths = (f"archive/{month.label}.html", f"search/{month.label}.json")
+    if all(fingerprints.fresh(out_dir / path, fingerprint) for path in paths):
+        yield from ((path, None) for path in paths)
+        items = None
+    else:
+        items = _sorted_items(ctx, store.iter_window_entries(month.start, month.end))
+        for path, text in (_month_page(ctx, month.label, items), _search_shard(month.label, items)):
+            fingerprints.rendered(out_dir / path, fingerprint)
+            yield path, text
+    for day in calendar.days(month):
+        path = f"days/{day.label}.html"
+        day_print = fingerprints.window(day, digest)
+        if fingerprints.fresh(out_dir / path, day_print):
+            yield path, None
+            continue
+        if items is None:
+            day_items = _sorted_items(ctx, store.iter_window_entries(day.start, day.end))
+        else:
+            day_items = [item for item in items if item.day.isoformat() == day.label]
+        fingerprints.rendered(out_dir / path, day_print)
+        yield _day_page(ctx, month.label, date.fromisoformat(day.label), day_items)
+
+
+def _store_accumulator(
+    ctx: _Context, store: Store, calendar: Calendar, updated_on: date | None
+) -> _Accumulator:
+    """The summary pages' inputs from counts and a few bounded queries, not from every paper."""
+    acc = _Accumulator(ctx.topics, {topic.slug: _TopicStats() for topic in ctx.topics})
+    newest = calendar.newest_day()
+    if newest is not None:
+        acc.newest_day = _sorted_items(ctx, store.iter_window_entries(newest.start, newest.end))
+    chart_end = updated_on or (acc.newest_day[0].day if acc.newest_day else None)
+    for topic in ctx.topics:
+        stats = acc.stats[topic.slug]
+        recent = store.topic_entries(topic.name, limit=TOPIC_PAGE_LIMIT)
+        stats.recent = _sorted_items(ctx, recent)
+        for month in calendar.months:
+            if count := calendar.topic_counts[month.label].get(topic.name, 0):
+                stats.months[month.label] = count
+                stats.total += count
+        if chart_end is not None:
+            stats.weeks = _week_counts(ctx, store, topic.name, chart_end)
+    for month in calendar.months:
+        counts = calendar.topic_counts[month.label]
+        per_topic = [(topic, counts[topic.name]) for topic in ctx.topics if topic.name in counts]
+        acc.months.append((month.label, calendar.totals[month.label], per_topic))
+    return acc
+
+
+def _week_counts(ctx: _Context, store: Store, topic: str, end: date) -> dict[date, int]:
+    """Papers per week (Monday to Monday in the site's zone) for the chart's weeks."""
+    last = week_start(end)
+    counts: dict[date, int] = {}
+    for back in range(WEEKS):
+        start = last - timedelta(weeks=back)
+        lower = datetime.combine(start, time(), tzinfo=ctx.tz)
+        upper = datetime.combine(start + timedelta(weeks=1), time(), tzinfo=ctx.tz)
+        if count := store.topic_window_count(topic, lower, upper):
+            counts[start] = count
+    return counts
+
+
+def write_site(
+    files: Mapping[str, str] | Iterable[tuple[str, str | Iterable[str] | None]], out_dir: Path
+) -> list[Path]:
     """Write the site into ``out_dir``; return the files whose content changed.
+
+    Content may be chunks (streamed to disk). A ``None`` content means "up to date, not
+    rendered this time": the file is kept (and stays in the manifest) without being read.
 
     Unchanged files are not rewritten (``write_if_changed`` is atomic), so a run with nothing new
     leaves timestamps and git alone. Files this function generated on an earlier run and no longer
@@ -212,10 +336,11 @@ def write_site(files: Mapping[str, str] | Iterable[tuple[str, str]], out_dir: Pa
     for relative, content in pairs:
         target = out_dir / _safe_relative(relative)
         current.add(relative)
-        if write_if_changed(target, content):
+        if content is not None and write_if_changed(target, content):
             written.append(target)
     for stale in sorted(previous - current):
         _remove_generated(out_dir, stale)
+    _sweep_temporaries(out_dir, current)
     manifest = json.dumps({"files": sorted(current)}, indent=1) + "\n"
     write_if_changed(out_dir / MANIFEST_NAME, manifest)
     log.info("site: %d files written, %d removed", len(written), len(previous - current))
@@ -382,7 +507,6 @@ def _accumulate(acc: _Accumulator, month: str, items: Sequence[_Item]) -> None:
         acc.newest_day = [item for item in items if item.day == items[0].day]
     per_topic: dict[str, int] = {}
     for item in items:
-        acc.search_rows.append(_search_row(item))
         for topic in item.topics:
             stats = acc.stats[topic.slug]
             if len(stats.recent) < TOPIC_PAGE_LIMIT:
@@ -426,33 +550,46 @@ def _sections(ctx: _Context, items: Sequence[_Item]) -> list[tuple[_Topic, list[
     return sections
 
 
-def _month_pages(ctx: _Context, month: str, items: Sequence[_Item]) -> Iterator[tuple[str, str]]:
-    days = [(day, list(group)) for day, group in groupby(items, key=lambda item: item.day)]
-    yield (
+def _days(items: Sequence[_Item]) -> list[tuple[date, list[_Item]]]:
+    return [(day, list(group)) for day, group in groupby(items, key=lambda item: item.day)]
+
+
+def _month_page(ctx: _Context, month: str, items: Sequence[_Item]) -> tuple[str, str]:
+    """A month as compact lists (no abstracts: the day pages carry them once)."""
+    return (
         f"archive/{month}.html",
         ctx.render(
             "month.html",
             "../",
             month=month,
             total=len(items),
-            days=[(day, len(day_items)) for day, day_items in days],
+            days=[(day, len(day_items)) for day, day_items in _days(items)],
             sections=_sections(ctx, items),
             unfiled=[item for item in items if not item.topics],
         ),
     )
-    for day, day_items in days:
-        yield (
-            f"days/{day.isoformat()}.html",
-            ctx.render(
-                "day.html",
-                "../",
-                day=day,
-                month=month,
-                total=len(day_items),
-                sections=_sections(ctx, day_items),
-                unfiled=[item for item in day_items if not item.topics],
-            ),
-        )
+
+
+def _day_page(ctx: _Context, month: str, day: date, items: Sequence[_Item]) -> tuple[str, str]:
+    return (
+        f"days/{day.isoformat()}.html",
+        ctx.render(
+            "day.html",
+            "../",
+            day=day,
+            month=month,
+            total=len(items),
+            sections=_sections(ctx, items),
+            unfiled=[item for item in items if not item.topics],
+        ),
+    )
+
+
+def _search_shard(month: str, items: Sequence[_Item]) -> tuple[str, str]:
+    """One month of compact search rows (see ``_search_row``)."""
+    document = {"v": 2, "month": month, "papers": [_search_row(item) for item in items]}
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return f"search/{month}.json", text
 
 
 def _summary_pages(
@@ -480,7 +617,7 @@ def _summary_pages(
     yield "archive/index.html", ctx.render("archive.html", "../", months=acc.months, **common)
     yield "search.html", ctx.render("search.html", "", topics=ctx.topics, **common)
     yield "404.html", ctx.render("404.html", ctx.settings.base_path.rstrip("/") + "/", **common)
-    yield "search-index.json", _search_index(ctx, acc)
+    yield "search-index.json", _search_index(ctx, [month for month, _, _ in acc.months])
     yield ".nojekyll", ""
     for name in _STATIC:
         yield (
@@ -511,12 +648,12 @@ def _topic_page(
     )
 
 
-def _search_index(ctx: _Context, acc: _Accumulator) -> str:
-    """Compact JSON for search.js: positional rows (see ``_search_row``) keep it small."""
+def _search_index(ctx: _Context, months: Sequence[str]) -> str:
+    """Topics and shard list for search.js; the rows live in one shard per month."""
     document = {
-        "v": 1,
+        "v": 2,
         "topics": [[topic.slug, topic.name] for topic in ctx.topics],
-        "papers": acc.search_rows,
+        "shards": [f"search/{month}.json" for month in months],
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
@@ -552,6 +689,17 @@ def _is_safe(relative: str) -> bool:
     except ValueError:
         return False
     return relative != MANIFEST_NAME
+
+
+def _sweep_temporaries(out_dir: Path, current: set[str]) -> None:
+    """Remove ``.<name>.tmp`` files a killed run left beside generated files, including those of
+    files no longer generated (a renamed export) that ``write_if_changed`` never visits again."""
+    folders = {(out_dir / _safe_relative(relative)).parent for relative in current}
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            for temp in folder.glob(".*.tmp"):
+                temp.unlink()
+                log.info("site: removed leftover temporary %s", temp)
 
 
 def _remove_generated(out_dir: Path, relative: str) -> None:

@@ -1,6 +1,8 @@
 /* Client-side search over search-index.json. Plain JavaScript, no build step, no dependencies.
  *
- * Index rows are positional: [id, title, authors, day (YYYY-MM-DD), [topic indices], code url,
+ * search-index.json names the topics and one shard per month (search/YYYY-MM.json, newest
+ * first), so a daily publish rewrites one small shard instead of the whole index. Shard rows are
+ * positional: [id, title, authors, day (YYYY-MM-DD), [topic indices], code url,
  * start of abstract]. Results are built with textContent only, so nothing in the data can run.
  * The form fields mirror the URL query string (q, topic, from, to, code) so a search can be shared.
  */
@@ -150,10 +152,20 @@
     apply();
   }
 
-  fetch(form.getAttribute('data-index'))
-    .then(function (response) {
+  function getJson(url) {
+    return fetch(url).then(function (response) {
       if (!response.ok) { throw new Error('HTTP ' + response.status); }
       return response.json();
+    });
+  }
+
+  getJson(form.getAttribute('data-index'))
+    .then(function (index) {
+      return Promise.all(index.shards.map(getJson)).then(function (shards) {
+        var papers = [];
+        shards.forEach(function (shard) { papers = papers.concat(shard.papers); });
+        return { topics: index.topics, papers: papers };
+      });
     })
     .then(start)
     .catch(function (error) {
