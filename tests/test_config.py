@@ -213,3 +213,14 @@ def test_cli_status_reports_config_errors_the_same_way(tmp_path: Path) -> None:
     status = cli("status", cwd=tmp_path)
     assert status.returncode == 2 and "Traceback" not in status.stderr
     assert "topics" in status.stderr
+
+
+def test_a_repeated_key_is_refused_with_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "arxiv-radar.yml"
+    path.write_text(
+        "categories: [cs.CV]\ntopics:\n  - name: A\n    query: x\n    query: y\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_workspace(path, env={})
+    assert "line 5: key 'query' appears twice (first on line 4)" in str(caught.value)

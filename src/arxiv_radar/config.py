@@ -349,7 +349,10 @@ def _validate(text: str, label: str, env: Mapping[str, str]) -> RadarConfig:
             (_line_of(tuple(e["loc"]), lines), _describe(e, label, lines, from_env))
             for e in err.errors()
         )
-        raise ConfigError("\n".join(text for _, text in problems), fix="") from None
+        raise ConfigError(
+            "\n".join(text for _, text in problems),
+            fix="every key is described in the README's Configuration section",
+        ) from None
 
 
 def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:
@@ -364,6 +367,8 @@ def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[Any, 
             f"{label}{where}: invalid YAML: {problem}",
             fix="check the indentation and quote values that contain ':' or '#'",
         ) from None
+    if node is not None:
+        _refuse_duplicate_keys(node, label)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -372,6 +377,25 @@ def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[Any, 
             fix="start from `arxiv-radar init`",
         )
     return data, dict(_node_lines(node, ())) if node is not None else {}
+
+
+def _refuse_duplicate_keys(node: yaml.Node, label: str) -> None:
+    """YAML lets a repeated key silently win; in a config that hides a mistake, so refuse it."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if key_node.value in seen:
+                raise ConfigError(
+                    f"{label}, line {line}: key {key_node.value!r} appears twice "
+                    f"(first on line {seen[key_node.value]})",
+                    fix="keep one of them",
+                )
+            seen[key_node.value] = line
+            _refuse_duplicate_keys(value_node, label)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(item, label)
 
 
 def _node_lines(node: yaml.Node, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], int]]:
