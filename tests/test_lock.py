@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from rich.console import Console
 
+from arxiv_radar.config import load_workspace
 from arxiv_radar.errors import LockError, UserError
 from arxiv_radar.lock import workspace_lock
+from arxiv_radar.report import describe_runs
 from arxiv_radar.store import Store
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.http import LocalServer, Reply, Request
@@ -154,3 +157,22 @@ def test_two_runs_at_once_both_finish_and_nothing_is_corrupted(
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert (root / "README.md").read_text("utf-8").count("Splatting 3") >= 1
     assert fake.api_requests()
+
+
+def test_status_calls_a_dead_running_run_interrupted_but_not_a_live_one(tmp_path: Path) -> None:
+    (tmp_path / "arxiv-radar.yml").write_text(
+        "categories: [cs.CV]\ntopics:\n  - name: A\n    query: x\n", encoding="utf-8"
+    )
+    workspace = load_workspace(tmp_path / "arxiv-radar.yml", env={})
+    with Store.open(workspace.database) as store:
+        store.start_run("run", started_at=datetime.now(timezone.utc))
+
+    def statuses() -> str:
+        console = Console(record=True, width=200)
+        for part in describe_runs(workspace, limit=5):
+            console.print(part)
+        return console.export_text()
+
+    assert "interrupted" in statuses()
+    with workspace_lock(workspace.database):
+        assert "running" in statuses() and "interrupted" not in statuses()

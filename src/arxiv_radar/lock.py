@@ -15,7 +15,7 @@ from filelock import FileLock, Timeout
 
 from arxiv_radar.errors import LockError
 
-__all__ = ["workspace_lock"]
+__all__ = ["is_locked", "workspace_lock"]
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 @contextmanager
 def workspace_lock(database: Path, *, wait: float = 30.0) -> Iterator[None]:
     """Hold ``<database>.lock`` for the block; raise LockError after ``wait`` seconds."""
-    lock_path = database.with_name(database.name + ".lock")
+    lock_path = _lock_path(database)
     lock = FileLock(lock_path, timeout=wait)
     try:
         lock.acquire(timeout=0)
@@ -44,3 +44,18 @@ def workspace_lock(database: Path, *, wait: float = 30.0) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def is_locked(database: Path) -> bool:
+    """Whether a process holds the lock now (a run marked "running" without one was killed)."""
+    lock = FileLock(_lock_path(database), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def _lock_path(database: Path) -> Path:
+    return database.with_name(database.name + ".lock")

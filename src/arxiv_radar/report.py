@@ -11,6 +11,7 @@ from rich.table import Table
 
 from arxiv_radar.config import Workspace
 from arxiv_radar.gapfill import open_gap
+from arxiv_radar.lock import is_locked
 from arxiv_radar.store import RunRecord, Store
 
 __all__ = ["describe_backfill", "describe_runs"]
@@ -26,7 +27,7 @@ def describe_runs(
         last_ok = store.get_meta("last_fetch_ok")
         categories = store.category_state()
         progress = {code: store.get_checkpoint(f"gapfill:{code}") for code in codes}
-    yield _runs_table(runs)
+    yield _runs_table(runs, alive=is_locked(workspace.database))
     yield f"Last successful fetch: {last_ok or 'never'}"
     table = Table("Category", "Last complete listing", "Open gap", title="Listings")
     for code in sorted({*codes, *categories}):
@@ -66,7 +67,8 @@ def describe_backfill(stats: dict[str, Any]) -> Table:
     return table
 
 
-def _runs_table(runs: list[RunRecord]) -> Table:
+def _runs_table(runs: list[RunRecord], *, alive: bool) -> Table:
+    """``alive``: a process holds the lock, so a "running" run may really be running."""
     table = Table(
         "Run",
         "Started (UTC)",
@@ -81,7 +83,7 @@ def _runs_table(runs: list[RunRecord]) -> Table:
             str(run.id),
             run.started_at.strftime("%Y-%m-%d %H:%M"),
             run.command,
-            run.status,
+            run.status if alive or run.status != "running" else "interrupted",
             _per_topic(run.stats.get("fetch") or run.stats.get("backfill")),
             "\n".join(f"{e.get('stage')}: {e.get('error')}" for e in run.errors) or "-",
         )
