@@ -211,6 +211,19 @@ def test_failed_fetch_exits_1_and_the_pages_say_why(workdir: Path, arxiv: FakeAr
         assert store.paper_count() == 4
 
 
+def test_a_failing_topic_search_does_not_hold_back_the_listing(
+    workdir: Path, arxiv: FakeArxiv
+) -> None:
+    arxiv.searches_down = True  # the Avatars topic (no categories) cannot search
+    result = cli("run", cwd=workdir)
+    assert result.returncode == 1
+    assert "search is down" in result.stderr or "503" in result.stderr
+    with Store.open(workdir / "arxiv-radar.db") as store:
+        assert store.paper_count() == 4  # the listing's matches are stored all the same
+        assert store.category_state() == dict.fromkeys(CATEGORIES, DAY)
+    assert "Sparse views" in (workdir / "README.md").read_text(encoding="utf-8")
+
+
 def test_status_lists_runs_with_per_topic_counts(workdir: Path, arxiv: FakeArxiv) -> None:
     assert cli("run", cwd=workdir).returncode == 0
     result = cli("status", cwd=workdir)

@@ -96,9 +96,11 @@ def fetch(
     if listing.announced is None:
         daily.report.notes.append("the listing has no date: missed days cannot be detected")
     daily.report.gap = fill_gaps(config, store, api, topics, listing.announced, now=now)
-    papers = daily.listing_matches(listing)
-    searched = daily.search_topics()
-    daily.commit([*papers, *searched], listing)
+    # The listing is committed before the topic searches: a failing search must not hold back
+    # the day's listing matches (the listing moves on tomorrow).
+    daily.commit(daily.listing_matches(listing), listing)
+    with daily.store.transaction():
+        daily.store_matches(daily.search_topics())
     if not listing.items:
         daily.report.notes.append("the listing was empty: no announcement (weekend or holiday)")
     return daily.report
@@ -155,22 +157,26 @@ class _DailyFetch:
             self.report.searched[topic.name] = count
         return found
 
-    def commit(self, papers: Iterable[Paper], listing: Listing) -> None:
+    def store_matches(self, papers: Iterable[Paper]) -> None:
+        """Store the papers (once each) and their topic memberships; counts go to the report."""
         unique = list({paper.arxiv_id: paper for paper in papers}.values())
-        matches = match_all(self.topics, unique)
+        result = self.store.upsert_papers(unique, seen_at=self.now, source="listing")
+        for name, matched in match_all(self.topics, unique).items():
+            self.report.per_topic[name] += self.store.add_matches(
+                name, [p.arxiv_id for p in matched], matched_at=self.now
+            )
+        self.report.new_papers += len(result.new)
+        self.report.updated_papers += len(result.updated)
+
+    def commit(self, papers: Iterable[Paper], listing: Listing) -> None:
+        """The listing's matches and the listing's progress, in one transaction."""
         with self.store.transaction():
-            result = self.store.upsert_papers(unique, seen_at=self.now, source="listing")
-            for name, matched in matches.items():
-                self.report.per_topic[name] = self.store.add_matches(
-                    name, [p.arxiv_id for p in matched], matched_at=self.now
-                )
+            self.store_matches(papers)
             read = listing.announced if listing.items else None
             if read is not None:
                 self._advance_state(read)
             finish_gap_fill(self.store, self.topics, every_category_known=read is not None)
             self.store.set_meta("last_fetch_ok", self.now.isoformat())
-        self.report.new_papers = len(result.new)
-        self.report.updated_papers = len(result.updated)
 
     def _advance_state(self, announced: date) -> None:
         """Never move a category back: an older (cached) listing is no news."""

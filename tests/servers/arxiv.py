@@ -91,6 +91,7 @@ class FakeArxiv:
         self.announced: date | None = None
         self.fail_api: int = 0  # answer this many API requests with 503 first
         self.api_budget: int | None = None  # answer this many more API requests, then 503s
+        self.searches_down = False  # every search_query request answers 503 (id_list still works)
         server.route("GET", "/rss/" + "+".join(self.categories), self._rss)
         server.route("GET", "/api/query", self._api)
 
@@ -167,6 +168,8 @@ class FakeArxiv:
         if ids:
             found = [self.known[i] for i in ids if i in self.known]
             return _atom(found, total=len(found), start=0)
+        if self.searches_down:
+            return Reply(503, "search is down")
         matches = self._search(request.param("search_query"))
         if request.param("sortOrder") == "ascending":
             matches.reverse()
