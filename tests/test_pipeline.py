@@ -315,3 +315,37 @@ def test_init_github_writes_the_daily_workflow(tmp_path: Path) -> None:
     assert "Kept the existing arxiv-radar.yml" in result.stdout
     workflow = (tmp_path / ".github" / "workflows" / "arxiv-radar.yml").read_text(encoding="utf-8")
     assert "arxiv-radar run" in workflow and "schedule:" in workflow
+
+
+ISSUE_EXAMPLE = """\
+repository: your-name/your-arxiv-digest   # badges and links
+categories: [cs.CV, cs.CL, cs.LG]          # the daily listing to read
+topics:
+  - name: Gaussian Splatting
+    query: 'ti:"gaussian splatting" OR abs:"3D gaussian"'
+    categories: [cs.CV, cs.GR]
+  - name: Multimodal LLM
+    keywords: ["multimodal large language model", "vision-language model", MLLM]
+    categories: [cs.CV, cs.CL]
+  - name: Avatars
+    query: 'all:avatar ANDNOT all:game'
+"""
+
+
+def test_the_documented_example_config_runs_exactly_as_written(
+    tmp_path: Path, arxiv: FakeArxiv
+) -> None:
+    (tmp_path / "arxiv-radar.yml").write_text(ISSUE_EXAMPLE, encoding="utf-8")
+    base = arxiv.server.url
+    env = {
+        "ARXIV_RADAR_API_URL": arxiv.api_url,
+        "ARXIV_RADAR_RSS_URL": arxiv.rss_url,
+        "ARXIV_RADAR_REQUEST_INTERVAL": "0",
+        "ARXIV_RADAR_HF_URL": f"{base}/hf",
+        "ARXIV_RADAR_PWC_URL": f"{base}/pwc",
+    }
+    result = cli("run", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "Fast Gaussian Splatting \\| for Phones" in readme
+    assert "https://github.com/your-name/your-arxiv-digest" in readme
