@@ -14,6 +14,7 @@ from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.match import compile_topics
 from arxiv_radar.paper import Paper
 from arxiv_radar.publish.digest import publish_all
+from arxiv_radar.publish.export import read_json_exports
 from arxiv_radar.store import Store
 
 START = datetime(2025, 1, 3, 15, tzinfo=timezone.utc)
@@ -179,6 +180,7 @@ def test_exports_are_split_by_month_with_an_index(history: Workspace) -> None:
         csv_rows = (exports / month["csv"]).read_bytes().count(b"\r\n")
         assert csv_rows == month["papers"] + 1
     assert len(ids) == len(set(ids)) == 30 * 8
+    assert [p["arxiv_id"] for p in read_json_exports(exports)] == ids
     assert not (exports / "papers.json").exists()
 
 

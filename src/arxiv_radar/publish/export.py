@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from arxiv_radar.paper import Entry
@@ -28,6 +29,7 @@ __all__ = [
     "iter_json",
     "latex_escape",
     "ranked_key",
+    "read_json_exports",
     "render_bibtex",
     "render_csv",
     "render_json",
@@ -81,6 +83,18 @@ def iter_json(entries: Iterable[Entry], *, generated: datetime | None) -> Iterat
         lead = "\n    " if count == 1 else ",\n    "
         yield lead + json.dumps(_record(entry), ensure_ascii=False)
     yield "\n  ]\n}\n" if count else "]\n}\n"
+
+
+def read_json_exports(folder: Path) -> Iterator[dict[str, Any]]:
+    """Every paper of the month files listed in ``folder``/index.json, newest month first.
+
+    For consumers and tests: the published exports are split by month (see
+    :mod:`arxiv_radar.publish.feeds`), so no file, and no reader, needs the whole history.
+    """
+    index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
+    for month in index["months"]:
+        data = json.loads((folder / month["json"]).read_text(encoding="utf-8"))
+        yield from data["papers"]
 
 
 def render_json(entries: Iterable[Entry], *, generated: datetime | None) -> str:

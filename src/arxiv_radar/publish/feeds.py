@@ -351,16 +351,18 @@ Content = str | Iterable[str] | None
 
 def sync_bib_stems(store: Store) -> None:
     """Bring the stored BibTeX stems up to date with papers changed since the last publish."""
-    since = int(store.get_meta(_BIB_SYNC_META) or -1)
-    if store.bib_stem_count() != store.paper_count():
-        since = -1  # papers stored before the stems existed (or a lost sync): do them all
     now = store.revision()
-    changed = store.papers_changed_since(since)
+    _record_stems(store, int(store.get_meta(_BIB_SYNC_META) or -1))
+    if store.bib_stem_count() != store.paper_count():
+        _record_stems(store, -1)  # papers stored before the stems existed: do them all once
+    store.set_meta(_BIB_SYNC_META, str(now))
+
+
+def _record_stems(store: Store, since: int) -> None:
     store.record_bib_stems(
         (arxiv_id, bibtex_stem(author, title, published), published, rev)
-        for arxiv_id, rev, author, title, published in changed
+        for arxiv_id, rev, author, title, published in store.papers_changed_since(since)
     )
-    store.set_meta(_BIB_SYNC_META, str(now))
 
 
 def _store_keys(store: Store, entries: Sequence[Entry]) -> dict[str, str]:
