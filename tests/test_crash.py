@@ -252,7 +252,7 @@ def test_a_temporary_file_left_by_a_killed_run_is_removed(
     radar = Radar(tmp_path, server)
     radar.grow_listing(0)
     assert cli("run", cwd=tmp_path).returncode == 0
-    leftovers = [tmp_path / ".README.md.tmp", tmp_path / "docs" / "exports" / ".papers.json.tmp"]
+    leftovers = [tmp_path / ".README.md.tmp", tmp_path / "docs" / "exports" / ".index.json.tmp"]
     for leftover in leftovers:
         leftover.write_text("half a page", encoding="utf-8")
     assert cli("publish", cwd=tmp_path).returncode == 0  # nothing changed, nothing rewritten

@@ -25,6 +25,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from arxiv_radar.paper import Paper
+from arxiv_radar.publish.export import read_json_exports
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.fake_apis import FakeChat, FakeGitHub, FakeHuggingFace
 from tests.servers.faults import FaultInjector, unavailable
@@ -236,16 +237,17 @@ def test_feeds_carry_hostile_text_as_text(outcome: Outcome) -> None:
 
 def test_exports_keep_hostile_text_as_exact_data(outcome: Outcome) -> None:
     exports = outcome.root / "docs" / "exports"
-    papers = {p["arxiv_id"]: p for p in json.loads((exports / "papers.json").read_text())["papers"]}
+    papers = {p["arxiv_id"]: p for p in read_json_exports(exports)}
+    (month,) = json.loads((exports / "index.json").read_text("utf-8"))["months"]
     hostile = papers["2611.00001"]
     assert hostile["title"] == " ".join(HOSTILE_TITLE.split())
     assert hostile["abstract"] == " ".join(HOSTILE_ABSTRACT.split())
 
-    rows = list(csv.reader(io.StringIO((exports / "papers.csv").read_text("utf-8"))))
+    rows = list(csv.reader(io.StringIO((exports / month["csv"]).read_text("utf-8"))))
     assert len(rows) == 3 and len({len(row) for row in rows}) == 1
     assert " ".join(HOSTILE_TITLE.split()) in rows[1] + rows[2]
 
-    bib = (exports / "papers.bib").read_text("utf-8")
+    bib = (exports / month["bib"]).read_text("utf-8")
     assert bib.count("@misc{") == 2
     assert bib.count("{") == bib.count("}")  # a title cannot close its field early
 
