@@ -16,17 +16,18 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+from tests.servers.arxiv import FakeArxiv, make_paper
+from tests.servers.http import local_server
+
 from arxiv_radar.config import load_workspace
 from arxiv_radar.pipeline import run_pipeline
 from arxiv_radar.store import Store
-from tests.servers.arxiv import FakeArxiv, make_paper
-from tests.servers.http import local_server
 
 CATEGORIES = ("cs.CV", "cs.CL", "cs.LG")
 TOPICS = 10
 DAY = date(2026, 11, 24)
 NOW = datetime(2026, 11, 25, 1, 17, tzinfo=timezone.utc)
-FILLER = "we study a method and report results on standard benchmarks".split()
+FILLER = ["we", "study", "a", "method", "and", "report", "results", "on", "standard", "benchmarks"]
 
 
 def _config(api: str, rss: str, *, searching_topic: bool) -> str:
