@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
-from itertools import chain
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from arxiv_radar.config import Workspace
 from arxiv_radar.match import Topic
-from arxiv_radar.publish.feeds import Content, FeedSettings, iter_feed_files
-from arxiv_radar.publish.incremental import Calendar, Fingerprints
-from arxiv_radar.publish.markdown import MarkdownSettings, publish_markdown_from_store
-from arxiv_radar.publish.site import SiteSettings, iter_site_from_store, write_site
+from arxiv_radar.publish.feeds import Content, FeedSettings, StoreExports
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
+from arxiv_radar.publish.markdown import MarkdownSettings, StoreMarkdown
+from arxiv_radar.publish.site import SiteSettings, StoreSite, write_site
 from arxiv_radar.store import Store
 
 __all__ = ["markdown_settings", "publish_all", "status_line"]
@@ -44,73 +43,83 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
 def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list[Path]:
     """Write every enabled output under the workspace root; return the files that changed.
 
-    Pages whose papers did not change since they were rendered are skipped (see
-    :mod:`arxiv_radar.publish.incremental`); their fingerprints are saved only once every file
-    is written, so an interrupted publish renders them again next time.
+    Months are visited once, newest first, and each month's entries are read at most once and
+    shared by every renderer with a stale page of it. Pages whose papers did not change since
+    they were rendered are skipped (see :mod:`arxiv_radar.publish.incremental`); their
+    fingerprints are saved only once every file is written, so an interrupted publish renders
+    them again next time.
     """
     config = workspace.config
     names = [topic.name for topic in topics]
     status = status_line(store, config.timezone)
     fingerprints = Fingerprints(store)
     calendar = Calendar.build(store, ZoneInfo(config.timezone), tuple(names))
-    written = publish_markdown_from_store(
+    docs = workspace.resolve(config.output.docs_dir)
+    markdown = StoreMarkdown(
         store,
         markdown_settings(workspace),
         topics=names,
         root=workspace.root,
         calendar=calendar,
         fingerprints=fingerprints,
-        status_line=status,
     )
-    docs = workspace.resolve(config.output.docs_dir)
-    generated: list[Iterable[tuple[str, Content]]] = []
-    if config.site.enabled:
-        generated.append(
-            _site_pages(
-                workspace, store, names, status, calendar=calendar, fingerprints=fingerprints
-            )
-        )
-    if config.feeds.enabled:
-        generated.append(_feed_files(workspace, store, names, calendar, fingerprints))
+    site = _site(workspace, store, names, calendar, fingerprints) if config.site.enabled else None
+    exports = (
+        _exports(workspace, store, names, calendar, fingerprints) if config.feeds.enabled else None
+    )
+    written: list[Path] = []
+
+    def generated() -> Iterator[tuple[str, Content]]:
+        if exports is not None:
+            yield from exports.opening()
+        for month in calendar.months:
+            entries = MonthEntries(store, month)
+            written.extend(markdown.month(entries))
+            if site is not None:
+                yield from site.month(entries)
+            if exports is not None:
+                yield from exports.month(entries)
+        if site is not None:
+            yield from site.closing(_last_fetch_day(store, config.timezone), status)
+        if exports is not None:
+            yield from exports.closing()
+
     # One write_site call for everything generated into docs/: its manifest removes files a
     # previous run produced and this one does not (a renamed topic), and nothing else.
-    written += write_site(chain.from_iterable(generated), docs)
+    written += write_site(generated(), docs)
+    written += markdown.closing(status)
     fingerprints.save()
     return sorted(set(written))
 
 
-def _site_pages(
+def _site(
     workspace: Workspace,
     store: Store,
     names: list[str],
-    status: str,
-    *,
     calendar: Calendar,
     fingerprints: Fingerprints,
-) -> Iterator[tuple[str, str | None]]:
+) -> StoreSite:
     config = workspace.config
     settings = SiteSettings(
         title=config.site.title, repository=config.repository, timezone=config.timezone
     )
-    return iter_site_from_store(
+    return StoreSite(
         store=store,
         settings=settings,
         topics=names,
         calendar=calendar,
         fingerprints=fingerprints,
         out_dir=workspace.resolve(config.output.docs_dir),
-        updated_on=_last_fetch_day(store, config.timezone),
-        status_line=status,
     )
 
 
-def _feed_files(
+def _exports(
     workspace: Workspace,
     store: Store,
     names: list[str],
     calendar: Calendar,
     fingerprints: Fingerprints,
-) -> Iterator[tuple[str, Content]]:
+) -> StoreExports:
     config = workspace.config
     settings = FeedSettings(
         title=config.site.title,
@@ -118,7 +127,7 @@ def _feed_files(
         repository=config.repository,
         max_items=config.feeds.max_items,
     )
-    return iter_feed_files(
+    return StoreExports(
         store=store,
         settings=settings,
         topics=names,

@@ -30,6 +30,7 @@ __all__ = [
     "latex_escape",
     "ranked_key",
     "read_json_exports",
+    "records",
     "render_bibtex",
     "render_csv",
     "render_json",
@@ -40,9 +41,10 @@ JSON_SCHEMA_VERSION = 1
 
 def _rfc3339(moment: datetime) -> str:
     """UTC with a ``Z``; naive datetimes are taken to be UTC already."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: this runs three times per paper of every exported month.
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.replace(microsecond=0).isoformat() + "Z"
 
 
 def _record(entry: Entry) -> dict[str, Any]:
@@ -74,15 +76,28 @@ def _record(entry: Entry) -> dict[str, Any]:
     }
 
 
-def iter_json(entries: Iterable[Entry], *, generated: datetime | None) -> Iterator[str]:
-    """The JSON export in chunks, one paper per line, for writing without one giant string."""
+def records(entries: Iterable[Entry]) -> list[dict[str, Any]]:
+    """The export records of ``entries``, to feed :func:`iter_json` and :func:`iter_csv` both."""
+    return [_record(entry) for entry in entries]
+
+
+def iter_json(
+    entries: Iterable[Entry | dict[str, Any]], *, generated: datetime | None
+) -> Iterator[str]:
+    """The JSON export in chunks, one paper per line, for writing without one giant string.
+
+    Takes entries or their :func:`records`."""
     stamp = json.dumps(_rfc3339(generated) if generated is not None else None)
     yield f'{{\n  "schema_version": {JSON_SCHEMA_VERSION},\n  "generated": {stamp},\n  "papers": ['
     count = 0
     for count, entry in enumerate(entries, 1):
         lead = "\n    " if count == 1 else ",\n    "
-        yield lead + json.dumps(_record(entry), ensure_ascii=False)
+        yield lead + json.dumps(_as_record(entry), ensure_ascii=False)
     yield "\n  ]\n}\n" if count else "]\n}\n"
+
+
+def _as_record(item: Entry | dict[str, Any]) -> dict[str, Any]:
+    return item if isinstance(item, dict) else _record(item)
 
 
 def read_json_exports(folder: Path) -> Iterator[dict[str, Any]]:
@@ -142,17 +157,23 @@ def _csv_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def iter_csv(entries: Iterable[Entry]) -> Iterator[str]:
-    """RFC 4180 CSV (CRLF rows, quoted only where needed) with a header row, one row a chunk."""
+_CSV_CHUNK_ROWS = 256
+
+
+def iter_csv(entries: Iterable[Entry | dict[str, Any]]) -> Iterator[str]:
+    """RFC 4180 CSV (CRLF rows, quoted only where needed) with a header row, in chunks of rows.
+
+    Takes entries or their :func:`records`."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for entry in entries:
-        record = _record(entry)
-        writer.writerow(_csv_cell(record[column]) for column in CSV_COLUMNS)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
+    for count, entry in enumerate(entries, 1):
+        record = _as_record(entry)
+        writer.writerow([_csv_cell(record[column]) for column in CSV_COLUMNS])
+        if count % _CSV_CHUNK_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue()
 
@@ -178,6 +199,7 @@ _TEXT_REPLACEMENT = {
     "<": r"\textless{}",  # plain TeX fonts would print these as inverted punctuation
     ">": r"\textgreater{}",
 }
+_LATEX_SPECIALS = tuple("{}&%#_$^~<>\\")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Stand-ins for braces while escaping; control characters are already gone, so these are free.
 _OPEN, _CLOSE = "\x01", "\x02"
@@ -213,6 +235,8 @@ def latex_escape(text: str) -> str:
     is better than a field that swallows the rest of the file.
     """
     text = " ".join(_CONTROL.sub("", text).split())
+    if not any(special in text for special in _LATEX_SPECIALS):
+        return text  # most names and titles: nothing to escape, decided by C substring scans
     unbalanced = not _braces_balanced(text)
     if unbalanced:
         text = text.replace("\\{", _OPEN).replace("\\}", _CLOSE)
@@ -290,10 +314,13 @@ def bibtex_keys(entries: Iterable[Entry]) -> dict[str, str]:
     return keys
 
 
+_AND_WORD = re.compile(r"\band\b", re.IGNORECASE)
+
+
 def _bib_author(name: str) -> str:
     """Braced when BibTeX would otherwise split it (" and " inside, or a comma)."""
     escaped = latex_escape(name)
-    if "," in name or re.search(r"\band\b", name, re.IGNORECASE):
+    if "," in name or _AND_WORD.search(name):
         return "{" + escaped + "}"
     return escaped
 

@@ -5,7 +5,7 @@ so the same store gives the same bytes and the publisher can skip unchanged file
 with :mod:`xml.etree.ElementTree`, which escapes by construction; the only thing it cannot do is
 drop the C0 control characters that XML 1.0 forbids, so :func:`xml_text` does that first.
 
-File layout written by :func:`iter_feed_files` for a real store (the pure :func:`feed_files`
+File layout written by :class:`StoreExports` for a real store (the pure :func:`feed_files`
 keeps the single-file exports for small sets)::
 
     feeds/... as below, exports/topics/<slug>.bib as below (newest max_items of the topic)
@@ -34,7 +34,7 @@ import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -50,18 +50,24 @@ from arxiv_radar.publish.export import (
     iter_csv,
     iter_json,
     ranked_key,
+    records,
     render_bibtex,
     render_csv,
     render_json,
 )
-from arxiv_radar.publish.incremental import Calendar, Fingerprints, Window, settings_digest
+from arxiv_radar.publish.incremental import (
+    Calendar,
+    Fingerprints,
+    MonthEntries,
+    settings_digest,
+)
 from arxiv_radar.publish.markdown import slugify
 from arxiv_radar.store import Store
 
 __all__ = [
     "FeedSettings",
+    "StoreExports",
     "feed_files",
-    "iter_feed_files",
     "render_atom",
     "render_rss",
     "sync_bib_stems",
@@ -370,59 +376,73 @@ def _store_keys(store: Store, entries: Sequence[Entry]) -> dict[str, str]:
     return {arxiv_id: ranked_key(stem, earlier) for arxiv_id, (stem, earlier) in ranks.items()}
 
 
-def iter_feed_files(
-    *,
-    store: Store,
-    settings: FeedSettings,
-    topics: Sequence[str],
-    calendar: Calendar,
-    fingerprints: Fingerprints,
-    out_dir: Path,
-) -> Iterator[tuple[str, Content]]:
-    """Feeds (newest ``max_items``), topic BibTeX and month exports; unchanged months are
-    ``(path, None)``. Nothing holds more than one month of papers."""
-    sync_bib_stems(store)
-    newest = store.announced_entries(settings.max_items)
-    yield from _feed_pair(
-        settings, "feeds/all", f"{settings.title}: all topics", newest, None
-    ).items()
-    for topic, slug in topic_slugs(topics).items():
-        entries = store.topic_entries(topic, limit=settings.max_items)
-        title = f"{settings.title}: {topic}"
-        yield from _feed_pair(settings, f"feeds/topics/{slug}", title, entries, None).items()
-        keys = _store_keys(store, entries)
-        yield f"exports/topics/{slug}.bib", render_bibtex(entries, keys=keys)
-    digest = settings_digest("exports", JSON_SCHEMA_VERSION, store.display_language)
-    for month in calendar.months:
-        yield from _month_exports(store, fingerprints, out_dir, month, digest)
-    yield "exports/index.json", _export_index(calendar)
+class StoreExports:
+    """Feeds (newest ``max_items``), topic BibTeX and month exports for a real store, month by
+    month as the publisher hands months over; unchanged months are ``(path, None)``. Nothing
+    holds more than one month of papers."""
 
+    def __init__(
+        self,
+        *,
+        store: Store,
+        settings: FeedSettings,
+        topics: Sequence[str],
+        calendar: Calendar,
+        fingerprints: Fingerprints,
+        out_dir: Path,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._topics = topics
+        self._calendar = calendar
+        self._fingerprints = fingerprints
+        self._out_dir = out_dir
+        self._digest = settings_digest("exports", JSON_SCHEMA_VERSION, store.display_language)
 
-def _month_exports(
-    store: Store, fingerprints: Fingerprints, out_dir: Path, month: Window, digest: str
-) -> Iterator[tuple[str, Content]]:
-    stem = f"exports/papers-{month.label}"
-    data_print = fingerprints.window(month, digest)
-    year_start = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
-    count, rev = store.bib_fingerprint(year_start, month.end)
-    bib_print = f"{data_print}:{count}:{rev}"
-    wanted = {f"{stem}.json": data_print, f"{stem}.csv": data_print, f"{stem}.bib": bib_print}
-    stale = {p for p, f in wanted.items() if not fingerprints.fresh(out_dir / p, f)}
-    if not stale:
-        yield from ((path, None) for path in wanted)
-        return
-    entries = list(store.iter_window_entries(month.start, month.end))
-    render: dict[str, Content] = {
-        f"{stem}.json": iter_json(entries, generated=None),
-        f"{stem}.csv": iter_csv(entries),
-        f"{stem}.bib": render_bibtex(entries, keys=_store_keys(store, entries)),
-    }
-    for path, fingerprint in wanted.items():
-        if path in stale:
-            fingerprints.rendered(out_dir / path, fingerprint)
-            yield path, render[path]
-        else:
-            yield path, None
+    def opening(self) -> Iterator[tuple[str, Content]]:
+        """Feeds and topic BibTeX (bounded by ``max_items``); syncs the citation key stems that
+        the month files then rely on."""
+        store, settings = self._store, self._settings
+        sync_bib_stems(store)
+        newest = store.announced_entries(settings.max_items)
+        yield from _feed_pair(
+            settings, "feeds/all", f"{settings.title}: all topics", newest, None
+        ).items()
+        for topic, slug in topic_slugs(self._topics).items():
+            entries = store.topic_entries(topic, limit=settings.max_items)
+            title = f"{settings.title}: {topic}"
+            yield from _feed_pair(settings, f"feeds/topics/{slug}", title, entries, None).items()
+            keys = _store_keys(store, entries)
+            yield f"exports/topics/{slug}.bib", render_bibtex(entries, keys=keys)
+
+    def month(self, entries: MonthEntries) -> Iterator[tuple[str, Content]]:
+        month, fingerprints = entries.window, self._fingerprints
+        stem = f"exports/papers-{month.label}"
+        data_print = fingerprints.window(month, self._digest)
+        year_start = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
+        count, rev = self._store.bib_fingerprint(year_start, month.end)
+        bib_print = f"{data_print}:{count}:{rev}"
+        wanted = {f"{stem}.json": data_print, f"{stem}.csv": data_print, f"{stem}.bib": bib_print}
+        stale = {p for p, f in wanted.items() if not fingerprints.fresh(self._out_dir / p, f)}
+        if not stale:
+            yield from ((path, None) for path in wanted)
+            return
+        rows = entries.get()
+        data = records(rows) if stale - {f"{stem}.bib"} else []
+        render: dict[str, Callable[[], Content]] = {
+            f"{stem}.json": lambda: iter_json(data, generated=None),
+            f"{stem}.csv": lambda: iter_csv(data),
+            f"{stem}.bib": lambda: render_bibtex(rows, keys=_store_keys(self._store, rows)),
+        }
+        for path, fingerprint in wanted.items():
+            if path in stale:
+                fingerprints.rendered(self._out_dir / path, fingerprint)
+                yield path, render[path]()
+            else:
+                yield path, None
+
+    def closing(self) -> Iterator[tuple[str, Content]]:
+        yield "exports/index.json", _export_index(self._calendar)
 
 
 def _export_index(calendar: Calendar) -> str:

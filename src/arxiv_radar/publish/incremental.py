@@ -20,9 +20,10 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 
 from arxiv_radar import __version__
+from arxiv_radar.paper import Entry
 from arxiv_radar.store import Store
 
-__all__ = ["Calendar", "Fingerprints", "Window", "settings_digest"]
+__all__ = ["Calendar", "Fingerprints", "MonthEntries", "Window", "settings_digest"]
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,30 @@ class Calendar:
         for day in days_of(month, self.zone):
             if self.store.window_fingerprint(day.start, day.end)[0]:
                 yield day
+
+
+class MonthEntries:
+    """One month's entries, read from the store at most once per publish.
+
+    Every renderer with a stale page of the month (Markdown archive, site month and day pages,
+    search shard, exports) takes the same list, so a touched month costs one read, not five;
+    a month whose pages are all fresh is never read.
+    """
+
+    def __init__(self, store: Store, window: Window) -> None:
+        self.window = window
+        self._store = store
+        self._entries: list[Entry] | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._entries is not None
+
+    def get(self) -> list[Entry]:
+        if self._entries is None:
+            window = self.window
+            self._entries = list(self._store.iter_window_entries(window.start, window.end))
+        return self._entries
 
 
 def settings_digest(*parts: object) -> str:

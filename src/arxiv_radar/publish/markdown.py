@@ -34,7 +34,12 @@ from arxiv_radar.publish.cells import (
     shorten,
 )
 from arxiv_radar.publish.files import WriteSet, write_if_changed
-from arxiv_radar.publish.incremental import Calendar, Fingerprints, settings_digest
+from arxiv_radar.publish.incremental import (
+    Calendar,
+    Fingerprints,
+    MonthEntries,
+    settings_digest,
+)
 from arxiv_radar.store import Store
 
 __all__ = [
@@ -43,9 +48,9 @@ __all__ = [
     "EntrySource",
     "MarkdownSettings",
     "Slugger",
+    "StoreMarkdown",
     "TopicSection",
     "publish_markdown",
-    "publish_markdown_from_store",
     "render_archive_index",
     "render_archive_month",
     "render_index",
@@ -225,11 +230,12 @@ def render_archive_month(
     """docs/archive/YYYY-MM.md: the full tables of every topic with papers that month."""
     present = [topic for topic in topics if topic.entries]
     anchors = archive_anchors(month, [topic.name for topic in present])
+    rows: dict[str, str] = {}  # a paper in several topics has the same row in each
     return _render(
         "archive_month.md.j2",
         title=_archive_title(month),
         index_link="../index.md",
-        sections=[_section(settings, t, anchors[t.name], "") for t in present],
+        sections=[_section(settings, t, anchors[t.name], "", rows) for t in present],
     )
 
 
@@ -256,15 +262,21 @@ def _archive_title(month: str) -> str:
 
 
 def _section(
-    settings: MarkdownSettings, topic: TopicSection, anchor: str, note: str
+    settings: MarkdownSettings,
+    topic: TopicSection,
+    anchor: str,
+    note: str,
+    rows: dict[str, str] | None = None,
 ) -> _SectionView:
+    """A topic's table; ``rows`` caches rows by arXiv id across the sections of one page."""
     columns = settings.columns
+    cache = {} if rows is None else rows
     return _SectionView(
         anchor=anchor,
         heading=escape_cell(topic.name),
         header="|" + "|".join(COLUMNS[c] for c in columns) + "|",
         align="|" + "|".join(":---" for _ in columns) + "|",
-        rows=[_row(settings, entry) for entry in topic.entries],
+        rows=[_cached_row(settings, entry, cache) for entry in topic.entries],
         note=note,
     )
 
@@ -296,6 +308,13 @@ def _archive_href(settings: MarkdownSettings, page: str, month: str) -> str:
 def _relative(target: str, page: str) -> str:
     """Link from ``page`` to ``target`` (both relative to the repository root)."""
     return posixpath.relpath(target, posixpath.dirname(page) or ".")
+
+
+def _cached_row(settings: MarkdownSettings, entry: Entry, cache: dict[str, str]) -> str:
+    row = cache.get(entry.paper.arxiv_id)
+    if row is None:
+        row = cache[entry.paper.arxiv_id] = _row(settings, entry)
+    return row
 
 
 def _row(settings: MarkdownSettings, entry: Entry) -> str:
@@ -434,47 +453,63 @@ def publish_markdown(
     )
 
 
-def publish_markdown_from_store(
-    store: Store,
-    settings: MarkdownSettings,
-    *,
-    topics: Sequence[str],
-    root: Path,
-    calendar: Calendar,
-    fingerprints: Fingerprints,
-    status_line: str = "",
-) -> list[Path]:
-    """:func:`publish_markdown` for a real store: archive months whose papers did not change
-    since they were rendered (see :mod:`arxiv_radar.publish.incremental`) are not rendered again.
+class StoreMarkdown:
+    """:func:`publish_markdown` for a real store, month by month as the publisher hands months
+    over: archive months whose papers did not change since they were rendered (see
+    :mod:`arxiv_radar.publish.incremental`) are not rendered again.
     """
-    docs = root / settings.docs_dir
-    digest = settings_digest(
-        "markdown", dataclasses.asdict(settings), list(topics), store.display_language
-    )
-    written: list[Path] = []
-    for month in calendar.months:
-        path = docs / "archive" / f"{month.label}.md"
-        fingerprint = fingerprints.window(month, digest)
-        if fingerprints.fresh(path, fingerprint):
-            continue
-        entries = list(store.iter_window_entries(month.start, month.end))
-        sections = [
-            TopicSection(name=topic, entries=rows, total=len(rows))
-            for topic in topics
-            if (rows := [entry for entry in entries if topic in entry.topics])
-        ]
-        text = render_archive_month(settings=settings, month=month.label, topics=sections)
-        if write_if_changed(path, text):
-            written.append(path)
-        fingerprints.rendered(path, fingerprint)
-    older = _older_links(calendar, topics, settings.readme_rows)
-    months = [month.label for month in calendar.months]
-    return sorted(
-        written
-        + _index_pages(
-            store, settings, topics, root, older=older, months=months, status_line=status_line
+
+    def __init__(
+        self,
+        store: Store,
+        settings: MarkdownSettings,
+        *,
+        topics: Sequence[str],
+        root: Path,
+        calendar: Calendar,
+        fingerprints: Fingerprints,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._topics = topics
+        self._root = root
+        self._calendar = calendar
+        self._fingerprints = fingerprints
+        self._digest = settings_digest(
+            "markdown", dataclasses.asdict(settings), list(topics), store.display_language
         )
-    )
+
+    def month(self, entries: MonthEntries) -> list[Path]:
+        """The archive page of one month, when stale; returns it if its bytes changed."""
+        month = entries.window
+        path = self._root / self._settings.docs_dir / "archive" / f"{month.label}.md"
+        fingerprint = self._fingerprints.window(month, self._digest)
+        if self._fingerprints.fresh(path, fingerprint):
+            return []
+        rows = entries.get()
+        sections = [
+            TopicSection(name=topic, entries=chosen, total=len(chosen))
+            for topic in self._topics
+            if (chosen := [entry for entry in rows if topic in entry.topics])
+        ]
+        text = render_archive_month(settings=self._settings, month=month.label, topics=sections)
+        self._fingerprints.rendered(path, fingerprint)
+        return [path] if write_if_changed(path, text) else []
+
+    def closing(self, status_line: str = "") -> list[Path]:
+        """README.md, docs/index.md and the archive index (small: always rendered)."""
+        settings = self._settings
+        older = _older_links(self._calendar, self._topics, settings.readme_rows)
+        months = [month.label for month in self._calendar.months]
+        return _index_pages(
+            self._store,
+            settings,
+            self._topics,
+            self._root,
+            older=older,
+            months=months,
+            status_line=status_line,
+        )
 
 
 def _older_links(

@@ -49,16 +49,21 @@ from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chart import WEEKS, week_start, weekly_chart_svg, weekly_series
 from arxiv_radar.publish.files import write_if_changed
-from arxiv_radar.publish.incremental import Calendar, Fingerprints, Window, settings_digest
+from arxiv_radar.publish.incremental import (
+    Calendar,
+    Fingerprints,
+    MonthEntries,
+    settings_digest,
+)
 from arxiv_radar.store import Store
 
 __all__ = [
     "MANIFEST_NAME",
     "TOPIC_PAGE_LIMIT",
     "SiteSettings",
+    "StoreSite",
     "build_site",
     "iter_site",
-    "iter_site_from_store",
     "write_site",
 ]
 
@@ -205,75 +210,78 @@ def iter_site(
     yield from _summary_pages(ctx, acc, updated_on, status_line)
 
 
-def iter_site_from_store(
-    *,
-    store: Store,
-    settings: SiteSettings,
-    topics: Sequence[str],
-    calendar: Calendar,
-    fingerprints: Fingerprints,
-    out_dir: Path,
-    updated_on: date | None,
-    status_line: str = "",
-) -> Iterator[tuple[str, str | None]]:
-    """:func:`iter_site` for a real store; month, day and shard files whose papers did not change
-    since they were rendered come out as ``(path, None)`` (kept, see :func:`write_site`)."""
-    ctx = _context(settings, topics)
-    digest = settings_digest(
-        "site", dataclasses.asdict(settings), list(topics), store.display_language
-    )
-    for month in calendar.months:
-        yield from _store_month(
-            ctx,
-            store,
-            calendar=calendar,
-            fingerprints=fingerprints,
-            out_dir=out_dir,
-            month=month,
-            digest=digest,
+class StoreSite:
+    """:func:`iter_site` for a real store, month by month as the publisher hands months over;
+    month, day and shard files whose papers did not change since they were rendered come out as
+    ``(path, None)`` (kept, see :func:`write_site`)."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        settings: SiteSettings,
+        topics: Sequence[str],
+        calendar: Calendar,
+        fingerprints: Fingerprints,
+        out_dir: Path,
+    ) -> None:
+        self._ctx = _context(settings, topics)
+        self._store = store
+        self._calendar = calendar
+        self._fingerprints = fingerprints
+        self._out_dir = out_dir
+        self._digest = settings_digest(
+            "site", dataclasses.asdict(settings), list(topics), store.display_language
         )
-    acc = _store_accumulator(ctx, store, calendar, updated_on)
-    yield from _summary_pages(ctx, acc, updated_on, status_line)
+
+    def month(self, entries: MonthEntries) -> Iterator[tuple[str, str | None]]:
+        """A month page and search shard (one fingerprint), then each of its days (its own)."""
+        month, fingerprints = entries.window, self._fingerprints
+        fingerprint = fingerprints.window(month, self._digest)
+        paths = (f"archive/{month.label}.html", f"search/{month.label}.json")
+        items: list[_Item] | None = None
+        if all(fingerprints.fresh(self._out_dir / path, fingerprint) for path in paths):
+            yield from ((path, None) for path in paths)
+        else:
+            items = _sorted_items(self._ctx, entries.get())
+            pages = (_month_page(self._ctx, month.label, items), _search_shard(month.label, items))
+            for path, text in pages:
+                fingerprints.rendered(self._out_dir / path, fingerprint)
+                yield path, text
+        yield from self._days(entries, items)
+
+    def _days(
+        self, entries: MonthEntries, items: list[_Item] | None
+    ) -> Iterator[tuple[str, str | None]]:
+        """Day pages of a month; the month's entries are reused when someone already read them."""
+        if items is None and entries.loaded:
+            items = _sorted_items(self._ctx, entries.get())
+        by_day = None if items is None else {day.isoformat(): rows for day, rows in _days(items)}
+        for day in self._calendar.days(entries.window):
+            path = f"days/{day.label}.html"
+            day_print = self._fingerprints.window(day, self._digest)
+            if self._fingerprints.fresh(self._out_dir / path, day_print):
+                yield path, None
+                continue
+            if by_day is None:
+                window_entries = self._store.iter_window_entries(day.start, day.end)
+                day_items = _sorted_items(self._ctx, window_entries)
+            else:
+                day_items = by_day.get(day.label, [])
+            self._fingerprints.rendered(self._out_dir / path, day_print)
+            yield _day_page(
+                self._ctx, entries.window.label, date.fromisoformat(day.label), day_items
+            )
+
+    def closing(self, updated_on: date | None, status_line: str = "") -> Iterator[tuple[str, str]]:
+        """Home, topics, archive index, search and the fixed files: bounded queries only."""
+        acc = _store_accumulator(self._ctx, self._store, self._calendar, updated_on)
+        yield from _summary_pages(self._ctx, acc, updated_on, status_line)
 
 
 def _sorted_items(ctx: _Context, entries: Iterable[Entry]) -> list[_Item]:
     items = [_item(entry, ctx) for entry in entries]
     return sorted(items, key=lambda item: (item.day, item.arxiv_id), reverse=True)
-
-
-def _store_month(
-    ctx: _Context,
-    store: Store,
-    *,
-    calendar: Calendar,
-    fingerprints: Fingerprints,
-    out_dir: Path,
-    month: Window,
-    digest: str,
-) -> Iterator[tuple[str, str | None]]:
-    """A month page and search shard (one fingerprint), then each of its days (its own)."""
-    fingerprint = fingerprints.window(month, digest)
-    paths = (f"archive/{month.label}.html", f"search/{month.label}.json")
-    if all(fingerprints.fresh(out_dir / path, fingerprint) for path in paths):
-        yield from ((path, None) for path in paths)
-        items = None
-    else:
-        items = _sorted_items(ctx, store.iter_window_entries(month.start, month.end))
-        for path, text in (_month_page(ctx, month.label, items), _search_shard(month.label, items)):
-            fingerprints.rendered(out_dir / path, fingerprint)
-            yield path, text
-    for day in calendar.days(month):
-        path = f"days/{day.label}.html"
-        day_print = fingerprints.window(day, digest)
-        if fingerprints.fresh(out_dir / path, day_print):
-            yield path, None
-            continue
-        if items is None:
-            day_items = _sorted_items(ctx, store.iter_window_entries(day.start, day.end))
-        else:
-            day_items = [item for item in items if item.day.isoformat() == day.label]
-        fingerprints.rendered(out_dir / path, day_print)
-        yield _day_page(ctx, month.label, date.fromisoformat(day.label), day_items)
 
 
 def _store_accumulator(
@@ -566,11 +574,52 @@ def _month_page(ctx: _Context, month: str, items: Sequence[_Item]) -> tuple[str,
             days=[(day, len(day_items)) for day, day_items in _days(items)],
             sections=_sections(ctx, items),
             unfiled=[item for item in items if not item.topics],
+            compact=_compact_rows(items, "../"),
         ),
     )
 
 
+def _compact_rows(items: Sequence[_Item], root: str) -> dict[str, Markup]:
+    """Each paper's line on a month page, once per paper whatever its number of topics.
+
+    Built with ``Markup.format`` rather than a Jinja macro: a month page has thousands of lines,
+    and a macro call per line was most of the cost of rendering a touched month. ``format``
+    escapes every field exactly as the template's autoescape would.
+    """
+    return {item.arxiv_id: _compact_row(item, root) for item in items}
+
+
+_COMPACT_LINE = Markup(
+    '<li class="paper"><a class="paper-title" href="{abs_url}">{title}</a>\n'
+    '<span class="authors">{authors}</span>\n'
+    '· <a href="{root}days/{day}.html"><time datetime="{day}">{day}</time></a>\n'
+    '· <a href="{pdf_url}">PDF</a>\n'
+)
+_COMPACT_CODE = Markup('· <a class="code" href="{}">Code</a>')
+_COMPACT_STARS = Markup(' <span class="stars" title="GitHub stars">★ {}</span>')
+_COMPACT_PAGE = Markup('· <a href="{}">Project page</a>\n')
+
+
+def _compact_row(item: _Item, root: str) -> Markup:
+    line = _COMPACT_LINE.format(
+        abs_url=item.abs_url,
+        title=mathify(item.title),
+        authors=item.authors,
+        root=root,
+        day=item.day.isoformat(),
+        pdf_url=item.pdf_url,
+    )
+    if item.code_url:
+        line += _COMPACT_CODE.format(item.code_url)
+        if item.stars is not None:
+            line += _COMPACT_STARS.format(item.stars)
+    if item.project_url:
+        line += _COMPACT_PAGE.format(item.project_url)
+    return line + Markup("</li>")
+
+
 def _day_page(ctx: _Context, month: str, day: date, items: Sequence[_Item]) -> tuple[str, str]:
+    sections = _sections(ctx, items)
     return (
         f"days/{day.isoformat()}.html",
         ctx.render(
@@ -579,7 +628,7 @@ def _day_page(ctx: _Context, month: str, day: date, items: Sequence[_Item]) -> t
             day=day,
             month=month,
             total=len(items),
-            sections=_sections(ctx, items),
+            sections=sections,
             unfiled=[item for item in items if not item.topics],
         ),
     )
@@ -598,6 +647,7 @@ def _summary_pages(
     """The pages that need the whole history: home, topics, archive, search and the fixed files."""
     latest = acc.newest_day[0].day if acc.newest_day else None
     common = {"updated_on": updated_on}
+    sections = _sections(ctx, acc.newest_day)
     yield (
         "index.html",
         ctx.render(
@@ -606,7 +656,7 @@ def _summary_pages(
             day=latest,
             status_line=status_line,
             counts=[(t, sum(t in i.topics for i in acc.newest_day)) for t in ctx.topics],
-            sections=_sections(ctx, acc.newest_day),
+            sections=sections,
             unfiled=[item for item in acc.newest_day if not item.topics],
             **common,
         ),
