@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,9 @@ JSON_SCHEMA_VERSION = 1
 def _rfc3339(moment: datetime) -> str:
     """UTC with a ``Z``; naive datetimes are taken to be UTC already."""
     # isoformat, not strftime: this runs three times per paper of every exported month.
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
-    return moment.replace(microsecond=0).isoformat() + "Z"
+    if moment.tzinfo is not None and moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    return moment.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def _record(entry: Entry) -> dict[str, Any]:
@@ -76,6 +77,9 @@ def _record(entry: Entry) -> dict[str, Any]:
     }
 
 
+_JSON_ROW = json.JSONEncoder(ensure_ascii=False)  # json.dumps would build one per paper
+
+
 def records(entries: Iterable[Entry]) -> list[dict[str, Any]]:
     """The export records of ``entries``, to feed :func:`iter_json` and :func:`iter_csv` both."""
     return [_record(entry) for entry in entries]
@@ -92,7 +96,7 @@ def iter_json(
     count = 0
     for count, entry in enumerate(entries, 1):
         lead = "\n    " if count == 1 else ",\n    "
-        yield lead + json.dumps(_as_record(entry), ensure_ascii=False)
+        yield lead + _JSON_ROW.encode(_as_record(entry))
     yield "\n  ]\n}\n" if count else "]\n}\n"
 
 
@@ -199,7 +203,7 @@ _TEXT_REPLACEMENT = {
     "<": r"\textless{}",  # plain TeX fonts would print these as inverted punctuation
     ">": r"\textgreater{}",
 }
-_LATEX_SPECIALS = tuple("{}&%#_$^~<>\\")
+_LATEX_SPECIALS = re.compile(r"[{}&%#_$^~<>\\]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Stand-ins for braces while escaping; control characters are already gone, so these are free.
 _OPEN, _CLOSE = "\x01", "\x02"
@@ -235,8 +239,8 @@ def latex_escape(text: str) -> str:
     is better than a field that swallows the rest of the file.
     """
     text = " ".join(_CONTROL.sub("", text).split())
-    if not any(special in text for special in _LATEX_SPECIALS):
-        return text  # most names and titles: nothing to escape, decided by C substring scans
+    if not _LATEX_SPECIALS.search(text):
+        return text  # most names and titles: nothing to escape, decided by one regex scan
     unbalanced = not _braces_balanced(text)
     if unbalanced:
         text = text.replace("\\{", _OPEN).replace("\\}", _CLOSE)
@@ -317,6 +321,7 @@ def bibtex_keys(entries: Iterable[Entry]) -> dict[str, str]:
 _AND_WORD = re.compile(r"\band\b", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def _bib_author(name: str) -> str:
     """Braced when BibTeX would otherwise split it (" and " inside, or a comma)."""
     escaped = latex_escape(name)

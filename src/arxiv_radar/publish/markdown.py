@@ -318,11 +318,7 @@ def _cached_row(settings: MarkdownSettings, entry: Entry, cache: dict[str, str])
 
 
 def _row(settings: MarkdownSettings, entry: Entry) -> str:
-    return "|" + "|".join(_cell(settings, column, entry) for column in settings.columns) + "|"
-
-
-def _cell(settings: MarkdownSettings, column: str, entry: Entry) -> str:
-    return _CELLS[column](settings, entry)
+    return "|" + "|".join([_CELLS[column](settings, entry) for column in settings.columns]) + "|"
 
 
 def _date_cell(settings: MarkdownSettings, entry: Entry) -> str:
