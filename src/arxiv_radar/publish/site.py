@@ -567,6 +567,18 @@ def _sections(ctx: _Context, items: Sequence[_Item]) -> list[tuple[_Topic, list[
     return sections
 
 
+def _repeats(sections: Sequence[tuple[_Topic, Sequence[_Item]]]) -> dict[str, set[str]]:
+    """Per topic slug, the papers already shown in full under an earlier topic of the page:
+    a day page carries each abstract once, however many topics the paper is in."""
+    shown: set[str] = set()
+    repeats: dict[str, set[str]] = {}
+    for topic, items in sections:
+        ids = {item.arxiv_id for item in items}
+        repeats[topic.slug] = ids & shown
+        shown |= ids
+    return repeats
+
+
 def _days(items: Sequence[_Item]) -> list[tuple[date, list[_Item]]]:
     return [(day, list(group)) for day, group in groupby(items, key=lambda item: item.day)]
 
@@ -650,6 +662,7 @@ def _day_page(ctx: _Context, month: str, day: date, items: Sequence[_Item]) -> t
             total=len(items),
             sections=sections,
             unfiled=[item for item in items if not item.topics],
+            repeats=_repeats(sections),
         ),
     )
 
@@ -678,6 +691,7 @@ def _summary_pages(
             counts=[(t, sum(t in i.topics for i in acc.newest_day)) for t in ctx.topics],
             sections=sections,
             unfiled=[item for item in acc.newest_day if not item.topics],
+            repeats=_repeats(sections),
             **common,
         ),
     )
