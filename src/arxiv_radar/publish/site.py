@@ -107,9 +107,13 @@ class _Topic:
     slug: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Item:
-    """One entry as the templates show it: text fields raw (the templates escape), URLs vetted."""
+    """One entry as the templates show it: text fields raw (the templates escape), URLs vetted.
+
+    Not frozen (nothing mutates it): a frozen dataclass sets each field through
+    ``object.__setattr__``, and a touched month builds thousands of these.
+    """
 
     arxiv_id: str
     version: int
