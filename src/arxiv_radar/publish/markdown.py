@@ -414,13 +414,14 @@ def _environment() -> Environment:
     )
 
 
-_BLANK_RUNS = re.compile(r"\n{3,}")
-
-
 def _render(template: str, **context: object) -> str:
     """Render and normalise blank lines so templates can stay readable."""
     text = _environment().get_template(template).render(**context)
-    return _BLANK_RUNS.sub("\n\n", text).strip("\n") + "\n"
+    # Same as re.sub(r"\n{3,}", "\n\n", text), but str.replace runs at memchr speed while the
+    # regex took ~20 ms per archive page: each pass shortens every run of three or more.
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip("\n") + "\n"
 
 
 # --- publishing --------------------------------------------------------------------------------
