@@ -13,6 +13,7 @@ from arxiv_radar.config import Workspace, load_workspace
 from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.match import compile_topics
 from arxiv_radar.paper import Paper
+from arxiv_radar.publish import incremental
 from arxiv_radar.publish.digest import publish_all
 from arxiv_radar.publish.export import read_json_exports
 from arxiv_radar.store import Store
@@ -192,3 +193,16 @@ def test_citation_keys_stay_unique_across_month_files(history: Workspace) -> Non
         ]
     assert len(keys) == 240 and len(set(keys)) == 240
     assert any(key.endswith("paperb") for key in keys)  # namesakes across months get suffixes
+
+
+def test_new_renderers_re_render_every_page(
+    history: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upgrade or a template edit must not leave old months in the old layout."""
+    with Store.open(history.database) as store:
+        before = store.output_fingerprints()
+    monkeypatch.setattr(incremental, "renderer_digest", lambda: "templates-of-another-release")
+    publish(history)
+    with Store.open(history.database) as store:
+        after = store.output_fingerprints()
+    assert before and all(after[path] != print_ for path, print_ in before.items())

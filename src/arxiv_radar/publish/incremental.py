@@ -12,14 +12,22 @@ Windows are calendar periods in the display time zone, as UTC bounds for the sto
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from importlib import resources
 from pathlib import Path
 
 from arxiv_radar import __version__
+
+if sys.version_info >= (3, 11):
+    from importlib.resources.abc import Traversable
+else:  # pragma: no cover - Python 3.10
+    from importlib.abc import Traversable
 from arxiv_radar.paper import Entry
 from arxiv_radar.store import Store
 
@@ -137,9 +145,31 @@ class MonthEntries:
 
 
 def settings_digest(*parts: object) -> str:
-    """A short hash of everything besides the papers that shapes a page (and the version)."""
-    text = json.dumps([__version__, *parts], sort_keys=True, default=str)
+    """A short hash of everything besides the papers that shapes a page: the given settings and
+    the renderers themselves, so pages are re-rendered after an upgrade or a template edit."""
+    text = json.dumps([__version__, renderer_digest(), *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+@functools.cache
+def renderer_digest() -> str:
+    """A hash of the publishers' code and templates (read once per process)."""
+    package = resources.files("arxiv_radar")
+    digest = hashlib.sha256()
+    for folder in ("publish", "templates"):
+        for path in sorted(_files(package / folder), key=str):
+            digest.update(str(path).rsplit("arxiv_radar", 1)[-1].encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _files(folder: Traversable) -> Iterator[Traversable]:
+    for child in folder.iterdir():
+        if child.is_dir():
+            if child.name != "__pycache__":
+                yield from _files(child)
+        elif child.name.endswith((".py", ".j2", ".html", ".css", ".js", ".md", ".txt")):
+            yield child
 
 
 class Fingerprints:
