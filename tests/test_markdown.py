@@ -14,7 +14,7 @@ import dataclasses
 import html
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,7 +23,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from arxiv_radar.errors import ConfigError, StoreError
+from arxiv_radar.enrich.model import CodeOutcome, TextKey
+from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry, Paper
 from arxiv_radar.publish.cells import (
     escape_cell,
@@ -32,17 +33,19 @@ from arxiv_radar.publish.cells import (
     safe_url,
     shorten,
 )
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
 from arxiv_radar.publish.markdown import (
     ArchiveLink,
     MarkdownSettings,
     Slugger,
+    StoreMarkdown,
     TopicSection,
-    publish_markdown,
     render_archive_index,
     render_archive_month,
     render_index,
     slugify,
 )
+from arxiv_radar.store import Store
 
 GOLDEN = Path(__file__).parent / "golden" / "markdown"
 UTC = timezone.utc
@@ -111,42 +114,68 @@ def dataset() -> dict[str, list[Entry]]:
     return {"Gaussian Splatting": splatting, CPP: cpp, "LLM Agents": []}
 
 
-class FakeStore:
-    """Exactly the Store methods publish_markdown uses, over in-memory lists (newest first)."""
-
-    def __init__(self, topics: dict[str, list[Entry]], meta: dict[str, str] | None = None) -> None:
-        self.topics = {
-            name: sorted(rows, key=lambda e: (e.paper.published, e.paper.arxiv_id), reverse=True)
-            for name, rows in topics.items()
-        }
-        self.meta = meta or {}
-
-    def topic_entries(self, topic: str, *, limit: int | None = None) -> list[Entry]:
-        rows = self.topics.get(topic, [])
-        return list(rows if limit is None else rows[:limit])
-
-    def iter_topic_entries(self, topic: str) -> Iterator[Entry]:
-        yield from self.topics.get(topic, [])
-
-    def topic_count(self, topic: str) -> int:
-        return len(self.topics.get(topic, []))
-
-    def get_meta(self, key: str) -> str | None:
-        return self.meta.get(key)
-
-
 SETTINGS = MarkdownSettings(repository="octo/radar", readme_rows=2, abstract_chars=80)
+LANGUAGE = "zh"
+FETCHED = datetime(2026, 10, 7, 1, 30, tzinfo=UTC)
 
 
-def publish(tmp_path: Path, settings: MarkdownSettings = SETTINGS) -> list[Path]:
-    store = FakeStore(dataset(), {"last_fetch_ok": "2026-10-07T01:30:00+00:00"})
-    return publish_markdown(
-        store,
-        settings,
-        topics=TOPICS,
-        root=tmp_path,
-        status_line="Fetched 7 papers | 2 new",
-    )
+def fill_store(
+    store: Store, entries: Iterable[Entry], members: Mapping[str, Iterable[Entry]]
+) -> None:
+    """Store the entries with their topics, code links and texts, as the pipeline would."""
+    papers = {e.paper.arxiv_id: e for e in entries}
+    for entry in papers.values():
+        store.upsert_papers([entry.paper], seen_at=entry.first_seen, source="api")
+    for name, rows in members.items():
+        store.add_matches(name, [e.paper.arxiv_id for e in rows], matched_at=FETCHED)
+    for arxiv_id, entry in papers.items():
+        if entry.code_url or entry.project_url or entry.stars is not None:
+            outcome = CodeOutcome(
+                entry.code_url, entry.project_url, entry.stars, "test", FETCHED, 1, None
+            )
+            store.record_code(arxiv_id, outcome)
+        texts = (
+            ("title", entry.title_translated),
+            ("abstract", entry.abstract_translated),
+            ("tldr", entry.tldr),
+        )
+        for field, text in texts:
+            if text:
+                key = TextKey(field, LANGUAGE, "test", "m")
+                store.record_text(entry.paper, key, text, FETCHED)
+
+
+def publish(
+    tmp_path: Path,
+    settings: MarkdownSettings = SETTINGS,
+    *,
+    topics: dict[str, list[Entry]] | None = None,
+) -> list[Path]:
+    """Publish the Markdown pages under ``tmp_path`` the way publish_all does, from a real store
+    (filled from ``topics``, default the dataset, on the first call only)."""
+    path = tmp_path / "radar.db"
+    fresh = not path.exists()
+    data = dataset() if topics is None else topics
+    with Store.open(path) as store:
+        if fresh:
+            fill_store(store, [e for rows in data.values() for e in rows], data)
+            store.set_meta("last_fetch_ok", FETCHED.isoformat())
+        store.display_language = LANGUAGE
+        names = list(TOPICS if topics is None else data)
+        calendar = Calendar.build(store, settings.zone, tuple(names))
+        fingerprints = Fingerprints(store)
+        markdown = StoreMarkdown(
+            store,
+            settings,
+            topics=names,
+            root=tmp_path,
+            calendar=calendar,
+            fingerprints=fingerprints,
+        )
+        written = [p for m in calendar.months for p in markdown.month(MonthEntries(store, m))]
+        written += markdown.closing("Fetched 7 papers | 2 new")
+        fingerprints.save()
+    return sorted(written)
 
 
 def check_golden(name: str, text: str) -> None:
@@ -190,31 +219,6 @@ def test_publish_writes_every_page_then_nothing_when_unchanged(tmp_path: Path) -
         "docs/index.md",
     ]
     assert publish(tmp_path) == []
-
-
-def test_real_store_publishes_the_same_pages_as_the_fake(tmp_path: Path) -> None:
-    """The SQLite store satisfies EntrySource with the same order (enrichment is not stored yet)."""
-    from arxiv_radar.store import Store
-
-    plain = {
-        name: [Entry(paper=e.paper, first_seen=e.first_seen) for e in rows]
-        for name, rows in dataset().items()
-    }
-    meta = {"last_fetch_ok": "2026-10-07T01:30:00+00:00"}
-    with Store.open(tmp_path / "radar.db") as store:
-        seen = datetime(2026, 10, 7, tzinfo=UTC)
-        store.upsert_papers(
-            [e.paper for rows in plain.values() for e in rows], seen_at=seen, source="api"
-        )
-        for name, rows in plain.items():
-            store.add_matches(name, [e.paper.arxiv_id for e in rows], matched_at=seen)
-        store.set_meta("last_fetch_ok", meta["last_fetch_ok"])
-        real = publish_markdown(store, SETTINGS, topics=TOPICS, root=tmp_path / "real")
-    publish_markdown(FakeStore(plain, meta), SETTINGS, topics=TOPICS, root=tmp_path / "fake")
-    assert len(real) == 6
-    for path in real:
-        twin = tmp_path / "fake" / path.relative_to(tmp_path / "real")
-        assert path.read_bytes() == twin.read_bytes()
 
 
 def test_rendering_is_deterministic() -> None:
@@ -340,21 +344,10 @@ def test_updated_on_comes_from_last_successful_fetch_in_display_zone(tmp_path: P
 
 def test_archive_month_follows_the_display_time_zone(tmp_path: Path) -> None:
     late = make_entry("2610.99999", datetime(2026, 10, 31, 20, 0, tzinfo=UTC), "Halloween")
-    store = FakeStore({"T": [late]})
     settings = MarkdownSettings(repository="", timezone="Asia/Shanghai")
-    publish_markdown(store, settings, topics=["T"], root=tmp_path)
+    publish(tmp_path, settings, topics={"T": [late]})
     archive = read(tmp_path / "docs" / "archive" / "2026-11.md")
     assert "|2026-11-01|**Halloween**|" in archive
-
-
-def test_out_of_order_store_is_refused(tmp_path: Path) -> None:
-    class Shuffled(FakeStore):
-        def iter_topic_entries(self, topic: str) -> Iterator[Entry]:
-            yield from reversed(self.topics[topic])
-
-    store = Shuffled(dataset())
-    with pytest.raises(StoreError, match="newest first"):
-        publish_markdown(store, SETTINGS, topics=TOPICS, root=tmp_path)
 
 
 def test_archive_index_lists_months_newest_first() -> None:

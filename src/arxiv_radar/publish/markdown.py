@@ -1,7 +1,7 @@
 """The Markdown digest: README.md, docs/index.md (GitHub Pages) and monthly archive pages.
 
 Rendering is a pure function from entries to text, so golden files show exactly what a change does
-to users' pages; :func:`publish_markdown` is the thin part that reads the store and writes files.
+to users' pages; :class:`StoreMarkdown` is the thin part that reads the store and writes files.
 The README stays small (newest ``readme_rows`` per topic); every row of every topic also lands on
 the archive page of its month, so nothing ever drops out of the published output.
 """
@@ -13,17 +13,17 @@ import logging
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from arxiv_radar.errors import ConfigError, StoreError
+from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.cells import (
     escape_cell,
@@ -45,12 +45,10 @@ from arxiv_radar.store import Store
 __all__ = [
     "COLUMNS",
     "ArchiveLink",
-    "EntrySource",
     "MarkdownSettings",
     "Slugger",
     "StoreMarkdown",
     "TopicSection",
-    "publish_markdown",
     "render_archive_index",
     "render_archive_month",
     "render_index",
@@ -128,18 +126,6 @@ class TopicSection:
     entries: Sequence[Entry]
     total: int
     older: Sequence[ArchiveLink] = field(default=())
-
-
-class EntrySource(Protocol):
-    """The part of the store the Markdown publisher reads (``arxiv_radar.store.Store`` fits)."""
-
-    def topic_entries(self, topic: str, *, limit: int | None = None) -> list[Entry]: ...
-
-    def iter_topic_entries(self, topic: str) -> Iterator[Entry]: ...
-
-    def topic_count(self, topic: str) -> int: ...
-
-    def get_meta(self, key: str) -> str | None: ...
 
 
 # --- anchors -----------------------------------------------------------------------------------
@@ -427,32 +413,9 @@ def _render(template: str, **context: object) -> str:
 # --- publishing --------------------------------------------------------------------------------
 
 
-def publish_markdown(
-    store: EntrySource,
-    settings: MarkdownSettings,
-    *,
-    topics: Sequence[str],
-    root: Path,
-    status_line: str = "",
-) -> list[Path]:
-    """Write README.md, docs/index.md and the archive pages under ``root``; return changed files.
-
-    Archive pages are streamed month by month (all topics advance together through their
-    newest-first iterators), so memory holds one month of rows, not the whole history.
-    """
-    docs = root / settings.docs_dir
-    written, older, months = _publish_archives(store, settings, topics, docs / "archive")
-    return sorted(
-        written
-        + _index_pages(
-            store, settings, topics, root, older=older, months=months, status_line=status_line
-        )
-    )
-
-
 class StoreMarkdown:
-    """:func:`publish_markdown` for a real store, month by month as the publisher hands months
-    over: archive months whose papers did not change since they were rendered (see
+    """README, Pages index and archive pages for a real store, month by month as the publisher
+    hands months over: archive months whose papers did not change since they were rendered (see
     :mod:`arxiv_radar.publish.incremental`) are not rendered again.
     """
 
@@ -527,7 +490,7 @@ def _older_links(
 
 
 def _index_pages(
-    store: EntrySource,
+    store: Store,
     settings: MarkdownSettings,
     topics: Sequence[str],
     root: Path,
@@ -567,77 +530,7 @@ def _index_pages(
     return pages.commit()
 
 
-class _MonthStream:
-    """A topic's newest-first entries, handed out one display month at a time."""
-
-    def __init__(self, name: str, entries: Iterator[Entry], zone: tzinfo) -> None:
-        self.name = name
-        self.position = 0  # rows handed out so far
-        self._entries = entries
-        self._zone = zone
-        self._next: Entry | None = next(entries, None)
-
-    @property
-    def month(self) -> str | None:
-        """Month of the next row, ``None`` when the topic is exhausted."""
-        return None if self._next is None else self._month_of(self._next)
-
-    def take(self, month: str) -> list[Entry]:
-        rows: list[Entry] = []
-        while self._next is not None and self._month_of(self._next) == month:
-            rows.append(self._next)
-            self._next = next(self._entries, None)
-        self.position += len(rows)
-        following = self.month
-        if following is not None and following > month:
-            raise StoreError(
-                f"entries of topic {self.name!r} are not newest first ({following} after {month})",
-                fix="report this bug: the store must order topic entries by published date",
-            )
-        return rows
-
-    def _month_of(self, entry: Entry) -> str:
-        return f"{display_date(entry.paper.published, self._zone):%Y-%m}"
-
-
-def _publish_archives(
-    store: EntrySource, settings: MarkdownSettings, topics: Sequence[str], folder: Path
-) -> tuple[list[Path], dict[str, list[ArchiveLink]], list[str]]:
-    """Write one page per month; return changed paths, older-rows links per topic, all months."""
-    streams = [_MonthStream(t, store.iter_topic_entries(t), settings.zone) for t in topics]
-    older: dict[str, list[ArchiveLink]] = {topic: [] for topic in topics}
-    written: list[Path] = []
-    months: list[str] = []
-    while pending := [s.month for s in streams if s.month is not None]:
-        month = max(pending)
-        sections = _take_month(streams, month, settings.readme_rows, older)
-        text = render_archive_month(settings=settings, month=month, topics=sections)
-        if write_if_changed(folder / f"{month}.md", text):
-            written.append(folder / f"{month}.md")
-        months.append(month)
-    return written, older, months
-
-
-def _take_month(
-    streams: Sequence[_MonthStream],
-    month: str,
-    readme_rows: int,
-    older: dict[str, list[ArchiveLink]],
-) -> list[TopicSection]:
-    """Every topic's rows of ``month``; notes the month for topics with rows past the README cut."""
-    sections = [
-        TopicSection(name=s.name, entries=rows, total=len(rows))
-        for s in streams
-        if (rows := s.take(month))
-    ]
-    anchors = archive_anchors(month, [section.name for section in sections])
-    for stream in streams:
-        if stream.name in anchors and stream.position > readme_rows:
-            older[stream.name].append(ArchiveLink(month, anchors[stream.name]))
-    return sections
-
-
-def _last_fetch(store: EntrySource, settings: MarkdownSettings) -> date | None:
+def _last_fetch(store: Store, settings: MarkdownSettings) -> date | None:
     """The date of the last successful fetch, as readers in the configured zone see it."""
     raw = store.get_meta(_META_LAST_FETCH)
     if not raw:
