@@ -15,13 +15,17 @@ import pytest
 
 from arxiv_radar.paper import Entry, Paper
 from arxiv_radar.publish.feeds import (
+    Content,
     FeedSettings,
-    feed_files,
+    StoreExports,
     render_atom,
     render_rss,
     topic_slugs,
     xml_text,
 )
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
+from arxiv_radar.store import Store
+from tests.test_markdown import LANGUAGE, fill_store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "feeds" / "entries.json"
 GOLDEN = Path(__file__).parent / "golden" / "feeds"
@@ -232,19 +236,42 @@ def test_topic_slugs_are_unique_and_never_empty() -> None:
     }
 
 
-def test_feed_files_layout() -> None:
+def store_files(tmp_path: Path, topics: tuple[str, ...] = TOPICS) -> dict[str, str]:
+    """Every feed and export file publish_all writes, from a real store filled with the dataset."""
     entries = load_entries()
-    files = feed_files(
-        settings=SETTINGS,
-        topics=(*TOPICS, "All"),
-        per_topic=_per_topic(entries),
-        all_entries=entries,
-        updated=UPDATED,
-    )
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    with Store.open(tmp_path / "radar.db") as store:
+        fill_store(store, entries, _per_topic(entries))
+        store.display_language = LANGUAGE
+        months = Calendar.build(store, timezone.utc, topics)
+        exports = StoreExports(
+            store=store,
+            settings=SETTINGS,
+            topics=topics,
+            calendar=months,
+            fingerprints=Fingerprints(store),
+            out_dir=tmp_path / "docs",
+        )
+        pages = [*exports.opening()]
+        for month in months.months:
+            pages += exports.month(MonthEntries(store, month))
+        pages += exports.closing()
+    return {path: _text(content) for path, content in pages}
+
+
+def _text(content: Content) -> str:
+    assert content is not None  # a first publish renders every file
+    return content if isinstance(content, str) else "".join(content)
+
+
+def test_store_files_layout(tmp_path: Path) -> None:
+    files = store_files(tmp_path, (*TOPICS, "All"))
     stems = ["feeds/all", *(f"feeds/topics/{s}" for s in ("llm", "c--systems", "vision"))]
     stems += ["feeds/topics/strings", "feeds/topics/empty-topic", "feeds/topics/all"]
     expected = {f"{stem}.{ext}" for stem in stems for ext in ("xml", "atom")}
-    expected |= {"exports/papers.json", "exports/papers.csv", "exports/papers.bib"}
+    expected |= {"exports/index.json"}
+    months = [m["month"] for m in json.loads(files["exports/index.json"])["months"]]
+    expected |= {f"exports/papers-{m}.{ext}" for m in months for ext in ("json", "csv", "bib")}
     expected |= {f"exports/topics/{s}.bib" for s in ("llm", "c--systems", "vision", "strings")}
     expected |= {"exports/topics/empty-topic.bib", "exports/topics/all.bib"}
     assert set(files) == expected
@@ -255,35 +282,20 @@ def test_feed_files_layout() -> None:
     assert files["exports/topics/empty-topic.bib"] == ""
 
 
-def test_topic_bibtex_uses_the_same_keys_as_the_full_file() -> None:
-    entries = load_entries()
-    files = feed_files(
-        settings=SETTINGS,
-        topics=TOPICS,
-        per_topic=_per_topic(entries),
-        all_entries=entries,
-        updated=UPDATED,
+def test_topic_bibtex_uses_the_same_keys_as_the_month_files(tmp_path: Path) -> None:
+    files = store_files(tmp_path)
+    every_month = "".join(
+        text for path, text in files.items() if path.startswith("exports/papers-")
     )
     # Both Müller papers collide on "muller2024sparse"; alone in a topic file, the later one
-    # would have no collision, yet it must keep the key it has in papers.bib.
-    assert "@misc{muller2024sparseb," in files["exports/papers.bib"]
+    # would have no collision, yet it must keep the key it has in the month files.
+    assert "@misc{muller2024sparseb," in every_month
     assert "@misc{muller2024sparseb," in files["exports/topics/llm.bib"]
 
 
-def _golden_files() -> dict[str, str]:
-    entries = load_entries()
-    return feed_files(
-        settings=SETTINGS,
-        topics=TOPICS,
-        per_topic=_per_topic(entries),
-        all_entries=entries,
-        updated=UPDATED,
-    )
-
-
-def test_golden_files() -> None:
+def test_golden_files(tmp_path: Path) -> None:
     """Run with UPDATE_GOLDEN=1 to rewrite; the diff shows what a change does to subscribers."""
-    files = _golden_files()
+    files = store_files(tmp_path)
     if os.environ.get("UPDATE_GOLDEN") == "1":
         for relative, text in files.items():
             target = GOLDEN / relative
@@ -295,5 +307,5 @@ def test_golden_files() -> None:
         assert (GOLDEN / relative).read_bytes() == text.encode("utf-8"), relative
 
 
-def test_same_input_same_bytes() -> None:
-    assert _golden_files() == _golden_files()
+def test_same_input_same_bytes(tmp_path: Path) -> None:
+    assert store_files(tmp_path / "a") == store_files(tmp_path / "b")

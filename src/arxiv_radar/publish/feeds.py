@@ -5,24 +5,19 @@ so the same store gives the same bytes and the publisher can skip unchanged file
 with :mod:`xml.etree.ElementTree`, which escapes by construction; the only thing it cannot do is
 drop the C0 control characters that XML 1.0 forbids, so :func:`xml_text` does that first.
 
-File layout written by :class:`StoreExports` for a real store (the pure :func:`feed_files`
-keeps the single-file exports for small sets)::
+File layout written by :class:`StoreExports` (paths relative to the publish folder)::
 
-    feeds/... as below, exports/topics/<slug>.bib as below (newest max_items of the topic)
+    feeds/all.xml  feeds/all.atom                  every topic, newest first, max_items
+    feeds/topics/<slug>.xml  feeds/topics/<slug>.atom   one topic, newest max_items
+    exports/topics/<slug>.bib                      one topic (newest max_items), same citation
+                                                    keys as the month files
     exports/index.json                              schema version and one row per month:
         {"month", "papers", "json", "csv", "bib"} (file names relative to exports/)
     exports/papers-<YYYY-MM>.json .csv .bib          the papers published that month (display
-                                                    time zone), same formats as papers.json etc.
+                                                    time zone)
 
 Month files are rendered again only when their papers (or, for BibTeX, the citation keys they
 depend on) changed, so a daily run rewrites one or two months, not the whole history.
-
-File layout returned by :func:`feed_files` (paths relative to the publish folder)::
-
-    feeds/all.xml  feeds/all.atom                  every topic, newest first, max_items
-    feeds/topics/<slug>.xml  feeds/topics/<slug>.atom   one topic
-    exports/papers.json  exports/papers.csv  exports/papers.bib   every paper, no limit
-    exports/topics/<slug>.bib                      one topic, same citation keys as papers.bib
 
 Topic files live in their own folder so that a topic named "All" or "Papers" cannot overwrite
 the combined files.
@@ -34,7 +29,7 @@ import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -45,15 +40,12 @@ from urllib.parse import urljoin
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.export import (
     JSON_SCHEMA_VERSION,
-    bibtex_keys,
     bibtex_stem,
     iter_csv,
     iter_json,
     ranked_key,
     records,
     render_bibtex,
-    render_csv,
-    render_json,
 )
 from arxiv_radar.publish.incremental import (
     Calendar,
@@ -67,7 +59,6 @@ from arxiv_radar.store import Store
 __all__ = [
     "FeedSettings",
     "StoreExports",
-    "feed_files",
     "render_atom",
     "render_rss",
     "sync_bib_stems",
@@ -320,33 +311,6 @@ def _feed_pair(
         )
         for path, render in ((rss_path, render_rss), (atom_path, render_atom))
     }
-
-
-def feed_files(
-    *,
-    settings: FeedSettings,
-    topics: Sequence[str],
-    per_topic: Mapping[str, Sequence[Entry]],
-    all_entries: Sequence[Entry],
-    updated: datetime | None,
-) -> dict[str, str]:
-    """Every feed and export as ``{relative path: text}``; the caller writes them.
-
-    ``topics`` fixes which topic files exist (a topic with no papers still gets empty feeds, so
-    subscribers never hit a 404). Citation keys are computed once over all papers, so a paper
-    has the same key in ``papers.bib`` and in every topic file.
-    """
-    files = _feed_pair(settings, "feeds/all", f"{settings.title}: all topics", all_entries, updated)
-    keys = bibtex_keys([*all_entries, *(e for t in topics for e in per_topic.get(t, ()))])
-    files["exports/papers.json"] = render_json(all_entries, generated=updated)
-    files["exports/papers.csv"] = render_csv(all_entries)
-    files["exports/papers.bib"] = render_bibtex(all_entries, keys=keys)
-    for topic, slug in topic_slugs(topics).items():
-        entries = per_topic.get(topic, ())
-        title = f"{settings.title}: {topic}"
-        files.update(_feed_pair(settings, f"feeds/topics/{slug}", title, entries, updated))
-        files[f"exports/topics/{slug}.bib"] = render_bibtex(entries, keys=keys)
-    return files
 
 
 # --- from a real store: bounded feeds, month exports --------------------------------------------
