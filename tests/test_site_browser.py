@@ -17,8 +17,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from arxiv_radar.publish.site import SiteSettings, build_site, write_site
-from tests.test_site import UPDATED, load_fixture
+from arxiv_radar.publish.site import SiteSettings, write_site
+from tests.test_site import build
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -45,12 +45,8 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @functools.lru_cache(maxsize=1)
 def site_files() -> dict[str, str]:
-    topics, entries = load_fixture()
-    return build_site(
-        settings=SiteSettings(title="Radar", repository="octo/papers"),
-        topics=topics,
-        entries=entries,
-        updated_on=UPDATED,
+    return build(
+        SiteSettings(title="Radar", repository="octo/papers"),
         status_line="all sources answered",
     )
 

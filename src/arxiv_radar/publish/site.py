@@ -18,9 +18,9 @@ A paper's *day* is its ``published`` (version 1) date in ``SiteSettings.timezone
 charts and the search index all use that one date, so a paper is filed in exactly one place and
 never moves when it is revised.
 
-Entries arrive newest first. :func:`iter_site` renders one month at a time and yields pages as it
-goes, so only a month of entries, the newest papers per topic and the compact search rows are held
-at once; :func:`build_site` is the convenient dict form.
+:class:`StoreSite` renders one month at a time as the publisher hands months over and yields pages
+as it goes, so only a month of entries and the newest papers per topic are held at once; the
+summary pages come from counts and a few bounded queries.
 """
 
 from __future__ import annotations
@@ -62,8 +62,6 @@ __all__ = [
     "TOPIC_PAGE_LIMIT",
     "SiteSettings",
     "StoreSite",
-    "build_site",
-    "iter_site",
     "write_site",
 ]
 
@@ -174,52 +172,8 @@ class _Accumulator:
     newest_day: list[_Item] = field(default_factory=list)
 
 
-def build_site(
-    *,
-    settings: SiteSettings,
-    topics: Sequence[str],
-    entries: Iterable[Entry],
-    updated_on: date | None,
-    status_line: str = "",
-) -> dict[str, str]:
-    """Every file of the site as ``{relative path: content}``, sorted: same input, same bytes."""
-    pages = iter_site(
-        settings=settings,
-        topics=topics,
-        entries=entries,
-        updated_on=updated_on,
-        status_line=status_line,
-    )
-    return dict(sorted(pages))
-
-
-def iter_site(
-    *,
-    settings: SiteSettings,
-    topics: Sequence[str],
-    entries: Iterable[Entry],
-    updated_on: date | None,
-    status_line: str = "",
-) -> Iterator[tuple[str, str]]:
-    """Yield ``(relative path, content)`` month by month, then the summary pages.
-
-    ``entries`` must be newest first by ``paper.published`` (order within a month does not matter);
-    a violation is a programming error and raises ``ValueError``.
-    """
-    ctx = _context(settings, topics)
-    acc = _Accumulator(ctx.topics, {topic.slug: _TopicStats() for topic in ctx.topics})
-    for month, group in _by_month(entries, ctx):
-        items = sorted(group, key=lambda item: (item.day, item.arxiv_id), reverse=True)
-        _accumulate(acc, month, items)
-        yield _month_page(ctx, month, items)
-        for day, day_items in _days(items):
-            yield _day_page(ctx, month, day, day_items)
-        yield _search_shard(month, items)
-    yield from _summary_pages(ctx, acc, updated_on, status_line)
-
-
 class StoreSite:
-    """:func:`iter_site` for a real store, month by month as the publisher hands months over;
+    """The site for a real store, month by month as the publisher hands months over;
     month, day and shard files whose papers did not change since they were rendered come out as
     ``(path, None)`` (kept, see :func:`write_site`)."""
 
@@ -462,18 +416,7 @@ def mathify(text: str) -> Markup:
     return Markup("").join(pieces)
 
 
-# --- entries to items, grouped by month ---------------------------------------------------------
-
-
-def _by_month(entries: Iterable[Entry], ctx: _Context) -> Iterator[tuple[str, Iterator[_Item]]]:
-    """Group items by ``YYYY-MM``, checking that months only go back in time."""
-    items = (_item(entry, ctx) for entry in entries)
-    previous: str | None = None
-    for month, group in groupby(items, key=lambda item: item.day.isoformat()[:7]):
-        if previous is not None and month >= previous:
-            raise ValueError(f"entries must be newest first: {month} came after {previous}")
-        previous = month
-        yield month, group
+# --- entries to items ---------------------------------------------------------------------------
 
 
 def _item(entry: Entry, ctx: _Context) -> _Item:
@@ -515,26 +458,6 @@ def _authors(authors: Sequence[str], limit: int) -> str:
     shown = ", ".join(authors[:limit])
     hidden = len(authors) - limit
     return f"{shown} and {hidden} more" if hidden > 0 else shown
-
-
-def _accumulate(acc: _Accumulator, month: str, items: Sequence[_Item]) -> None:
-    """Fold one month (newest first) into the running totals the summary pages need."""
-    if not acc.newest_day and items:
-        acc.newest_day = [item for item in items if item.day == items[0].day]
-    per_topic: dict[str, int] = {}
-    for item in items:
-        for topic in item.topics:
-            stats = acc.stats[topic.slug]
-            if len(stats.recent) < TOPIC_PAGE_LIMIT:
-                stats.recent.append(item)
-            week = week_start(item.day)
-            stats.weeks[week] = stats.weeks.get(week, 0) + 1
-            stats.total += 1
-            per_topic[topic.slug] = per_topic.get(topic.slug, 0) + 1
-    for slug, count in per_topic.items():
-        acc.stats[slug].months[month] = count
-    counts = [(topic, per_topic[topic.slug]) for topic in acc.topics if topic.slug in per_topic]
-    acc.months.append((month, len(items), counts))
 
 
 def _search_row(item: _Item) -> list[Any]:
