@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,14 +26,17 @@ from arxiv_radar.paper import Entry
 from arxiv_radar.publish.export import (
     CSV_COLUMNS,
     JSON_SCHEMA_VERSION,
-    bibtex_keys,
+    bibtex_stem,
+    iter_csv,
     iter_json,
     latex_escape,
+    ranked_key,
     render_bibtex,
-    render_csv,
-    render_json,
 )
+from arxiv_radar.publish.feeds import sync_bib_stems
+from arxiv_radar.store import Store
 from tests.test_feeds import load_entries
+from tests.test_markdown import fill_store
 
 GENERATED = datetime(2024, 5, 7, 6, 30, tzinfo=timezone.utc)
 _TYPES: dict[str, Any] = {
@@ -45,6 +49,25 @@ _TYPES: dict[str, Any] = {
 _ANNOTATIONS = {"$schema", "$id", "title", "description", "format", "$defs"}
 _KEYWORDS = {"type", "const", "required", "properties", "additionalProperties", "items", "minimum"}
 _KEYWORDS |= {"minLength", "pattern", "$ref"}
+
+
+def render_json(entries: Iterable[Entry], *, generated: datetime | None) -> str:
+    return "".join(iter_json(entries, generated=generated))
+
+
+def render_csv(entries: Iterable[Entry]) -> str:
+    return "".join(iter_csv(entries))
+
+
+def store_keys(tmp_path: Path, entries: Sequence[Entry]) -> dict[str, str]:
+    """Citation keys as the published BibTeX files get them: stems synced into a real store,
+    ranked among namesakes there (papers are added to the store at ``tmp_path``)."""
+    members = {t: [e for e in entries if t in e.topics] for e in entries for t in e.topics}
+    with Store.open(tmp_path / "radar.db") as store:
+        fill_store(store, entries, members)
+        sync_bib_stems(store)
+        ranks = store.bib_ranks(e.paper.arxiv_id for e in entries)
+    return {arxiv_id: ranked_key(stem, earlier) for arxiv_id, (stem, earlier) in ranks.items()}
 
 
 def _schema() -> dict[str, Any]:
@@ -148,7 +171,6 @@ def test_json_streams_one_chunk_per_paper() -> None:
     entries = load_entries()
     chunks = list(iter_json(iter(entries), generated=GENERATED))
     assert len(chunks) == len(entries) + 2
-    assert "".join(chunks) == render_json(entries, generated=GENERATED)
     lines = render_json(entries, generated=GENERATED).splitlines()
     assert sum(line.startswith('    {"arxiv_id"') for line in lines) == len(entries)
 
@@ -236,8 +258,9 @@ def _bib_entries(text: str) -> dict[str, str]:
     return dict(re.findall(r"@misc\{([^,]+),\n(.*?)\n\}\n", text, re.DOTALL))
 
 
-def test_bibtex_records_are_complete_and_balanced() -> None:
-    text = render_bibtex(load_entries())
+def test_bibtex_records_are_complete_and_balanced(tmp_path: Path) -> None:
+    entries = load_entries()
+    text = render_bibtex(entries, keys=store_keys(tmp_path, entries))
     records = _bib_entries(text)
     assert list(records) == [
         "muller2024sparse",
@@ -260,22 +283,23 @@ def test_bibtex_records_are_complete_and_balanced() -> None:
     assert not _unescaped(title.group(1), "&%#_")
 
 
-def test_bibtex_keys_keep_old_papers_stable() -> None:
+def test_bibtex_keys_keep_old_papers_stable(tmp_path: Path) -> None:
     entries = load_entries()
-    everything = bibtex_keys(entries)
+    older_only = store_keys(tmp_path, [e for e in entries if e.paper.arxiv_id != "2405.03456"])
+    everything = store_keys(tmp_path, entries)  # the newer namesake joins the same store
     assert len(set(everything.values())) == len(entries)
-    older_only = bibtex_keys([e for e in entries if e.paper.arxiv_id != "2405.03456"])
     # Adding the newer namesake gave it the suffix; the older paper kept its key.
     assert older_only["2405.01234"] == everything["2405.01234"] == "muller2024sparse"
     assert everything["2405.03456"] == "muller2024sparseb"
 
 
-def test_bibtex_keys_stay_unique_for_many_namesakes() -> None:
+def test_bibtex_keys_stay_unique_for_many_namesakes(tmp_path: Path) -> None:
     entry = load_entries()[2]
     namesakes = [
         replace(entry, paper=replace(entry.paper, arxiv_id=f"2405.{10000 + i}")) for i in range(30)
     ]
-    keys = list(bibtex_keys(namesakes).values())
+    found = store_keys(tmp_path, namesakes)
+    keys = [found[e.paper.arxiv_id] for e in namesakes]
     assert len(set(keys)) == 30
     assert keys[:3] == ["muller2024sparse", "muller2024sparseb", "muller2024sparsec"]
     assert keys[26:28] == ["muller2024sparseaa", "muller2024sparseab"]
@@ -283,24 +307,25 @@ def test_bibtex_keys_stay_unique_for_many_namesakes() -> None:
 
 
 def test_bibtex_key_falls_back_when_names_and_titles_have_no_latin_letters() -> None:
-    entry = load_entries()[0]
-    paper = replace(entry.paper, authors=("李华",), title="$E=mc^2$ 的 研究")
-    assert bibtex_keys([replace(entry, paper=paper)]) == {"2405.01234": "anon2024"}
+    published = load_entries()[0].paper.published
+    assert bibtex_stem("李华", "$E=mc^2$ 的 研究", published) == "anon2024"
 
 
-def test_bibtex_rejects_keys_that_miss_a_paper() -> None:
+def test_bibtex_rejects_keys_that_miss_a_paper(tmp_path: Path) -> None:
     entries = load_entries()
     with pytest.raises(ValueError, match=r"2405\.04567"):
-        render_bibtex(entries, keys=bibtex_keys(entries[:4]))
+        render_bibtex(entries, keys=store_keys(tmp_path, entries[:4]))
 
 
 def test_bibtex_lists_a_paper_once_and_empty_input_is_empty() -> None:
     entry = load_entries()[0]
-    assert render_bibtex([entry, entry]).count("@misc{") == 1
-    assert render_bibtex([]) == ""
+    keys = {entry.paper.arxiv_id: "lovelace2024notes"}
+    assert render_bibtex([entry, entry], keys=keys).count("@misc{") == 1
+    assert render_bibtex([], keys={}) == ""
 
 
 def test_exports_accept_one_shot_iterators() -> None:
     entries: list[Entry] = load_entries()
-    assert render_bibtex(iter(entries)) == render_bibtex(entries)
+    keys = {e.paper.arxiv_id: f"key{n}" for n, e in enumerate(entries)}
+    assert render_bibtex(iter(entries), keys=keys) == render_bibtex(entries, keys=keys)
     assert render_csv(iter(entries)) == render_csv(entries)

@@ -24,7 +24,6 @@ from arxiv_radar.paper import Entry
 __all__ = [
     "CSV_COLUMNS",
     "JSON_SCHEMA_VERSION",
-    "bibtex_keys",
     "bibtex_stem",
     "iter_csv",
     "iter_json",
@@ -33,8 +32,6 @@ __all__ = [
     "read_json_exports",
     "records",
     "render_bibtex",
-    "render_csv",
-    "render_json",
 ]
 
 JSON_SCHEMA_VERSION = 1
@@ -116,11 +113,6 @@ def read_json_exports(folder: Path) -> Iterator[dict[str, Any]]:
         yield from data["papers"]
 
 
-def render_json(entries: Iterable[Entry], *, generated: datetime | None) -> str:
-    """The whole JSON export (see :func:`iter_json` to stream it)."""
-    return "".join(iter_json(entries, generated=generated))
-
-
 CSV_COLUMNS = (
     "arxiv_id",
     "version",
@@ -180,11 +172,6 @@ def iter_csv(entries: Iterable[Entry | dict[str, Any]]) -> Iterator[str]:
             buffer.truncate()
     if buffer.tell():
         yield buffer.getvalue()
-
-
-def render_csv(entries: Iterable[Entry]) -> str:
-    """The whole CSV export (see :func:`iter_csv` to stream it)."""
-    return "".join(iter_csv(entries))
 
 
 # --- BibTeX ---------------------------------------------------------------------------------
@@ -297,27 +284,6 @@ def ranked_key(stem: str, earlier: int) -> str:
     return stem + _letters(earlier + 1) if earlier else stem
 
 
-def bibtex_keys(entries: Iterable[Entry]) -> dict[str, str]:
-    """Citation key per arXiv id: ``<last name><year><first title word>``, unique in the set.
-
-    Papers are keyed oldest first and the oldest keeps the bare key, later namesakes get ``b``,
-    ``c``...: a new paper never renames one that a manuscript already cites.
-    """
-    papers = {e.paper.arxiv_id: e.paper for e in entries}
-    ordered = sorted(papers.values(), key=lambda p: (p.published, p.arxiv_id))
-    keys: dict[str, str] = {}
-    taken: set[str] = set()
-    for paper in ordered:
-        base = bibtex_stem(paper.first_author, paper.title, paper.published)
-        key, n = base, 1
-        while key in taken:
-            n += 1
-            key = base + _letters(n)
-        taken.add(key)
-        keys[paper.arxiv_id] = key
-    return keys
-
-
 _AND_WORD = re.compile(r"\band\b", re.IGNORECASE)
 
 
@@ -353,15 +319,14 @@ def _bib_entry(entry: Entry, key: str) -> str:
     return f"@misc{{{key},\n{body}\n}}\n"
 
 
-def render_bibtex(entries: Iterable[Entry], *, keys: Mapping[str, str] | None = None) -> str:
+def render_bibtex(entries: Iterable[Entry], *, keys: Mapping[str, str]) -> str:
     """BibTeX ``@misc`` records in input order, one per paper, for Zotero and friends.
 
-    Pass ``keys`` (from :func:`bibtex_keys` over a superset) so a paper keeps its key across
-    files; otherwise keys are computed over ``entries`` alone.
+    ``keys`` come from the store's ranking over every paper (see :func:`ranked_key`), so a paper
+    has the same key in every file that lists it.
     """
     unique = list({e.paper.arxiv_id: e for e in entries}.values())
-    chosen = keys if keys is not None else bibtex_keys(unique)
-    missing = [e.paper.arxiv_id for e in unique if e.paper.arxiv_id not in chosen]
+    missing = [e.paper.arxiv_id for e in unique if e.paper.arxiv_id not in keys]
     if missing:
         raise ValueError(f"no citation key for {', '.join(missing)}: compute keys over all entries")
-    return "\n".join(_bib_entry(e, chosen[e.paper.arxiv_id]) for e in unique)
+    return "\n".join(_bib_entry(e, keys[e.paper.arxiv_id]) for e in unique)
