@@ -35,8 +35,8 @@ from arxiv_radar.publish.export import (
 )
 from arxiv_radar.publish.feeds import sync_bib_stems
 from arxiv_radar.store import Store
+from tests.filling import fill_store
 from tests.test_feeds import load_entries
-from tests.test_markdown import fill_store
 
 GENERATED = datetime(2024, 5, 7, 6, 30, tzinfo=timezone.utc)
 _TYPES: dict[str, Any] = {

@@ -25,7 +25,7 @@ from arxiv_radar.publish.feeds import (
 )
 from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
 from arxiv_radar.store import Store
-from tests.test_markdown import LANGUAGE, fill_store
+from tests.filling import LANGUAGE, fill_store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "feeds" / "entries.json"
 GOLDEN = Path(__file__).parent / "golden" / "feeds"

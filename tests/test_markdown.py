@@ -14,7 +14,6 @@ import dataclasses
 import html
 import os
 import re
-from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -23,7 +22,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry, Paper
 from arxiv_radar.publish.cells import (
@@ -46,6 +44,7 @@ from arxiv_radar.publish.markdown import (
     slugify,
 )
 from arxiv_radar.store import Store
+from tests.filling import FETCHED, LANGUAGE, fill_store
 
 GOLDEN = Path(__file__).parent / "golden" / "markdown"
 UTC = timezone.utc
@@ -115,34 +114,6 @@ def dataset() -> dict[str, list[Entry]]:
 
 
 SETTINGS = MarkdownSettings(repository="octo/radar", readme_rows=2, abstract_chars=80)
-LANGUAGE = "zh"
-FETCHED = datetime(2026, 10, 7, 1, 30, tzinfo=UTC)
-
-
-def fill_store(
-    store: Store, entries: Iterable[Entry], members: Mapping[str, Iterable[Entry]]
-) -> None:
-    """Store the entries with their topics, code links and texts, as the pipeline would."""
-    papers = {e.paper.arxiv_id: e for e in entries}
-    for entry in papers.values():
-        store.upsert_papers([entry.paper], seen_at=entry.first_seen, source="api")
-    for name, rows in members.items():
-        store.add_matches(name, [e.paper.arxiv_id for e in rows], matched_at=FETCHED)
-    for arxiv_id, entry in papers.items():
-        if entry.code_url or entry.project_url or entry.stars is not None:
-            outcome = CodeOutcome(
-                entry.code_url, entry.project_url, entry.stars, "test", FETCHED, 1, None
-            )
-            store.record_code(arxiv_id, outcome)
-        texts = (
-            ("title", entry.title_translated),
-            ("abstract", entry.abstract_translated),
-            ("tldr", entry.tldr),
-        )
-        for field, text in texts:
-            if text:
-                key = TextKey(field, LANGUAGE, "test", "m")
-                store.record_text(entry.paper, key, text, FETCHED)
 
 
 def publish(

@@ -31,7 +31,7 @@ from arxiv_radar.publish.site import (
     write_site,
 )
 from arxiv_radar.store import Store
-from tests.test_markdown import LANGUAGE, fill_store
+from tests.filling import LANGUAGE, fill_store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site" / "entries.json"
 GOLDEN = Path(__file__).parent / "golden" / "site"
