@@ -231,7 +231,7 @@ def test_killed_runs_leave_a_consistent_store_and_complete_pages(
         everything = set().union(*radar.expected.values())
         assert store.paper_count() == len(everything)
         for topic, ids in radar.expected.items():
-            stored = [entry.paper.arxiv_id for entry in store.iter_topic_entries(topic)]
+            stored = [entry.paper.arxiv_id for entry in store.topic_entries(topic)]
             assert len(stored) == len(set(stored)) and set(stored) == ids, topic
         runs = store.recent_runs(50)
     assert runs[0].status == "ok" and runs[-1].status == "ok"

@@ -708,10 +708,6 @@ class Store:
         """The papers of ``topic``, newest ``published`` first, ties by arxiv_id descending."""
         return list(self._stream(_TOPIC_ENTRIES, (topic, -1 if limit is None else limit)))
 
-    def iter_topic_entries(self, topic: str) -> Iterator[Entry]:
-        """Same order as :meth:`topic_entries`, streamed in batches for bounded memory."""
-        return self._stream(_TOPIC_ENTRIES, (topic, -1))
-
     def iter_entries(self, *, since: datetime | None = None) -> Iterator[Entry]:
         """Every paper, newest ``published`` first, with its topics; ``since`` bounds first_seen."""
         if since is None:
