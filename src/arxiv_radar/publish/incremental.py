@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from importlib import resources
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from arxiv_radar import __version__
 
@@ -28,6 +29,7 @@ if sys.version_info >= (3, 11):
     from importlib.resources.abc import Traversable
 else:  # pragma: no cover - Python 3.10
     from importlib.abc import Traversable
+from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry
 from arxiv_radar.store import Store
 
@@ -142,6 +144,20 @@ class MonthEntries:
             window = self.window
             self._entries = list(self._store.iter_window_entries(window.start, window.end))
         return self._entries
+
+
+@functools.lru_cache(maxsize=8)
+def display_zone(name: str) -> tzinfo:
+    """The configured display zone; a typo is the user's to fix, so a ConfigError, not a crash."""
+    if name.upper() == "UTC":
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"timezone: unknown time zone {name!r}",
+            fix='use an IANA name such as "UTC", "Europe/Berlin" or "Asia/Shanghai"',
+        ) from exc
 
 
 def settings_digest(*parts: object) -> str:

@@ -19,7 +19,6 @@ from datetime import date, datetime, timezone, tzinfo
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -38,6 +37,7 @@ from arxiv_radar.publish.incremental import (
     Calendar,
     Fingerprints,
     MonthEntries,
+    display_zone,
     settings_digest,
 )
 from arxiv_radar.store import Store
@@ -103,11 +103,11 @@ class MarkdownSettings:
         for key in ("readme_rows", "abstract_chars"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key}: must be 0 or more", fix=f"set {key} to 0 or more")
-        _zone(self.timezone)
+        display_zone(self.timezone)
 
     @property
     def zone(self) -> tzinfo:
-        return _zone(self.timezone)
+        return display_zone(self.timezone)
 
 
 @dataclass(frozen=True)
@@ -374,17 +374,6 @@ def display_date(moment: datetime, zone: tzinfo) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(zone).date()
-
-
-@lru_cache(maxsize=32)
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"timezone: unknown time zone {name!r}",
-            fix='use an IANA name such as "UTC" or "Asia/Shanghai"',
-        ) from exc
 
 
 @lru_cache(maxsize=1)

@@ -40,7 +40,6 @@ from itertools import groupby
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -53,6 +52,7 @@ from arxiv_radar.publish.incremental import (
     Calendar,
     Fingerprints,
     MonthEntries,
+    display_zone,
     settings_digest,
 )
 from arxiv_radar.store import Store
@@ -324,23 +324,10 @@ def _context(settings: SiteSettings, topics: Sequence[str]) -> _Context:
     return _Context(
         settings=settings,
         topics=_topics(topics),
-        tz=_zone(settings.timezone),
+        tz=display_zone(settings.timezone),
         repo_url=_repo_url(settings.repository),
         env=_environment(),
     )
-
-
-def _zone(name: str) -> tzinfo:
-    """The configured zone; a typo is the user's to fix, so it is a ConfigError, not a crash."""
-    if name.upper() == "UTC":
-        return timezone.utc
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"site timezone {name!r} is not a known IANA time zone",
-            fix="use a name such as 'UTC', 'Europe/Berlin' or 'America/New_York'",
-        ) from exc
 
 
 def _repo_url(repository: str) -> str | None:
