@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -18,7 +18,7 @@ from arxiv_radar.enrich.codelinks import (
     PapersWithCodeFinder,
     make_finders,
 )
-from arxiv_radar.enrich.stars import GitHubStars, stars_due
+from arxiv_radar.enrich.stars import GitHubStars, stars_schedule
 from arxiv_radar.errors import ConfigError, FetchError, SourceFormatError
 from arxiv_radar.http import HttpSettings, PoliteClient
 from tests.fixtures.enrich.helpers import FAST, T0, make_paper
@@ -197,11 +197,21 @@ def test_stars_answer_without_data_is_a_format_error(server: LocalServer) -> Non
         GitHubStars(polite, server.url, "t").fetch(["https://github.com/o/r"])
 
 
-def test_stars_refresh_at_most_daily() -> None:
-    assert stars_due(None, T0)
-    assert not stars_due(T0, T0 + timedelta(hours=12))
-    assert stars_due(T0, T0 + timedelta(days=1) - timedelta(minutes=10))
-    assert stars_due(T0, T0 + timedelta(days=3))
+def test_recent_papers_stars_refresh_at_most_daily() -> None:
+    recent = T0 - timedelta(days=5)  # first seen five days before
+    assert stars_schedule(T0).due(None, recent)
+    assert not stars_schedule(T0 + timedelta(hours=12)).due(T0, recent)
+    assert stars_schedule(T0 + timedelta(days=1) - timedelta(minutes=10)).due(T0, recent)
+    assert stars_schedule(T0 + timedelta(days=3)).due(T0, recent)
+
+
+def test_older_papers_stars_refresh_once_a_month_together() -> None:
+    old = T0 - timedelta(days=200)
+    fetched = datetime(2026, 11, 1, 1, 17, tzinfo=timezone.utc)
+    for later in (timedelta(days=1), timedelta(days=20)):
+        assert not stars_schedule(fetched + later).due(fetched, old)  # still November
+    assert stars_schedule(datetime(2026, 12, 1, 1, 17, tzinfo=timezone.utc)).due(fetched, old)
+    assert stars_schedule(fetched).due(None, old)  # never fetched: due at once
 
 
 def test_pool_client_is_safe_to_share_between_finder_threads(server: LocalServer) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from arxiv_radar.enrich.model import CodeOutcome, TextKey
+from arxiv_radar.enrich.stars import stars_schedule
 from arxiv_radar.store import Store
 from tests.servers.arxiv import make_paper
 
@@ -62,10 +63,11 @@ def test_code_schedule_round_trip(store: Store) -> None:
 def test_a_later_miss_never_erases_a_found_link_and_stars_refresh(store: Store) -> None:
     store.record_code("2611.00002", outcome("https://github.com/a/b", attempts=1, next_check=None))
     store.record_code("2611.00002", outcome(None, attempts=2, next_check=None))
-    assert store.repos_needing_stars(NOW) == ["https://github.com/a/b"]
+    assert store.repos_needing_stars(stars_schedule(NOW)) == ["https://github.com/a/b"]
     store.record_stars({"https://github.com/a/b": 1234}, NOW)
-    assert store.repos_needing_stars(NOW) == []
-    assert store.repos_needing_stars(NOW + timedelta(days=1)) == ["https://github.com/a/b"]
+    assert store.repos_needing_stars(stars_schedule(NOW)) == []
+    tomorrow = stars_schedule(NOW + timedelta(days=1))
+    assert store.repos_needing_stars(tomorrow) == ["https://github.com/a/b"]
     (entry,) = [e for e in store.iter_entries() if e.paper.arxiv_id == "2611.00002"]
     assert (entry.code_url, entry.stars) == ("https://github.com/a/b", 1234)
 
@@ -95,3 +97,15 @@ def test_texts_are_cached_per_version_and_shown_in_the_display_language(store: S
     first = next(e for e in store.iter_entries() if e.paper.arxiv_id == "2611.00001")
     assert first.abstract_translated is None
     assert "2611.00001" in {p.arxiv_id for p in store.papers_needing_text(KEY, None)}
+
+
+def test_an_old_papers_stars_wait_for_the_next_month(store: Store) -> None:
+    """Old months are not re-rendered every day for a changed star count."""
+    store.record_code(
+        "2401.00003", outcome("https://github.com/old/repo", attempts=1, next_check=None)
+    )
+    store.record_stars({"https://github.com/old/repo": 7}, NOW)
+    for days in (1, 5):
+        assert store.repos_needing_stars(stars_schedule(NOW + timedelta(days=days))) == []
+    december = datetime(2026, 12, 1, 1, 17, tzinfo=timezone.utc)
+    assert store.repos_needing_stars(stars_schedule(december)) == ["https://github.com/old/repo"]

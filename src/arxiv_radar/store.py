@@ -22,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from arxiv_radar.enrich.model import CodeCandidate, CodeOutcome, TextKey
+from arxiv_radar.enrich.model import CodeCandidate, CodeOutcome, StarsSchedule, TextKey
 from arxiv_radar.errors import StoreError
 from arxiv_radar.paper import Entry, Paper
 
@@ -856,11 +856,19 @@ class Store:
                 },
             )
 
-    def repos_needing_stars(self, refreshed_before: datetime) -> list[str]:
+    def repos_needing_stars(self, schedule: StarsSchedule) -> list[str]:
+        """Code URLs whose star count is unknown or due (see :class:`StarsSchedule`)."""
         rows = self._conn.execute(
-            """SELECT DISTINCT code_url FROM code_links WHERE code_url IS NOT NULL
-            AND (stars_at IS NULL OR stars_at < ?) ORDER BY code_url""",
-            (_iso(refreshed_before),),
+            """SELECT DISTINCT c.code_url FROM code_links c JOIN papers p ON p.arxiv_id = c.arxiv_id
+            WHERE c.code_url IS NOT NULL AND (c.stars_at IS NULL
+                OR (p.first_seen >= :recent AND c.stars_at < :refreshed)
+                OR (p.first_seen < :recent AND c.stars_at < :settled))
+            ORDER BY c.code_url""",
+            {
+                "recent": _iso(schedule.recent_since),
+                "refreshed": _iso(schedule.refreshed_before),
+                "settled": _iso(schedule.settled_before),
+            },
         )
         return [row[0] for row in rows]
 

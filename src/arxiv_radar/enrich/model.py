@@ -8,7 +8,7 @@ from datetime import datetime
 
 from arxiv_radar.paper import Paper
 
-__all__ = ["CodeCandidate", "CodeOutcome", "TextKey"]
+__all__ = ["CodeCandidate", "CodeOutcome", "StarsSchedule", "TextKey"]
 
 
 @dataclass(frozen=True)
@@ -41,3 +41,23 @@ class TextKey:
     language: str
     provider: str
     model: str
+
+
+@dataclass(frozen=True)
+class StarsSchedule:
+    """Which star counts are due: a recent paper's at most daily, an older paper's once a month.
+
+    Star counts are published data (pages, exports), so refreshing every old paper daily would
+    make every old month change, and be re-rendered and committed, every day.
+    """
+
+    refreshed_before: datetime  # a recent paper's count fetched before this is due
+    recent_since: datetime  # papers first seen since this are recent
+    settled_before: datetime  # an older paper's count fetched before this is due
+
+    def due(self, refreshed_at: datetime | None, first_seen: datetime) -> bool:
+        if refreshed_at is None:
+            return True
+        if first_seen >= self.recent_since:
+            return refreshed_at < self.refreshed_before
+        return refreshed_at < self.settled_before

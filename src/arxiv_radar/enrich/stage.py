@@ -30,9 +30,9 @@ from arxiv_radar.enrich.codelinks import (
     make_finders,
     next_check,
 )
-from arxiv_radar.enrich.model import CodeCandidate, CodeOutcome, TextKey
+from arxiv_radar.enrich.model import CodeCandidate, CodeOutcome, StarsSchedule, TextKey
 from arxiv_radar.enrich.protect import TranslationRejected
-from arxiv_radar.enrich.stars import GitHubStars, stars_cutoff
+from arxiv_radar.enrich.stars import GitHubStars, stars_schedule
 from arxiv_radar.enrich.summarize import (
     Summarizer,
     SummarySettings,
@@ -83,8 +83,8 @@ class EnrichmentStore(Protocol):
         """Store a check: code/project/stars (when not None) with source and time, schedule."""
         ...
 
-    def repos_needing_stars(self, refreshed_before: datetime) -> list[str]:
-        """Code URLs whose star count is unknown or was fetched before the cutoff."""
+    def repos_needing_stars(self, schedule: StarsSchedule) -> list[str]:
+        """Code URLs whose star count is unknown or due by ``schedule``."""
         ...
 
     def record_stars(self, stars: Mapping[str, int], at: datetime) -> None:
@@ -328,7 +328,7 @@ def _enrich_code(
 def _enrich_stars(
     store: EnrichmentStore, stars: GitHubStars, now: datetime, report: EnrichReport
 ) -> None:
-    repos = store.repos_needing_stars(stars_cutoff(now))
+    repos = store.repos_needing_stars(stars_schedule(now))
     if not repos:
         return
     try:

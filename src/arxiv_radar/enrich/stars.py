@@ -10,29 +10,34 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from arxiv_radar.enrich._wire import HttpClient, post_json
+from arxiv_radar.enrich.model import StarsSchedule
 from arxiv_radar.errors import SourceFormatError
 
-__all__ = ["STARS_REFRESH", "GitHubStars", "github_owner_repo", "stars_cutoff", "stars_due"]
+__all__ = ["RECENT_PAPERS", "STARS_REFRESH", "GitHubStars", "github_owner_repo", "stars_schedule"]
 
 logger = logging.getLogger(__name__)
 
 STARS_REFRESH = timedelta(days=1)
+RECENT_PAPERS = timedelta(days=30)
 _SLACK = timedelta(hours=2)
 _GITHUB_REPO = re.compile(r"^https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$")
 
 
-def stars_cutoff(now: datetime) -> datetime:
-    """Counts fetched before this are stale: at most one refresh a day, with slack for cron."""
-    return now - STARS_REFRESH + _SLACK
-
-
-def stars_due(refreshed_at: datetime | None, now: datetime) -> bool:
-    """Whether a repository's star count may be fetched again (never, or about a day ago)."""
-    return refreshed_at is None or refreshed_at <= stars_cutoff(now)
+def stars_schedule(now: datetime) -> StarsSchedule:
+    """Recent papers (first seen in the last 30 days) daily, with slack for cron; older papers
+    together on the first run of each UTC month."""
+    month_start = now.astimezone(timezone.utc).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    return StarsSchedule(
+        refreshed_before=now - STARS_REFRESH + _SLACK,
+        recent_since=now - RECENT_PAPERS,
+        settled_before=month_start,
+    )
 
 
 def github_owner_repo(url: str) -> tuple[str, str] | None:
