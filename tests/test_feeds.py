@@ -309,3 +309,29 @@ def test_golden_files(tmp_path: Path) -> None:
 
 def test_same_input_same_bytes(tmp_path: Path) -> None:
     assert store_files(tmp_path / "a") == store_files(tmp_path / "b")
+
+
+def test_an_unsafe_code_link_never_becomes_a_feed_link() -> None:
+    paper = Paper(
+        arxiv_id="2611.00001",
+        version=1,
+        title="T",
+        authors=("A",),
+        abstract="x",
+        categories=("cs.CV",),
+        primary_category="cs.CV",
+        published=datetime(2026, 11, 20, tzinfo=timezone.utc),
+        updated=datetime(2026, 11, 20, tzinfo=timezone.utc),
+    )
+    entry = Entry(
+        paper=paper,
+        first_seen=paper.published,
+        code_url="javascript:alert(1)",
+        project_url="https://example.org/p",
+    )
+    settings = FeedSettings(title="t", site_url="")
+    text = render_rss(
+        settings=settings, feed_title="t", feed_path="f.xml", entries=[entry], updated=None
+    )
+    assert "javascript" not in text
+    assert "https://example.org/p" in text

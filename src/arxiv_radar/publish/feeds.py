@@ -38,6 +38,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from arxiv_radar.paper import Entry
+from arxiv_radar.publish.cells import safe_url
 from arxiv_radar.publish.export import (
     JSON_SCHEMA_VERSION,
     bibtex_stem,
@@ -156,10 +157,13 @@ def _item_html(entry: Entry) -> str:
         parts.append(f"<p><b>TL;DR:</b> {html_escape(xml_text(entry.tldr))}</p>")
     parts.append(f"<p>{html_escape(xml_text(paper.abstract))}</p>")
     links = [f'<a href="{html_escape(paper.pdf_url)}">PDF</a>']
-    if entry.code_url:
-        links.append(f'<a href="{html_escape(entry.code_url)}">Code</a>')
-    if entry.project_url:
-        links.append(f'<a href="{html_escape(entry.project_url)}">Project</a>')
+    # Enrichment data is not trusted: only http(s) links, never javascript: or data:.
+    for label, url in (
+        ("Code", safe_url(entry.code_url)),
+        ("Project", safe_url(entry.project_url)),
+    ):
+        if url:
+            links.append(f'<a href="{html_escape(url)}">{label}</a>')
     parts.append(f"<p>{' | '.join(links)}</p>")
     if paper.comment:
         parts.append(f"<p><b>Comment:</b> {html_escape(xml_text(paper.comment))}</p>")
