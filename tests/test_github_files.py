@@ -1,9 +1,13 @@
-"""The composite action and the daily workflow template: the properties users rely on, plus the
-linters GitHub users run on them (actionlint, zizmor, shellcheck) when they are installed."""
+"""The GitHub files: the digest workflow `init --github` writes, the composite action, and the
+project's own CI and release workflows.
+
+What they *do* is tested by running them (``tests/test_workflow_journey.py``,
+``tests/test_action_journey.py``); these tests hold the properties a reader checks by eye, and the
+linters GitHub users run on them (actionlint, zizmor, shellcheck).
+"""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -15,10 +19,34 @@ from typing import Any
 import pytest
 import yaml
 
+from arxiv_radar import __version__
+from arxiv_radar.github_files import DigestPaths, gitignore_text, workflow_text
+
 ROOT = Path(__file__).resolve().parents[1]
 ACTION = ROOT / "action.yml"
-WORKFLOW = ROOT / "src" / "arxiv_radar" / "templates" / "github" / "workflow.yml"
+CI = ROOT / ".github" / "workflows" / "ci.yml"
+RELEASE = ROOT / ".github" / "workflows" / "release.yml"
 PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+PATHS = DigestPaths(config="arxiv-radar.yml", database="arxiv-radar.db", site_dir="docs")
+
+
+@pytest.fixture(scope="module")
+def digest_workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workflow exactly as `init --github` writes it for the default config."""
+    path = tmp_path_factory.mktemp("digest") / ".github" / "workflows" / "arxiv-radar.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(workflow_text(PATHS), encoding="utf-8")
+    return path
+
+
+FILES = ["digest", "action", "ci", "release"]
+
+
+@pytest.fixture(params=FILES)
+def github_file(request: pytest.FixtureRequest, digest_workflow: Path) -> Path:
+    return {"digest": digest_workflow, "action": ACTION, "ci": CI, "release": RELEASE}[
+        request.param
+    ]
 
 
 def load(path: Path) -> dict[Any, Any]:
@@ -50,18 +78,38 @@ def tool(name: str) -> str:
     return found
 
 
-@pytest.fixture(scope="module")
-def workflow() -> dict[Any, Any]:
-    return load(WORKFLOW)
+def test_the_workflow_pins_the_release_that_wrote_it(digest_workflow: Path) -> None:
+    workflow = load(digest_workflow)
+    assert workflow["env"]["ARXIV_RADAR_VERSION"] == __version__
+    assert not re.search(r"@[A-Z_]+@", digest_workflow.read_text(encoding="utf-8"))
+    [install] = [s for s in steps(workflow) if "pip install" in s.get("run", "")]
+    assert '"arxiv-radar==${ARXIV_RADAR_VERSION}"' in install["run"]
 
 
-@pytest.fixture(scope="module")
-def action() -> dict[Any, Any]:
-    return load(ACTION)
+def test_the_workflow_uses_the_configs_paths() -> None:
+    paths = DigestPaths(config="digest/radar.yml", database="digest/cache.db", site_dir="site")
+    workflow = yaml.safe_load(workflow_text(paths))
+    assert workflow["env"] == {
+        "ARXIV_RADAR_VERSION": __version__,
+        "CONFIG": "digest/radar.yml",
+        "DATABASE": "digest/cache.db",
+        "SITE_DIR": "site",
+    }
 
 
-def test_schedule_is_off_the_hour_and_can_be_run_by_hand(workflow: dict[Any, Any]) -> None:
-    on = triggers(workflow)
+def test_nothing_installs_a_floating_name(github_file: Path) -> None:
+    """Every pip install names an exact version, a pinned variable or a local path."""
+    for step in steps(load(github_file)):
+        for line in step.get("run", "").splitlines():
+            if "pip install" not in line:
+                continue
+            requirements = re.findall(r'"([^"$]+)"', line)
+            assert all("==" in r for r in requirements), line
+            assert "==$" in line or '"$ACTION_PATH"' in line or requirements, line
+
+
+def test_schedule_is_off_the_hour_and_can_be_run_by_hand(digest_workflow: Path) -> None:
+    on = triggers(load(digest_workflow))
     assert "workflow_dispatch" in on
     [schedule] = on["schedule"]
     minute, hour, *_ = schedule["cron"].split()
@@ -69,100 +117,69 @@ def test_schedule_is_off_the_hour_and_can_be_run_by_hand(workflow: dict[Any, Any
     assert hour.isdigit()
 
 
-def test_runs_never_overlap(workflow: dict[Any, Any]) -> None:
+def test_runs_never_overlap(digest_workflow: Path) -> None:
+    workflow = load(digest_workflow)
     assert workflow["concurrency"]["group"]
     assert workflow["concurrency"]["cancel-in-progress"] is False
 
 
-def test_permissions_are_least_privilege_per_job(workflow: dict[Any, Any]) -> None:
+def test_permissions_are_least_privilege_per_job(digest_workflow: Path) -> None:
+    workflow = load(digest_workflow)
     assert workflow["permissions"] == {}
     jobs = workflow["jobs"]
-    assert jobs["update"]["permissions"] == {"contents": "write"}
+    assert jobs["update"]["permissions"] == {"contents": "read"}
+    assert jobs["commit"]["permissions"] == {"contents": "write"}
     assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
     assert jobs["keepalive"]["permissions"] == {"actions": "write"}
     assert all("timeout-minutes" in job for job in jobs.values())
 
 
-def commit_script(workflow: dict[Any, Any]) -> str:
-    [step] = [s for s in workflow["jobs"]["update"]["steps"] if "git commit" in s.get("run", "")]
-    return str(step["run"])
+def test_the_job_that_can_push_holds_no_api_keys(digest_workflow: Path) -> None:
+    commit = load(digest_workflow)["jobs"]["commit"]
+    assert "secrets." not in yaml.safe_dump(commit)
+    runs_the_tool = re.compile(r"^\s*arxiv-radar\s", re.MULTILINE)
+    assert not any(runs_the_tool.search(s.get("run", "")) for s in commit["steps"])
 
 
-def git(*args: str, cwd: Path) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True, timeout=30
-    )
-    return done.stdout.strip()
+def test_secrets_reach_only_the_run_step_through_env(digest_workflow: Path) -> None:
+    update = load(digest_workflow)["jobs"]["update"]
+    with_secrets = [s for s in update["steps"] if "secrets." in yaml.safe_dump(s)]
+    assert len(with_secrets) == 1
+    [run] = with_secrets
+    assert "arxiv-radar run" in run["run"]
+    for name in ("DEEPSEEK_API_KEY", "SMTP_PASSWORD", "SLACK_WEBHOOK_URL"):
+        assert run["env"][name] == f"${{{{ secrets.{name} }}}}"
 
 
-def test_commits_and_pushes_only_when_something_changed(
-    workflow: dict[Any, Any], tmp_path: Path
-) -> None:
-    """Run the real step script against a local bare repository standing in for GitHub."""
-    if shutil.which("git") is None or shutil.which("bash") is None:
-        pytest.skip("git or bash not available")
-    remote, work = tmp_path / "remote.git", tmp_path / "work"
-    git("init", "--quiet", "--bare", "--initial-branch=main", str(remote), cwd=tmp_path)
-    git("clone", "--quiet", str(remote), str(work), cwd=tmp_path)
-    (work / "README.md").write_text("old\n")
-    git("add", "README.md", cwd=work)
-    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "init", cwd=work)
-    git("push", "--quiet", "origin", "HEAD:main", cwd=work)
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "GITHUB_TOKEN": "tok",
-        "GITHUB_SERVER_URL": "https://github.example",
-        "GITHUB_REPOSITORY": "owner/repo",
-        "GITHUB_REF_NAME": "main",
-        # Send the https remote the script builds to the local bare repository instead.
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": f"url.{remote}.insteadOf",
-        "GIT_CONFIG_VALUE_0": "https://x-access-token:tok@github.example/owner/repo.git",
-    }
-
-    def run_step() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["bash", "-e", "-c", commit_script(workflow)],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-
-    quiet = run_step()
-    assert "Nothing changed" in quiet.stdout
-    assert git("rev-list", "--count", "main", cwd=remote) == "1"
-
-    (work / "README.md").write_text("new\n")
-    (work / "arxiv-radar.db").write_bytes(b"SQLite format 3\x00")
-    run_step()
-    assert git("rev-list", "--count", "main", cwd=remote) == "2"
-    assert git("log", "-1", "--format=%s", "main", cwd=remote).startswith("arxiv-radar: update ")
-    assert git("show", "main:README.md", cwd=remote) == "new"
-    assert "arxiv-radar.db" in git("ls-tree", "--name-only", "main", cwd=remote)
+def test_state_is_saved_and_committed_after_a_failed_stage(digest_workflow: Path) -> None:
+    update = load(digest_workflow)["jobs"]["update"]
+    names = [s["name"] for s in update["steps"]]
+    after_run = update["steps"][names.index("Fetch, enrich, publish and notify") + 1 :]
+    assert all("!cancelled()" in s.get("if", "") for s in after_run), after_run
+    commit = load(digest_workflow)["jobs"]["commit"]
+    assert "!cancelled()" in commit["if"]
 
 
-def test_database_is_kept_by_committing_it(workflow: dict[Any, Any]) -> None:
-    text = WORKFLOW.read_text(encoding="utf-8")
-    assert "arxiv-radar.db" in text
-    assert "git add --all" in commit_script(workflow)
+def test_the_database_is_never_committed(digest_workflow: Path) -> None:
+    jobs = load(digest_workflow)["jobs"]
+    scripts = [s["run"] for s in steps({"jobs": jobs}) if "git add --all" in s.get("run", "")]
+    assert len(scripts) == 2
+    for script in scripts:
+        assert 'git rm --cached --quiet --ignore-unmatch -- "$DATABASE"' in script
 
 
-def test_site_is_deployed_to_pages(workflow: dict[Any, Any]) -> None:
-    jobs = workflow["jobs"]
+def test_site_is_deployed_to_pages(digest_workflow: Path) -> None:
+    jobs = load(digest_workflow)["jobs"]
     uploads = [s for s in jobs["update"]["steps"] if "upload-pages-artifact" in s.get("uses", "")]
     assert len(uploads) == 1
     deploy = jobs["deploy"]
-    assert deploy["needs"] == "update"
+    assert deploy["needs"] == ["update", "commit"]
     assert deploy["environment"]["name"] == "github-pages"
     assert any("actions/deploy-pages@" in s.get("uses", "") for s in deploy["steps"])
 
 
-def test_keepalive_re_enables_the_workflow_through_the_api(workflow: dict[Any, Any]) -> None:
-    job = workflow["jobs"]["keepalive"]
+def test_keepalive_re_enables_the_workflow_through_the_api(digest_workflow: Path) -> None:
+    job = load(digest_workflow)["jobs"]["keepalive"]
     assert "schedule" in job["if"]
     script = job["steps"][0]["run"]
     assert "--request PUT" in script
@@ -171,60 +188,81 @@ def test_keepalive_re_enables_the_workflow_through_the_api(workflow: dict[Any, A
     )
 
 
-def test_secrets_reach_the_run_through_env(workflow: dict[Any, Any]) -> None:
-    [run] = [
-        s for s in workflow["jobs"]["update"]["steps"] if "arxiv-radar run" in s.get("run", "")
-    ]
-    env = run["env"]
-    for name in ("DEEPSEEK_API_KEY", "SMTP_PASSWORD", "SLACK_WEBHOOK_URL"):
-        assert env[name] == f"${{{{ secrets.{name} }}}}"
+def test_checkouts_do_not_persist_credentials(github_file: Path) -> None:
+    for step in steps(load(github_file)):
+        if "actions/checkout@" in step.get("uses", ""):
+            assert step["with"]["persist-credentials"] is False
 
 
-def test_checkout_does_not_persist_credentials(workflow: dict[Any, Any]) -> None:
-    [checkout] = [s for s in steps(workflow) if "actions/checkout@" in s.get("uses", "")]
-    assert checkout["with"]["persist-credentials"] is False
-
-
-@pytest.mark.parametrize("path", [ACTION, WORKFLOW], ids=["action", "workflow"])
-def test_no_expressions_inside_run_scripts(path: Path) -> None:
-    for step in steps(load(path)):
+def test_no_expressions_inside_run_scripts(github_file: Path) -> None:
+    for step in steps(load(github_file)):
         assert "${{" not in step.get("run", ""), step.get("name")
 
 
-@pytest.mark.parametrize("path", [ACTION, WORKFLOW], ids=["action", "workflow"])
-def test_actions_are_pinned_by_full_sha_with_a_version_comment(path: Path) -> None:
-    uses = [s["uses"] for s in steps(load(path)) if "uses" in s]
+def test_actions_are_pinned_by_full_sha_with_a_version_comment(github_file: Path) -> None:
+    uses = [s["uses"] for s in steps(load(github_file)) if "uses" in s]
     assert uses
     assert all(PINNED.match(u) for u in uses), uses
-    text = path.read_text(encoding="utf-8")
-    for line in text.splitlines():
+    for line in github_file.read_text(encoding="utf-8").splitlines():
         if re.match(r"\s*(- )?uses:", line):
             assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), line
 
 
-def test_action_inputs_and_steps(action: dict[Any, Any]) -> None:
+def test_release_publishes_through_trusted_publishing_on_a_version_tag() -> None:
+    release = load(RELEASE)
+    assert triggers(release) == {"push": {"tags": ["v*"]}}
+    publish = release["jobs"]["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    [upload] = [s for s in publish["steps"] if "gh-action-pypi-publish" in s.get("uses", "")]
+    assert "with" not in upload, "no password or token: PyPI trusts the OIDC token"
+    build = release["jobs"]["build"]["steps"]
+    assert any("twine check --strict" in s.get("run", "") for s in build)
+
+
+def test_release_build_tools_match_the_test_extra() -> None:
+    """The tests run the release workflow with the test extra's tools: the pins must agree."""
+    [install] = [s for s in steps(load(RELEASE)) if "pip install" in s.get("run", "")]
+    pins = set(re.findall(r'"([\w-]+==[\w.]+)"', install["run"]))
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert pins and all(f'"{pin}"' in pyproject for pin in pins), pins
+
+
+def test_ci_runs_the_projects_ci_script() -> None:
+    ci = load(CI)
+    assert ci["permissions"] == {}
+    assert any(".ci/run" in s.get("run", "") for s in steps(ci))
+
+
+def test_action_inputs_and_steps() -> None:
+    action = load(ACTION)
     inputs = action["inputs"]
     assert inputs["config"]["default"] == "arxiv-radar.yml"
-    assert inputs["python-version"]["default"] == "3.12"
     assert inputs["version"]["default"] == ""
     assert action["runs"]["using"] == "composite"
-    setup, install, run = action["runs"]["steps"]
-    assert setup["uses"].startswith("actions/setup-python@")
-    assert setup["with"]["python-version"] == "${{ inputs.python-version }}"
-    assert install["env"] == {
-        "SPEC": "${{ inputs.version }}",
-        "ACTION_PATH": "${{ github.action_path }}",
-    }
-    assert '"$ACTION_PATH"' in install["run"]
+    [run] = [s for s in action["runs"]["steps"] if "arxiv-radar run" in s.get("run", "")]
     assert run["env"] == {"CONFIG": "${{ inputs.config }}"}
-    assert run["run"] == 'arxiv-radar run -c "$CONFIG"'
-    assert all(s.get("shell") == "bash" for s in (install, run))
+    assert all(s.get("shell") == "bash" for s in action["runs"]["steps"] if "run" in s)
 
 
-@pytest.mark.parametrize("path", [ACTION, WORKFLOW], ids=["action", "workflow"])
-def test_run_scripts_pass_shellcheck(path: Path) -> None:
+@pytest.mark.parametrize(
+    ("existing", "expected"),
+    [
+        ("", "# arxiv-radar: {h}\n/arxiv-radar.db\n/arxiv-radar.db-*\n/arxiv-radar.db.lock\n"),
+        ("node_modules/", "node_modules/\n\n# arxiv-radar: {h}\n/arxiv-radar.db\n"),
+        ("/arxiv-radar.db\n", "/arxiv-radar.db\n\n# arxiv-radar: {h}\n/arxiv-radar.db-*\n"),
+    ],
+)
+def test_gitignore_gains_only_what_is_missing(existing: str, expected: str) -> None:
+    header = "the database is a cache rebuilt from state/, never committed"
+    text = gitignore_text(existing, "arxiv-radar.db")
+    assert text.startswith(expected.format(h=header))
+    assert gitignore_text(text, "arxiv-radar.db") == text
+
+
+def test_run_scripts_pass_shellcheck(github_file: Path) -> None:
     shellcheck = tool("shellcheck")
-    for step in steps(load(path)):
+    for step in steps(load(github_file)):
         if "run" in step:
             done = subprocess.run(
                 [shellcheck, "--shell=bash", "-"],
@@ -237,26 +275,25 @@ def test_run_scripts_pass_shellcheck(path: Path) -> None:
             assert done.returncode == 0, done.stdout
 
 
-def test_actionlint_finds_nothing(tmp_path: Path) -> None:
+def test_actionlint_finds_nothing(digest_workflow: Path) -> None:
     actionlint = tool("actionlint")
-    folder = tmp_path / ".github" / "workflows"
-    folder.mkdir(parents=True)
-    shutil.copy(WORKFLOW, folder / "arxiv-radar.yml")
     done = subprocess.run(
-        [actionlint, "-no-color", str(folder / "arxiv-radar.yml")],
+        [actionlint, "-no-color", str(digest_workflow), str(CI), str(RELEASE)],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=ROOT,
         timeout=60,
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_zizmor_finds_nothing() -> None:
+@pytest.mark.parametrize("persona", ["pedantic", "auditor"])
+def test_zizmor_finds_nothing(digest_workflow: Path, persona: str) -> None:
     zizmor = tool("zizmor")
+    files = [str(digest_workflow), str(ACTION), str(CI), str(RELEASE)]
     done = subprocess.run(
-        [zizmor, "--offline", "--persona=pedantic", "--no-progress", str(WORKFLOW), str(ACTION)],
+        [zizmor, "--offline", f"--persona={persona}", "--no-progress", *files],
         capture_output=True,
         text=True,
         timeout=60,

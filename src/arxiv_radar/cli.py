@@ -19,18 +19,14 @@ from rich.text import Text
 
 from arxiv_radar import __version__
 from arxiv_radar.backfill import BackfillRange, parse_day
-from arxiv_radar.config import (
-    DEFAULT_CONFIG_NAME,
-    WORKFLOW_PATH,
-    Workspace,
-    load_workspace,
-    starter_config_text,
-    workflow_text,
-)
+from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace, load_workspace
 from arxiv_radar.doctor import run_doctor
 from arxiv_radar.errors import ArxivRadarError, UserError
+from arxiv_radar.github_files import WORKFLOW_PATH
+from arxiv_radar.job_summary import append_step_summary, error_summary, run_summary
 from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
 from arxiv_radar.report import describe_backfill, describe_runs
+from arxiv_radar.scaffold import scaffold
 
 __all__ = ["cli", "main"]
 
@@ -72,26 +68,19 @@ def _workspace(ctx: click.Context) -> Workspace:
 @click.option(
     "--github",
     is_flag=True,
-    help="Also write .github/workflows/arxiv-radar.yml: a daily GitHub Actions run with Pages.",
+    help=f"Also write {WORKFLOW_PATH} (a daily GitHub Actions run with Pages) and .gitignore "
+    "entries for the database.",
 )
 @click.pass_context
 def init(ctx: click.Context, force: bool, github: bool) -> int:
     """Write a commented starter config with four example topics."""
-    config_path: Path = ctx.obj or Path(DEFAULT_CONFIG_NAME)
-    targets = [(config_path, starter_config_text())]
-    if github:
-        targets.append((WORKFLOW_PATH, workflow_text()))
-    kept = [path for path, _ in targets if path.exists() and not force]
-    if len(kept) == len(targets):
-        existing = ", ".join(str(path) for path in kept)
-        raise UserError(f"{existing} already exist(s)", fix="use --force to overwrite")
-    for path, text in targets:
-        if path in kept:
-            _out.print(f"Kept the existing {path} (--force overwrites it)")
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        _out.print(f"Wrote {path}")
+    for item in scaffold(ctx.obj, github=github, force=force):
+        if item.action == "kept":
+            _out.print(f"Kept the existing {item.path} (--force overwrites it)")
+        elif item.action == "extended":
+            _out.print(f"Added the database's entries to {item.path}")
+        elif item.action == "wrote":
+            _out.print(f"Wrote {item.path}")
     _out.print("Next: edit the topics, then run `arxiv-radar run`.")
     return 0
 
@@ -204,14 +193,19 @@ def _report(outcome: RunOutcome) -> int:
         _out.print(f"{count} file(s) written" + (f": {shown}" if count else ""))
     for error in outcome.errors:
         _err.print(f"error in {error['stage']}: {error['error']}", markup=False)
+    command = click.get_current_context().command.name or "run"
+    append_step_summary(run_summary(command, outcome.status, outcome.stats, outcome.errors))
     return outcome.exit_code
 
 
-def _show_error(err: ArxivRadarError) -> None:
+def _show_error(err: ArxivRadarError, argv: Sequence[str] | None) -> None:
     for line in err.message.splitlines():
         _err.print(f"error: {line}", markup=False)
     if err.fix:
         _err.print(f"  fix: {err.fix}", markup=False)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((word for word in words if word in cli.commands), "")
+    append_step_summary(error_summary(command, err.message, err.fix))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -225,9 +219,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         _err.print("aborted")
         sys.exit(130)
     except UserError as err:
-        _show_error(err)
+        _show_error(err, argv)
         sys.exit(2)
     except ArxivRadarError as err:
-        _show_error(err)
+        _show_error(err, argv)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -26,7 +26,6 @@ from arxiv_radar.query import parse
 __all__ = [
     "DEFAULT_CONFIG_NAME",
     "ENV_OVERRIDES",
-    "WORKFLOW_PATH",
     "ChatConfig",
     "CodeLinksConfig",
     "EmailConfig",
@@ -42,11 +41,9 @@ __all__ = [
     "Workspace",
     "load_workspace",
     "starter_config_text",
-    "workflow_text",
 ]
 
 DEFAULT_CONFIG_NAME = "arxiv-radar.yml"
-WORKFLOW_PATH = Path(".github/workflows/arxiv-radar.yml")
 Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr"]
 _DEFAULT_COLUMNS: tuple[Column, ...] = ("date", "title", "abstract", "pdf", "code")
 Finder = Literal["text", "huggingface-daily", "huggingface", "paperswithcode"]
@@ -307,12 +304,6 @@ class Workspace:
 def starter_config_text() -> str:
     """The commented starter config `init` writes; it is also the built-in default."""
     return (resources.files("arxiv_radar") / "templates" / "arxiv-radar.yml").read_text("utf-8")
-
-
-def workflow_text() -> str:
-    """The daily GitHub Actions workflow `init --github` writes (not a template: it has ${{ }})."""
-    github = resources.files("arxiv_radar") / "templates" / "github" / "workflow.yml"
-    return github.read_text("utf-8")
 
 
 def load_workspace(

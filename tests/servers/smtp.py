@@ -45,6 +45,7 @@ class SmtpServer:
     port: int
     received: list[Received] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)  # every AUTH attempt's user name
+    refusing: bool = False  # answer DATA with a temporary failure, like a provider in trouble
 
 
 class _Recorder:
@@ -52,6 +53,8 @@ class _Recorder:
         self.state = state
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.state.refusing:
+            return "451 4.3.0 Temporary local problem, try again later"
         raw = envelope.original_content or b""
         login = session.auth_data.login.decode() if session.auth_data else None
         self.state.received.append(

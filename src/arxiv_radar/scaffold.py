@@ -1,0 +1,89 @@
+"""`arxiv-radar init`: the starter config and, for GitHub, the workflow and .gitignore entries.
+
+It is run in the digest repository's root, so the paths written into the workflow are relative to
+the current folder. Existing files are kept unless ``force`` is set; .gitignore is only ever
+extended, never overwritten.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from arxiv_radar.config import DEFAULT_CONFIG_NAME, load_workspace, starter_config_text
+from arxiv_radar.errors import UserError
+from arxiv_radar.github_files import WORKFLOW_PATH, DigestPaths, gitignore_text, workflow_text
+
+__all__ = ["Scaffolded", "scaffold"]
+
+Action = Literal["wrote", "kept", "extended", "unchanged"]
+
+
+@dataclass(frozen=True)
+class Scaffolded:
+    path: Path
+    action: Action
+
+
+def scaffold(
+    config_path: Path | None, *, github: bool, force: bool, cwd: Path | None = None
+) -> list[Scaffolded]:
+    """Write the starter files under ``cwd``; say what happened to each."""
+    cwd = Path.cwd() if cwd is None else cwd
+    config = config_path or Path(DEFAULT_CONFIG_NAME)
+    done = [_write(cwd / config, starter_config_text(), force=force)]
+    if github:
+        paths = _digest_paths(cwd, config)
+        done.append(_write(cwd / WORKFLOW_PATH, workflow_text(paths), force=force))
+        done.append(_extend_gitignore(cwd / ".gitignore", paths.database))
+    if all(item.action in ("kept", "unchanged") for item in done):
+        existing = ", ".join(str(item.path) for item in done if item.action == "kept")
+        raise UserError(f"{existing} already exist(s)", fix="use --force to overwrite")
+    return done
+
+
+def _write(path: Path, text: str, *, force: bool) -> Scaffolded:
+    if path.exists() and not force:
+        return Scaffolded(path, "kept")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _replace(path, text)
+    return Scaffolded(path, "wrote")
+
+
+def _extend_gitignore(path: Path, database: str) -> Scaffolded:
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    text = gitignore_text(existing, database)
+    if text == existing:
+        return Scaffolded(path, "unchanged")
+    _replace(path, text)
+    return Scaffolded(path, "extended" if existing else "wrote")
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write through a temporary file, so an interrupted init leaves no half-written file."""
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def _digest_paths(cwd: Path, config: Path) -> DigestPaths:
+    """The config's database and site folder as the workflow's steps see them (from the root)."""
+    workspace = load_workspace(cwd / config, cwd=cwd)
+    return DigestPaths(
+        config=_relative(cwd / config, cwd),
+        database=_relative(workspace.database, cwd),
+        site_dir=_relative(workspace.resolve(workspace.config.output.docs_dir), cwd),
+    )
+
+
+def _relative(path: Path, root: Path) -> str:
+    absolute = path if path.is_absolute() else root / path
+    try:
+        return absolute.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise UserError(
+            f"{path} is outside {root}",
+            fix="run `arxiv-radar init --github` in the digest repository's root, with the "
+            "config, database and docs folder inside it",
+        ) from None
