@@ -22,7 +22,7 @@ Action = Literal["wrote", "kept", "extended", "unchanged"]
 
 @dataclass(frozen=True)
 class Scaffolded:
-    path: Path
+    path: Path  # as the user names it: relative to the folder init runs in
     action: Action
 
 
@@ -32,32 +32,34 @@ def scaffold(
     """Write the starter files under ``cwd``; say what happened to each."""
     cwd = Path.cwd() if cwd is None else cwd
     config = config_path or Path(DEFAULT_CONFIG_NAME)
-    done = [_write(cwd / config, starter_config_text(), force=force)]
+    done = [_write(cwd, config, starter_config_text(), force=force)]
     if github:
         paths = _digest_paths(cwd, config)
-        done.append(_write(cwd / WORKFLOW_PATH, workflow_text(paths), force=force))
-        done.append(_extend_gitignore(cwd / ".gitignore", paths.database))
+        done.append(_write(cwd, Path(WORKFLOW_PATH), workflow_text(paths), force=force))
+        done.append(_extend_gitignore(cwd, Path(".gitignore"), paths.database))
     if all(item.action in ("kept", "unchanged") for item in done):
         existing = ", ".join(str(item.path) for item in done if item.action == "kept")
         raise UserError(f"{existing} already exist(s)", fix="use --force to overwrite")
     return done
 
 
-def _write(path: Path, text: str, *, force: bool) -> Scaffolded:
+def _write(cwd: Path, name: Path, text: str, *, force: bool) -> Scaffolded:
+    path = cwd / name
     if path.exists() and not force:
-        return Scaffolded(path, "kept")
+        return Scaffolded(name, "kept")
     path.parent.mkdir(parents=True, exist_ok=True)
     _replace(path, text)
-    return Scaffolded(path, "wrote")
+    return Scaffolded(name, "wrote")
 
 
-def _extend_gitignore(path: Path, database: str) -> Scaffolded:
+def _extend_gitignore(cwd: Path, name: Path, database: str) -> Scaffolded:
+    path = cwd / name
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     text = gitignore_text(existing, database)
     if text == existing:
-        return Scaffolded(path, "unchanged")
+        return Scaffolded(name, "unchanged")
     _replace(path, text)
-    return Scaffolded(path, "extended" if existing else "wrote")
+    return Scaffolded(name, "extended" if existing else "wrote")
 
 
 def _replace(path: Path, text: str) -> None:
