@@ -13,15 +13,16 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from arxiv_radar.config import Workspace
+from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace
+from arxiv_radar.errors import UserError
 from arxiv_radar.match import Topic
 from arxiv_radar.publish.feeds import Content, FeedSettings, StoreExports
 from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
-from arxiv_radar.publish.markdown import MarkdownSettings, StoreMarkdown
+from arxiv_radar.publish.markdown import MarkdownSettings, StoreMarkdown, foreign_page
 from arxiv_radar.publish.site import SiteSettings, StoreSite, write_site
 from arxiv_radar.store import Store
 
-__all__ = ["markdown_settings", "publish_all", "status_line"]
+__all__ = ["check_pages_are_ours", "markdown_settings", "publish_all", "status_line"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,30 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
         docs_dir=config.output.docs_dir,
         untranslated_marker="(EN)" if config.translation.provider != "none" else "",
     )
+
+
+def check_pages_are_ours(workspace: Workspace) -> None:
+    """Refuse, before any request, to overwrite a README or docs/index.md arxiv-radar did not
+    write: run in a project's own folder, publishing would replace the project's README.
+
+    A README the config names explicitly (``output.readme``) is the user's choice to replace.
+    """
+    output = workspace.config.output
+    config = workspace.path.name if workspace.path is not None else DEFAULT_CONFIG_NAME
+    readme = workspace.resolve(output.readme)
+    named = workspace.path is not None and "readme" in output.model_fields_set
+    if not named and foreign_page(readme):
+        raise UserError(
+            f"{readme} exists and arxiv-radar did not write it, so it is left alone: to publish "
+            f"the digest elsewhere, set `output.readme: DIGEST.md` in {config} (naming "
+            f"`output.readme: {output.readme}` there lets arxiv-radar replace it)"
+        )
+    pages = workspace.resolve(output.docs_dir) / "index.md"
+    if foreign_page(pages):
+        raise UserError(
+            f"{pages} exists and arxiv-radar did not write it, so it is left alone: to publish "
+            f"the pages elsewhere, set `output.docs_dir: digest` in {config}"
+        )
 
 
 def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list[Path]:

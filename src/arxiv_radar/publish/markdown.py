@@ -44,11 +44,14 @@ from arxiv_radar.store import Store
 
 __all__ = [
     "COLUMNS",
+    "GENERATED_MARKER",
+    "USAGE_URL",
     "ArchiveLink",
     "MarkdownSettings",
     "Slugger",
     "StoreMarkdown",
     "TopicSection",
+    "foreign_page",
     "render_archive_index",
     "render_archive_month",
     "render_index",
@@ -71,6 +74,13 @@ _EMPTY = "—"
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
 _ARCHIVE_LINE_MONTHS = 12
 _META_LAST_FETCH = "last_fetch_ok"
+#: The digest's "Usage instructions": arxiv-radar's own documentation, not the digest itself.
+USAGE_URL = "https://github.com/arxiv-radar/arxiv-radar#readme"
+#: A line every index page carries, so a later run can tell its own page from a user's README.
+#: It lives in the file, not the database: the database is a cache that may be rebuilt.
+GENERATED_MARKER = "<!-- arxiv-radar: generated page; edits are overwritten by the next run -->"
+_MARKER_PREFIX = "<!-- arxiv-radar: generated"
+_MARKER_SEARCH_BYTES = 4096  # the marker follows the front matter, near the top
 
 
 @dataclass(frozen=True)
@@ -202,12 +212,24 @@ def render_index(
         "index.md.j2",
         front_matter=target == "pages",
         repository=settings.repository,
+        marker=GENERATED_MARKER,
+        usage_url=USAGE_URL,
         updated_heading=heading,
         status_line=escape_cell(status_line),
         archive_line=_archive_line(settings, page, archive_months),
         toc=[_TocItem(a, escape_html(t.name)) for t, a in zip(topics, anchors, strict=True)],
         sections=sections,
     )
+
+
+def foreign_page(path: Path) -> bool:
+    """Whether ``path`` exists and arxiv-radar did not write it (it lacks the marker line)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_MARKER_SEARCH_BYTES).decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return False
+    return not any(line.startswith(_MARKER_PREFIX) for line in head.splitlines())
 
 
 def render_archive_month(
