@@ -132,7 +132,6 @@ def publish(
     with Store.open(path) as store:
         if fresh:
             fill_store(store, [e for rows in data.values() for e in rows], data)
-            store.set_meta("last_fetch_ok", FETCHED.isoformat())
         store.display_language = LANGUAGE
         names = list(TOPICS if topics is None else data)
         calendar = Calendar.build(store, settings.zone, tuple(names))
@@ -146,7 +145,7 @@ def publish(
             fingerprints=fingerprints,
         )
         written = [p for m in calendar.months for p in markdown.month(MonthEntries(store, m))]
-        written += markdown.closing("Fetched 7 papers | 2 new")
+        written += markdown.closing("Fetched 7 papers | 2 new", FETCHED.date())
         fingerprints.save()
     return sorted(written)
 
@@ -311,11 +310,11 @@ def test_usage_line_links_to_arxiv_radars_own_documentation(tmp_path: Path) -> N
         assert "octo/radar#readme" not in text  # not back to the digest itself
 
 
-def test_updated_on_comes_from_last_successful_fetch_in_display_zone(tmp_path: Path) -> None:
+def test_updated_on_is_the_day_it_is_given(tmp_path: Path) -> None:
+    # The day comes from arXiv's newest announcement (see publish.digest.updated_on), a calendar
+    # date already: no time zone shifts it.
     publish(tmp_path, MarkdownSettings(repository="o/r", timezone="America/New_York"))
-    assert "## Updated on 2026.10.06\n" in read(
-        tmp_path / "README.md"
-    )  # 01:30 UTC = evening before
+    assert "## Updated on 2026.10.07\n" in read(tmp_path / "README.md")
 
 
 def test_archive_month_follows_the_display_time_zone(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ the archive page of its month, so nothing ever drops out of the published output
 from __future__ import annotations
 
 import dataclasses
-import logging
 import posixpath
 import re
 import unicodedata
@@ -58,7 +57,6 @@ __all__ = [
     "slugify",
 ]
 
-log = logging.getLogger(__name__)
 
 #: Column key -> table header, in the order users may pick them.
 COLUMNS: dict[str, str] = {
@@ -73,7 +71,6 @@ COLUMNS: dict[str, str] = {
 _EMPTY = "—"
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
 _ARCHIVE_LINE_MONTHS = 12
-_META_LAST_FETCH = "last_fetch_ok"
 #: The digest's "Usage instructions": arxiv-radar's own documentation, not the digest itself.
 USAGE_URL = "https://github.com/arxiv-radar/arxiv-radar#readme"
 #: A line every index page carries, so a later run can tell its own page from a user's README.
@@ -467,8 +464,11 @@ class StoreMarkdown:
         self._fingerprints.rendered(path, fingerprint)
         return [path] if write_if_changed(path, text) else []
 
-    def closing(self, status_line: str = "") -> list[Path]:
-        """README.md, docs/index.md and the archive index (small: always rendered)."""
+    def closing(self, status_line: str = "", updated_on: date | None = None) -> list[Path]:
+        """README.md, docs/index.md and the archive index (small: always rendered).
+
+        ``updated_on`` is the day of arXiv's newest announcement ingested (None: never).
+        """
         settings = self._settings
         older = _older_links(self._calendar, self._topics, settings.readme_rows)
         months = [month.label for month in self._calendar.months]
@@ -480,6 +480,7 @@ class StoreMarkdown:
             older=older,
             months=months,
             status_line=status_line,
+            updated_on=updated_on,
         )
 
 
@@ -509,6 +510,7 @@ def _index_pages(
     older: dict[str, list[ArchiveLink]],
     months: list[str],
     status_line: str,
+    updated_on: date | None,
 ) -> list[Path]:
     """README.md, docs/index.md and docs/archive/index.md (small: always rendered)."""
     docs = root / settings.docs_dir
@@ -521,7 +523,6 @@ def _index_pages(
         )
         for topic in topics
     ]
-    updated_on = _last_fetch(store, settings)
     pages = WriteSet()
     targets: tuple[tuple[Literal["readme", "pages"], Path], ...] = (
         ("readme", root / settings.readme_path),
@@ -539,16 +540,3 @@ def _index_pages(
         pages.add(path, text)
     pages.add(docs / "archive" / "index.md", render_archive_index(settings=settings, months=months))
     return pages.commit()
-
-
-def _last_fetch(store: Store, settings: MarkdownSettings) -> date | None:
-    """The date of the last successful fetch, as readers in the configured zone see it."""
-    raw = store.get_meta(_META_LAST_FETCH)
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        log.warning("ignoring unreadable %s in the store: %r", _META_LAST_FETCH, raw)
-        return None
-    return display_date(moment, settings.zone)
