@@ -134,7 +134,10 @@ def _site(
 ) -> StoreSite:
     config = workspace.config
     settings = SiteSettings(
-        title=config.site.title, repository=config.repository, timezone=config.timezone
+        title=config.site.title,
+        repository=config.repository,
+        timezone=config.timezone,
+        feeds=config.feeds.enabled,
     )
     return StoreSite(
         store=store,
