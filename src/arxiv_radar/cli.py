@@ -33,7 +33,7 @@ from arxiv_radar.errors import ArxivRadarError, UserError
 from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
 from arxiv_radar.report import describe_backfill, describe_runs
 
-__all__ = ["cli", "main"]
+__all__ = ["CONTEXT_SETTINGS", "RadarGroup", "cli", "main"]
 
 _FILES_SHOWN = 8  # a first publish writes hundreds of pages: name a few, count the rest
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
