@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import sqlite3
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import IO
 
 import pytest
 from filelock import FileLock
@@ -115,19 +117,61 @@ def start(*args: str, cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+class _Lines:
+    """Reads a process's stderr on a thread, line by line, so a test can wait for one line with
+    a deadline (a blocking read would hang if the line never comes)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.seen: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, needle: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(needle in line for line in self.seen):
+            line = self._queue.get(timeout=max(deadline - time.monotonic(), 0.01))
+            if line is None:
+                pytest.fail(f"the process ended before saying {needle!r}: {self.text()}")
+            self.seen.append(line)
+
+    def text(self) -> str:
+        """Everything read so far, and the rest once the stream has ended."""
+        while not self._queue.empty():
+            line = self._queue.get()
+            if line is not None:
+                self.seen.append(line)
+        return "".join(self.seen)
+
+    def finish(self, timeout: float) -> str:
+        self._thread.join(timeout)
+        return self.text()
+
+
 def test_cli_run_waits_while_another_process_holds_the_lock(
     workdir: tuple[Path, FakeArxiv],
 ) -> None:
     root, fake = workdir
     lock = FileLock(root / "arxiv-radar.db.lock")
-    with lock:
-        process = start("fetch", cwd=root)
-        time.sleep(1.0)
-        assert process.poll() is None, "the second run must wait, not fail or barge in"
-        assert fake.server.requests == []
-    _, err = process.communicate(timeout=30)
-    assert process.returncode == 0, err
-    assert "another arxiv-radar process is using" in err
+    lock.acquire()
+    with start("fetch", cwd=root) as process:  # on exit: pipes closed, process reaped
+        try:
+            assert process.stderr is not None
+            stderr = _Lines(process.stderr)
+            # The waiter's own log line is the signal that it reached the lock: no fixed sleep
+            # that a loaded machine outruns.
+            stderr.wait_for("another arxiv-radar process is using", timeout=60)
+            assert process.poll() is None, "the second run must wait, not fail or barge in"
+            assert fake.server.requests == []
+        finally:
+            lock.release()
+        assert process.wait(timeout=60) == 0, stderr.finish(5)
+        stderr.finish(5)
     with Store.open(root / "arxiv-radar.db") as store:
         assert store.paper_count() == 5
 

@@ -33,6 +33,8 @@ from arxiv_radar.publish.cells import (
 )
 from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
 from arxiv_radar.publish.markdown import (
+    GENERATED_MARKER,
+    USAGE_URL,
     ArchiveLink,
     MarkdownSettings,
     Slugger,
@@ -130,7 +132,6 @@ def publish(
     with Store.open(path) as store:
         if fresh:
             fill_store(store, [e for rows in data.values() for e in rows], data)
-            store.set_meta("last_fetch_ok", FETCHED.isoformat())
         store.display_language = LANGUAGE
         names = list(TOPICS if topics is None else data)
         calendar = Calendar.build(store, settings.zone, tuple(names))
@@ -144,7 +145,7 @@ def publish(
             fingerprints=fingerprints,
         )
         written = [p for m in calendar.months for p in markdown.month(MonthEntries(store, m))]
-        written += markdown.closing("Fetched 7 papers | 2 new")
+        written += markdown.closing("Fetched 7 papers | 2 new", FETCHED.date())
         fingerprints.save()
     return sorted(written)
 
@@ -265,8 +266,8 @@ def test_readme_rows_cut_and_pages_links_are_relative_to_docs(tmp_path: Path) ->
     assert "Showing 1 of 5 papers." in readme
     assert "Showing 1 of 2 papers. Older papers: [2026-09](docs/archive/2026-09.md#c--" in readme
     assert "[2026-09](archive/2026-09.md#c--cuda-fast--small)" in pages
-    assert pages.startswith("---\nlayout: default\n---\n\n")
-    assert readme.startswith('<a id="top"></a>\n')
+    assert pages.startswith(f"---\nlayout: default\n---\n\n{GENERATED_MARKER}\n")
+    assert readme.startswith(f'{GENERATED_MARKER}\n<a id="top"></a>\n')
 
 
 def test_nested_readme_path_gets_correct_relative_links() -> None:
@@ -283,7 +284,7 @@ def test_nested_readme_path_gets_correct_relative_links() -> None:
     assert "[all months](../site/archive/index.md)" in text
 
 
-def test_header_without_repository_has_no_badges_or_usage_and_says_never() -> None:
+def test_header_without_repository_has_no_badges_and_says_never() -> None:
     text = render_index(
         settings=MarkdownSettings(repository=""),
         updated_on=None,
@@ -293,24 +294,27 @@ def test_header_without_repository_has_no_badges_or_usage_and_says_never() -> No
         status_line="No announcements on weekends.\n<b>really</b>",
     )
     assert "shields.io" not in text
-    assert "github.com" not in text
+    assert "github.com" not in text.replace(USAGE_URL, "")  # nothing links a repository
     assert (
         "## Updated on: never\n\nNo announcements on weekends. &lt;b&gt;really&lt;/b&gt;\n" in text
     )
     assert "No papers yet." in text
 
 
-def test_usage_line_links_to_the_repository_readme(tmp_path: Path) -> None:
+def test_usage_line_links_to_arxiv_radars_own_documentation(tmp_path: Path) -> None:
     publish(tmp_path)
+    assert USAGE_URL == "https://github.com/arxiv-radar/arxiv-radar#readme"
     for page in ("README.md", "docs/index.md"):
-        assert "[here](https://github.com/octo/radar#readme)" in read(tmp_path / page)
+        text = read(tmp_path / page)
+        assert f"> Usage instructions: [here]({USAGE_URL})" in text
+        assert "octo/radar#readme" not in text  # not back to the digest itself
 
 
-def test_updated_on_comes_from_last_successful_fetch_in_display_zone(tmp_path: Path) -> None:
+def test_updated_on_is_the_day_it_is_given(tmp_path: Path) -> None:
+    # The day comes from arXiv's newest announcement (see publish.digest.updated_on), a calendar
+    # date already: no time zone shifts it.
     publish(tmp_path, MarkdownSettings(repository="o/r", timezone="America/New_York"))
-    assert "## Updated on 2026.10.06\n" in read(
-        tmp_path / "README.md"
-    )  # 01:30 UTC = evening before
+    assert "## Updated on 2026.10.07\n" in read(tmp_path / "README.md")
 
 
 def test_archive_month_follows_the_display_time_zone(tmp_path: Path) -> None:

@@ -1,58 +1,58 @@
-"""The README cannot rot: its CLI reference is generated from --help, every config key is listed.
+"""The README cannot rot: its CLI reference is what the CLI prints, every config key is listed.
 
-Regenerate the CLI reference with ``UPDATE_README=1 python -m pytest tests/test_readme.py``.
+Regenerate the CLI reference with ``python -m arxiv_radar.cli_reference --write README.md``.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-import click
 from pydantic import BaseModel
 
-from arxiv_radar.cli import cli
+from arxiv_radar.cli_reference import COLUMNS, END, REGENERATE, START, command_help, with_reference
 from arxiv_radar.config import ENV_OVERRIDES, RadarConfig
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-START, END = "<!-- cli-reference:start -->", "<!-- cli-reference:end -->"
 
 
-def cli_reference() -> str:
-    """Every command's --help, in the order a user meets them."""
-    blocks = [_help([])]
-    group = cli
-    assert isinstance(group, click.Group)
-    for name in group.list_commands(click.Context(group)):
-        blocks.append(f"### `arxiv-radar {name}`\n\n" + _help([name]))
-    return "\n".join(blocks)
-
-
-def _help(args: list[str]) -> str:
-    with click.Context(cli, info_name="arxiv-radar", terminal_width=100) as ctx:
-        target: click.Command = cli
-        command_ctx = ctx
-        for name in args:
-            assert isinstance(target, click.Group)
-            sub = target.get_command(ctx, name)
-            assert sub is not None
-            target = sub
-            command_ctx = click.Context(sub, info_name=name, parent=ctx, terminal_width=100)
-        return "```text\n" + target.get_help(command_ctx).rstrip() + "\n```\n"
+def _python(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(COLUMNS)}
+    return subprocess.run(
+        [sys.executable, *args], check=False, capture_output=True, text=True, env=env, timeout=60
+    )
 
 
 def test_cli_reference_is_current() -> None:
     text = README.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    fresh = f"{head}{START}\n{cli_reference()}{END}{tail}"
-    if os.environ.get("UPDATE_README"):
-        README.write_text(fresh, encoding="utf-8")
-        return
-    assert text == fresh, "README CLI reference is stale: run UPDATE_README=1 pytest"
+    assert text == with_reference(text), f"README CLI reference is stale: run {REGENERATE}"
+
+
+def test_the_reference_is_what_a_user_sees_in_the_terminal() -> None:
+    for path in ([], ["run"], ["status"]):
+        shown = _python("-m", "arxiv_radar", *path, "--help")
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout == command_help(path)
+        assert "  -h, --help " in shown.stdout and "Usage: arxiv-radar " in shown.stdout
+        if path:  # every command takes the global options after its name too
+            assert "-c, --config FILE" in shown.stdout and "-v, --verbose" in shown.stdout
+
+
+def test_a_stale_reference_fails_the_check_and_says_how_to_regenerate(tmp_path: Path) -> None:
+    stale = tmp_path / "README.md"
+    text = README.read_text(encoding="utf-8")
+    stale.write_text(text.replace("  -h, --help", "  --help", 1), encoding="utf-8")
+    checked = _python("-m", "arxiv_radar.cli_reference", "--check", str(stale))
+    assert checked.returncode == 1 and REGENERATE in checked.stderr
+    assert _python("-m", "arxiv_radar.cli_reference", "--write", str(stale)).returncode == 0
+    assert stale.read_text(encoding="utf-8") == text
+    assert _python("-m", "arxiv_radar.cli_reference", "--check", str(stale)).returncode == 0
+    assert text.count(START) == text.count(END) == 1
 
 
 def _keys(model: type[BaseModel], prefix: str = "") -> Iterator[str]:

@@ -10,6 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -28,27 +29,33 @@ from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
 from arxiv_radar.report import describe_backfill, describe_runs
 from arxiv_radar.scaffold import scaffold
 
-__all__ = ["cli", "main"]
+__all__ = ["CONTEXT_SETTINGS", "RadarGroup", "cli", "main"]
 
 _FILES_SHOWN = 8  # a first publish writes hundreds of pages: name a few, count the rest
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 _out = Console(highlight=False, soft_wrap=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help=f"Config file [default: ./{DEFAULT_CONFIG_NAME}, else the built-in example topics].",
-)
-@click.option("-v", "--verbose", count=True, help="More detail: -v progress, -vv HTTP requests.")
-@click.version_option(__version__, prog_name="arxiv-radar")
-@click.pass_context
-def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
-    """Follow research topics on arXiv and publish a daily digest."""
+_VERBOSE = "arxiv_radar.verbose"  # ctx.meta key: -v counted before and after the command
+#: Help as wide as a 100-column terminal allows (click's default stops at 80).
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _remember_config(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """``ctx.obj`` is the config path; the command's option is parsed last, so it wins."""
+    if value is not None:
+        ctx.obj = value
+
+
+def _count_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> None:
+    """``-v`` given before and after the command add up: ``-v run -v`` is ``-vv``."""
+    total = ctx.meta.get(_VERBOSE, 0) + value
+    ctx.meta[_VERBOSE] = total
+    if not ctx.resilient_parsing:  # help rendering (the README reference) configures nothing
+        _configure_logging(total)
+
+
+def _configure_logging(verbose: int) -> None:
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(
         level=level,
@@ -56,7 +63,58 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
         handlers=[RichHandler(console=_err, show_path=False, show_time=False)],
         force=True,
     )
-    ctx.obj = config_path
+
+
+def _global_options() -> list[click.Parameter]:
+    """-c/--config and -v/--verbose: one definition for the group and every command."""
+    return [
+        click.Option(
+            ["-c", "--config"],
+            type=click.Path(path_type=Path, dir_okay=False),
+            default=None,
+            expose_value=False,
+            callback=_remember_config,
+            help=f"Config file [default: ./{DEFAULT_CONFIG_NAME}, else the built-in example"
+            " topics].",
+        ),
+        click.Option(
+            ["-v", "--verbose"],
+            count=True,
+            expose_value=False,
+            callback=_count_verbose,
+            help="More detail: -v progress, -vv HTTP requests.",
+        ),
+    ]
+
+
+class RadarGroup(click.Group):
+    """A group whose every command, built-in or added later, takes the global options too.
+
+    A scheduled job writes ``arxiv-radar run -c my.yml``; people write ``arxiv-radar -c my.yml
+    run``. Both work because registering a command gives it the same -c/-v options the group has.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _add_global_options(self)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        _add_global_options(cmd)
+        super().add_command(cmd, name)
+
+
+def _add_global_options(cmd: click.Command) -> None:
+    taken = {opt for param in cmd.params for opt in param.opts}
+    cmd.params.extend(p for p in _global_options() if not taken.intersection(p.opts))
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            _add_global_options(sub)
+
+
+@click.group(cls=RadarGroup, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="arxiv-radar")
+def cli() -> None:
+    """Follow research topics on arXiv and publish a daily digest."""
 
 
 def _workspace(ctx: click.Context) -> Workspace:

@@ -9,6 +9,7 @@ missed days are filled through the API first (see :mod:`arxiv_radar.gapfill`).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +25,51 @@ from arxiv_radar.sources.arxiv_api import ArxivAPI
 from arxiv_radar.sources.listing import Listing, ListingItem, fetch_listing
 from arxiv_radar.store import Store
 
-__all__ = ["FetchReport", "fetch", "listing_paper"]
+__all__ = [
+    "LAST_ANNOUNCEMENT",
+    "Announcement",
+    "FetchReport",
+    "fetch",
+    "latest_announcement",
+    "listing_paper",
+]
 
 log = logging.getLogger(__name__)
+
+#: Meta key of the newest arXiv announcement ingested: ``{"day": "YYYY-MM-DD", "listed": N}``.
+#: Pages date themselves by it, not by the fetch time, so a run that finds no new announcement
+#: (a weekend, a second run the same day) rewrites no byte.
+LAST_ANNOUNCEMENT = "last_announcement"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """The newest listing day read, and how many new (and cross-listed) papers it held."""
+
+    day: date
+    listed: int
+
+
+def latest_announcement(store: Store) -> Announcement | None:
+    """The newest announcement ingested, or None before the first one (or if unreadable)."""
+    raw = store.get_meta(LAST_ANNOUNCEMENT)
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+        return Announcement(day=date.fromisoformat(data["day"]), listed=int(data["listed"]))
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring unreadable %s in the store: %r", LAST_ANNOUNCEMENT, raw)
+        return None
+
+
+def _remember_announcement(store: Store, day: date, listed: int) -> None:
+    """Keep the newest announcement; an older (cached) listing read later is no news."""
+    known = latest_announcement(store)
+    if known is not None and known.day > day:
+        return
+    value = json.dumps({"day": day.isoformat(), "listed": listed}, sort_keys=True)
+    store.set_meta(LAST_ANNOUNCEMENT, value)
 
 
 @dataclass
@@ -175,6 +218,7 @@ class _DailyFetch:
             read = listing.announced if listing.items else None
             if read is not None:
                 self._advance_state(read)
+                _remember_announcement(self.store, read, self.report.listed)
             finish_gap_fill(self.store, self.topics, every_category_known=read is not None)
             self.store.set_meta("last_fetch_ok", self.now.isoformat())
 

@@ -25,7 +25,7 @@ from arxiv_radar.fetch import FetchReport, fetch
 from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
 from arxiv_radar.lock import workspace_lock
 from arxiv_radar.match import Topic, compile_topics
-from arxiv_radar.publish.digest import publish_all
+from arxiv_radar.publish.digest import check_pages_are_ours, publish_all
 from arxiv_radar.publish.notify import check_secrets, notify_all
 from arxiv_radar.store import Store
 
@@ -99,6 +99,8 @@ def run_pipeline(
     enricher = prepare_enrich(workspace, http_settings(workspace)) if "enrich" in stages else None
     if "notify" in stages:
         check_secrets(workspace)
+    if "publish" in stages:
+        check_pages_are_ours(workspace)  # a user's own README.md: say so before any fetch
     with workspace_lock(workspace.database), Store.open(workspace.database) as store:
         _close_interrupted(store, now)
         store.display_language = display_language(workspace)

@@ -13,15 +13,23 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from arxiv_radar.config import Workspace
+from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace
+from arxiv_radar.errors import UserError
+from arxiv_radar.fetch import latest_announcement
 from arxiv_radar.match import Topic
 from arxiv_radar.publish.feeds import Content, FeedSettings, StoreExports
 from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
-from arxiv_radar.publish.markdown import MarkdownSettings, StoreMarkdown
+from arxiv_radar.publish.markdown import MarkdownSettings, StoreMarkdown, foreign_page
 from arxiv_radar.publish.site import SiteSettings, StoreSite, write_site
 from arxiv_radar.store import Store
 
-__all__ = ["markdown_settings", "publish_all", "status_line"]
+__all__ = [
+    "check_pages_are_ours",
+    "markdown_settings",
+    "publish_all",
+    "status_line",
+    "updated_on",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +48,30 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
     )
 
 
+def check_pages_are_ours(workspace: Workspace) -> None:
+    """Refuse, before any request, to overwrite a README or docs/index.md arxiv-radar did not
+    write: run in a project's own folder, publishing would replace the project's README.
+
+    A README the config names explicitly (``output.readme``) is the user's choice to replace.
+    """
+    output = workspace.config.output
+    config = workspace.path.name if workspace.path is not None else DEFAULT_CONFIG_NAME
+    readme = workspace.resolve(output.readme)
+    named = workspace.path is not None and "readme" in output.model_fields_set
+    if not named and foreign_page(readme):
+        raise UserError(
+            f"{readme} exists and arxiv-radar did not write it, so it is left alone: to publish "
+            f"the digest elsewhere, set `output.readme: DIGEST.md` in {config} (naming "
+            f"`output.readme: {output.readme}` there lets arxiv-radar replace it)"
+        )
+    pages = workspace.resolve(output.docs_dir) / "index.md"
+    if foreign_page(pages):
+        raise UserError(
+            f"{pages} exists and arxiv-radar did not write it, so it is left alone: to publish "
+            f"the pages elsewhere, set `output.docs_dir: digest` in {config}"
+        )
+
+
 def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list[Path]:
     """Write every enabled output under the workspace root; return the files that changed.
 
@@ -52,6 +84,7 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
     config = workspace.config
     names = [topic.name for topic in topics]
     status = status_line(store, config.timezone)
+    day = updated_on(store)
     fingerprints = Fingerprints(store)
     calendar = Calendar.build(store, ZoneInfo(config.timezone), tuple(names))
     docs = workspace.resolve(config.output.docs_dir)
@@ -80,14 +113,14 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
             if exports is not None:
                 yield from exports.month(entries)
         if site is not None:
-            yield from site.closing(_last_fetch_day(store, config.timezone), status)
+            yield from site.closing(day, status)
         if exports is not None:
             yield from exports.closing()
 
     # One write_site call for everything generated into docs/: its manifest removes files a
     # previous run produced and this one does not (a renamed topic), and nothing else.
     written += write_site(generated(), docs)
-    written += markdown.closing(status)
+    written += markdown.closing(status, day)
     fingerprints.save()
     return sorted(set(written))
 
@@ -101,7 +134,10 @@ def _site(
 ) -> StoreSite:
     config = workspace.config
     settings = SiteSettings(
-        title=config.site.title, repository=config.repository, timezone=config.timezone
+        title=config.site.title,
+        repository=config.repository,
+        timezone=config.timezone,
+        feeds=config.feeds.enabled,
     )
     return StoreSite(
         store=store,
@@ -137,18 +173,19 @@ def _exports(
     )
 
 
-def _last_fetch(store: Store) -> datetime | None:
-    raw = store.get_meta("last_fetch_ok")
-    return datetime.fromisoformat(raw) if raw else None
-
-
-def _last_fetch_day(store: Store, zone: str) -> date | None:
-    moment = _last_fetch(store)
-    return moment.astimezone(ZoneInfo(zone)).date() if moment else None
+def updated_on(store: Store) -> date | None:
+    """The day pages say they were updated: arXiv's newest announcement ingested, not the time
+    of the last fetch, so a run that brings nothing new (weekends) changes no byte."""
+    announcement = latest_announcement(store)
+    return announcement.day if announcement else None
 
 
 def status_line(store: Store, zone: str) -> str:
-    """One honest sentence on the last fetch: what arXiv announced, nothing, or what failed."""
+    """One honest sentence: the last fetch failed (news), else arXiv's latest announcement.
+
+    Derived from the announcement, not from today's fetch: a weekend or a second run the same
+    day reads the same sentence, so the pages stay byte-identical.
+    """
     raw = store.get_meta("last_fetch_attempt")
     if not raw:
         return ""
@@ -159,11 +196,10 @@ def status_line(store: Store, zone: str) -> str:
             f"⚠️ The last fetch ({when:%Y-%m-%d %H:%M %Z}) failed: {attempt.get('error', '')} "
             "The papers below are from the last successful fetch."
         )
-    announced = attempt.get("announced")
-    if not attempt.get("listed"):
-        day = f" for {announced}" if announced else ""
-        return f"arXiv made no announcement{day} in the watched categories (weekend or holiday)."
+    announcement = latest_announcement(store)
+    if announcement is None:
+        return "arXiv has made no announcement in the watched categories yet (weekend or holiday)."
     return (
-        f"Latest arXiv announcement: {announced}, "
-        f"{attempt['listed']} new papers in the watched categories."
+        f"Latest arXiv announcement: {announcement.day.isoformat()}, "
+        f"{announcement.listed} new papers in the watched categories."
     )

@@ -9,7 +9,6 @@ the archive page of its month, so nothing ever drops out of the published output
 from __future__ import annotations
 
 import dataclasses
-import logging
 import posixpath
 import re
 import unicodedata
@@ -44,18 +43,20 @@ from arxiv_radar.store import Store
 
 __all__ = [
     "COLUMNS",
+    "GENERATED_MARKER",
+    "USAGE_URL",
     "ArchiveLink",
     "MarkdownSettings",
     "Slugger",
     "StoreMarkdown",
     "TopicSection",
+    "foreign_page",
     "render_archive_index",
     "render_archive_month",
     "render_index",
     "slugify",
 ]
 
-log = logging.getLogger(__name__)
 
 #: Column key -> table header, in the order users may pick them.
 COLUMNS: dict[str, str] = {
@@ -70,7 +71,13 @@ COLUMNS: dict[str, str] = {
 _EMPTY = "—"
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
 _ARCHIVE_LINE_MONTHS = 12
-_META_LAST_FETCH = "last_fetch_ok"
+#: The digest's "Usage instructions": arxiv-radar's own documentation, not the digest itself.
+USAGE_URL = "https://github.com/arxiv-radar/arxiv-radar#readme"
+#: A line every index page carries, so a later run can tell its own page from a user's README.
+#: It lives in the file, not the database: the database is a cache that may be rebuilt.
+GENERATED_MARKER = "<!-- arxiv-radar: generated page; edits are overwritten by the next run -->"
+_MARKER_PREFIX = "<!-- arxiv-radar: generated"
+_MARKER_SEARCH_BYTES = 4096  # the marker follows the front matter, near the top
 
 
 @dataclass(frozen=True)
@@ -202,12 +209,24 @@ def render_index(
         "index.md.j2",
         front_matter=target == "pages",
         repository=settings.repository,
+        marker=GENERATED_MARKER,
+        usage_url=USAGE_URL,
         updated_heading=heading,
         status_line=escape_cell(status_line),
         archive_line=_archive_line(settings, page, archive_months),
         toc=[_TocItem(a, escape_html(t.name)) for t, a in zip(topics, anchors, strict=True)],
         sections=sections,
     )
+
+
+def foreign_page(path: Path) -> bool:
+    """Whether ``path`` exists and arxiv-radar did not write it (it lacks the marker line)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_MARKER_SEARCH_BYTES).decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return False
+    return not any(line.startswith(_MARKER_PREFIX) for line in head.splitlines())
 
 
 def render_archive_month(
@@ -445,8 +464,11 @@ class StoreMarkdown:
         self._fingerprints.rendered(path, fingerprint)
         return [path] if write_if_changed(path, text) else []
 
-    def closing(self, status_line: str = "") -> list[Path]:
-        """README.md, docs/index.md and the archive index (small: always rendered)."""
+    def closing(self, status_line: str = "", updated_on: date | None = None) -> list[Path]:
+        """README.md, docs/index.md and the archive index (small: always rendered).
+
+        ``updated_on`` is the day of arXiv's newest announcement ingested (None: never).
+        """
         settings = self._settings
         older = _older_links(self._calendar, self._topics, settings.readme_rows)
         months = [month.label for month in self._calendar.months]
@@ -458,6 +480,7 @@ class StoreMarkdown:
             older=older,
             months=months,
             status_line=status_line,
+            updated_on=updated_on,
         )
 
 
@@ -487,6 +510,7 @@ def _index_pages(
     older: dict[str, list[ArchiveLink]],
     months: list[str],
     status_line: str,
+    updated_on: date | None,
 ) -> list[Path]:
     """README.md, docs/index.md and docs/archive/index.md (small: always rendered)."""
     docs = root / settings.docs_dir
@@ -499,7 +523,6 @@ def _index_pages(
         )
         for topic in topics
     ]
-    updated_on = _last_fetch(store, settings)
     pages = WriteSet()
     targets: tuple[tuple[Literal["readme", "pages"], Path], ...] = (
         ("readme", root / settings.readme_path),
@@ -517,16 +540,3 @@ def _index_pages(
         pages.add(path, text)
     pages.add(docs / "archive" / "index.md", render_archive_index(settings=settings, months=months))
     return pages.commit()
-
-
-def _last_fetch(store: Store, settings: MarkdownSettings) -> date | None:
-    """The date of the last successful fetch, as readers in the configured zone see it."""
-    raw = store.get_meta(_META_LAST_FETCH)
-    if not raw:
-        return None
-    try:
-        moment = datetime.fromisoformat(raw)
-    except ValueError:
-        log.warning("ignoring unreadable %s in the store: %r", _META_LAST_FETCH, raw)
-        return None
-    return display_date(moment, settings.zone)

@@ -47,6 +47,7 @@ from markupsafe import Markup, escape
 from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chart import WEEKS, week_start, weekly_chart_svg, weekly_series
+from arxiv_radar.publish.feeds import topic_slugs
 from arxiv_radar.publish.files import write_if_changed
 from arxiv_radar.publish.incremental import (
     Calendar,
@@ -89,13 +90,15 @@ class SiteSettings:
 
     ``repository`` is ``owner/name`` (a GitHub link in the footer) or an http(s) URL; ``base_path``
     is the URL path the site is served under (``/repo-name`` for project pages), used only by
-    ``404.html``.
+    ``404.html``. ``feeds`` says the feeds and exports are published beside the site
+    (``feeds.enabled``), so every page links them (``<link rel="alternate">`` and visibly).
     """
 
     title: str = "arxiv-radar"
     repository: str = ""
     timezone: str = "UTC"
     base_path: str = ""
+    feeds: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class _Topic:
     index: int
     name: str
     slug: str
+    feed_slug: str  # the name of its files under feeds/ and exports/ (publish.feeds)
 
 
 @dataclass(slots=True)
@@ -349,6 +353,7 @@ def _topics(names: Sequence[str]) -> tuple[_Topic, ...]:
     """Topics with unique file-safe slugs, in the configured order (clashes get ``-2``, ...)."""
     seen: set[str] = set()
     topics = []
+    feed_slugs = topic_slugs(names)
     for index, name in enumerate(names):
         ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
         base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "topic"
@@ -357,7 +362,7 @@ def _topics(names: Sequence[str]) -> tuple[_Topic, ...]:
             n += 1
             slug = f"{base}-{n}"
         seen.add(slug)
-        topics.append(_Topic(index, name, slug))
+        topics.append(_Topic(index, name, slug, feed_slugs[name]))
     return tuple(topics)
 
 
