@@ -128,3 +128,13 @@ def test_a_docs_index_arxiv_radar_did_not_write_is_refused(tmp_path: Path, fake:
     assert "output.docs_dir" in done.stderr and fake.server.requests == []
     assert (tmp_path / "docs" / "index.md").read_text("utf-8") == "# My Jekyll site\n"
     assert not (tmp_path / "README.md").exists()
+
+
+def test_a_digest_from_before_the_marker_is_still_recognised(tmp_path: Path) -> None:
+    from arxiv_radar.publish.markdown import foreign_page
+
+    old = tmp_path / "README.md"
+    old.write_text('<a id="top"></a>\n\n[![x][x-shield]][x-url]\n\n## Updated on 2026.10.07\n')
+    assert not foreign_page(old)
+    old.write_text('<a id="top"></a>\n\n# A project that links to its top\n')
+    assert foreign_page(old)

@@ -62,3 +62,13 @@ def test_a_command_that_cannot_start_says_why_in_the_job_summary(tmp_path: Path)
     text = summary.read_text("utf-8")
     assert text.startswith("### ❌ arxiv-radar run: not run\n")
     assert "topics" in text and "- **error:**" in text
+
+
+def test_init_beside_a_readme_of_your_own_publishes_elsewhere(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# My project\n\nHand-written.\n", encoding="utf-8")
+    result = cli("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "note: README.md is not an arxiv-radar digest" in result.stdout
+    config = yaml.safe_load((tmp_path / "arxiv-radar.yml").read_text("utf-8"))
+    assert config["output"]["readme"] == "DIGEST.md"
+    assert (tmp_path / "README.md").read_text("utf-8") == "# My project\n\nHand-written.\n"

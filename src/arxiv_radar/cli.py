@@ -139,6 +139,8 @@ def init(ctx: click.Context, force: bool, github: bool) -> int:
             _out.print(f"Added the database's entries to {item.path}")
         elif item.action == "wrote":
             _out.print(f"Wrote {item.path}")
+        if item.note:
+            _out.print(f"note: {item.note}")
     _out.print("Next: edit the topics, then run `arxiv-radar run`.")
     return 0
 

@@ -7,23 +7,29 @@ extended, never overwritten.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from arxiv_radar.config import DEFAULT_CONFIG_NAME, load_workspace, starter_config_text
 from arxiv_radar.errors import UserError
 from arxiv_radar.github_files import WORKFLOW_PATH, DigestPaths, gitignore_text, workflow_text
+from arxiv_radar.publish.markdown import foreign_page
 
 __all__ = ["Scaffolded", "scaffold"]
 
 Action = Literal["wrote", "kept", "extended", "unchanged"]
+_README_LINE = "  readme: README.md            # the digest on the repository's front page\n"
+_DIGEST_LINE = (
+    "  readme: DIGEST.md            # README.md is your own; name it here to publish there\n"
+)
 
 
 @dataclass(frozen=True)
 class Scaffolded:
     path: Path  # as the user names it: relative to the folder init runs in
     action: Action
+    note: str = ""
 
 
 def scaffold(
@@ -32,7 +38,7 @@ def scaffold(
     """Write the starter files under ``cwd``; say what happened to each."""
     cwd = Path.cwd() if cwd is None else cwd
     config = config_path or Path(DEFAULT_CONFIG_NAME)
-    done = [_write(cwd, config, starter_config_text(), force=force)]
+    done = [_write_config(cwd, config, force=force)]
     if github:
         paths = _digest_paths(cwd, config)
         done.append(_write(cwd, Path(WORKFLOW_PATH), workflow_text(paths), force=force))
@@ -41,6 +47,17 @@ def scaffold(
         existing = ", ".join(str(item.path) for item in done if item.action == "kept")
         raise UserError(f"{existing} already exist(s)", fix="use --force to overwrite")
     return done
+
+
+def _write_config(cwd: Path, config: Path, *, force: bool) -> Scaffolded:
+    """The starter config; it publishes to README.md unless that is a README of the user's own,
+    which the first run would otherwise refuse to replace (or, named here, replace)."""
+    readme = (cwd / config).parent / "README.md"
+    if not foreign_page(readme):
+        return _write(cwd, config, starter_config_text(), force=force)
+    text = starter_config_text().replace(_README_LINE, _DIGEST_LINE)
+    note = f"{readme.name} is not an arxiv-radar digest, so the config publishes to DIGEST.md"
+    return replace(_write(cwd, config, text, force=force), note=note)
 
 
 def _write(cwd: Path, name: Path, text: str, *, force: bool) -> Scaffolded:

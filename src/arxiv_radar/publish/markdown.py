@@ -78,6 +78,7 @@ USAGE_URL = "https://github.com/arxiv-radar/arxiv-radar#readme"
 GENERATED_MARKER = "<!-- arxiv-radar: generated page; edits are overwritten by the next run -->"
 _MARKER_PREFIX = "<!-- arxiv-radar: generated"
 _MARKER_SEARCH_BYTES = 4096  # the marker follows the front matter, near the top
+_LEGACY_FIRST_LINE = '<a id="top"></a>'  # how README.md began before the marker (0.1.0 and older)
 
 
 @dataclass(frozen=True)
@@ -220,13 +221,23 @@ def render_index(
 
 
 def foreign_page(path: Path) -> bool:
-    """Whether ``path`` exists and arxiv-radar did not write it (it lacks the marker line)."""
+    """Whether ``path`` exists and arxiv-radar did not write it (it lacks the marker line).
+
+    Pages from before the marker existed are recognised by their shape (the ``top`` anchor as
+    the first line, then an "Updated on" heading), so upgrading a digest is not refused.
+    """
     try:
         with path.open("rb") as handle:
             head = handle.read(_MARKER_SEARCH_BYTES).decode("utf-8", errors="replace")
     except FileNotFoundError:
         return False
-    return not any(line.startswith(_MARKER_PREFIX) for line in head.splitlines())
+    lines = head.splitlines()
+    if any(line.startswith(_MARKER_PREFIX) for line in lines):
+        return False
+    legacy = lines[:1] == [_LEGACY_FIRST_LINE] and any(
+        line.startswith("## Updated on") for line in lines
+    )
+    return not legacy
 
 
 def render_archive_month(
