@@ -17,7 +17,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
-from arxiv_radar import __version__
+from arxiv_radar import __version__, secrets
 from arxiv_radar.backfill import BackfillRange, parse_day
 from arxiv_radar.config import (
     DEFAULT_CONFIG_NAME,
@@ -54,12 +54,9 @@ _out = Console(highlight=False, soft_wrap=True)
 def cli(ctx: click.Context, config_path: Path | None, verbose: int) -> None:
     """Follow research topics on arXiv and publish a daily digest."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=_err, show_path=False, show_time=False)],
-        force=True,
-    )
+    handler = RichHandler(console=_err, show_path=False, show_time=False)
+    secrets.install(handler)  # every line, httpcore's -vv headers included, is scrubbed
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     ctx.obj = config_path
 
 

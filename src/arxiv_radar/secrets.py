@@ -1,0 +1,256 @@
+"""The one scrubber: no configured secret reaches a log line, an error, the store or an output.
+
+Servers echo what they are sent, and not always verbatim: GitHub's GraphQL error may quote the
+bearer token, an SMTP server may echo the base64 of the AUTH exchange, a redirect's ``Location``
+repeats a webhook's query string URL-encoded, a JSON error body escapes its slashes. So every
+secret is registered once, when it is read from the environment, together with its URL-encoded,
+base64 and JSON-escaped forms, and :func:`scrub` replaces all of them in any text.
+
+Secrets are process-wide (they come from the process environment), so the registry is too: the
+:class:`SecretFilter` attached to the HTTP stack's loggers and to the CLI's log handler, the
+project's exceptions (:class:`~arxiv_radar.errors.ArxivRadarError` scrubs its message) and the
+run record all consult the same one.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit, urlunsplit
+
+from pydantic import BaseModel
+
+__all__ = [
+    "MASK",
+    "SecretFilter",
+    "install",
+    "register",
+    "register_config",
+    "register_url",
+    "scrub",
+    "scrub_data",
+    "secret_forms",
+    "secret_variables",
+]
+
+MASK = "***"
+# Shorter values are not scrubbed: replacing "ab" everywhere would garble every message, and a
+# secret that short protects nothing anyway.
+MIN_SECRET = 4
+# Parts of a secret URL (path segments, query values) at least this long are secrets on their
+# own: Slack's tokens are 24 characters, Discord's 68, Feishu's 36; "services" or "v=1" are not.
+MIN_URL_PART = 12
+# Base64 of a secret that sits at an arbitrary offset of a longer blob (AUTH PLAIN is
+# "\0user\0password") is only found through its alignment-independent core, which is long
+# enough to be unambiguous only for secrets of this length.
+_MIN_CORE_SECRET = 8
+# The loggers that write request lines, headers (``Location``) and bodies at -vv.
+_HTTP_LOGGERS = (
+    "arxiv_radar.http",
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
+_DEFAULT_SECRET_VARIABLES = ("GITHUB_TOKEN",)
+
+
+class _Registry:
+    """Every registered form and its replacement, compiled into one regular expression."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._labels: dict[str, str] = {}
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, forms: Iterable[str], label: str) -> None:
+        with self._lock:
+            changed = False
+            for form in forms:
+                if self._labels.get(form) != label:
+                    self._labels[form] = label
+                    changed = True
+            if changed:
+                ordered = sorted(self._labels, key=len, reverse=True)  # longest form wins
+                self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
+
+    def scrub(self, text: str) -> str:
+        pattern, labels = self._pattern, self._labels
+        if pattern is None or not text:
+            return text
+        return pattern.sub(lambda match: labels[match.group(0)], text)
+
+
+_REGISTRY = _Registry()
+
+
+def _base64_forms(raw: bytes) -> Iterator[str]:
+    """The secret's base64 when it starts a blob, and, for long secrets, the core that every
+    blob containing it at any offset carries (the characters made of its bits alone)."""
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        yield encode(raw).decode().rstrip("=")
+        if len(raw) < _MIN_CORE_SECRET:
+            continue
+        for offset in range(3):
+            blob = encode(b"\0" * offset + raw).decode()
+            first = -(-offset * 8 // 6)  # the first character after the padding bits
+            last = (offset + len(raw)) * 8 // 6  # excludes the one shared with what follows
+            yield blob[first:last]
+
+
+def _url_forms(value: str) -> Iterator[str]:
+    for encoded in (quote(value, safe=""), quote(value), quote_plus(value)):
+        yield encoded
+        yield re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
+
+
+def _json_forms(value: str) -> Iterator[str]:
+    for ascii_only in (True, False):
+        escaped = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
+        yield escaped
+        yield escaped.replace("/", "\\/")  # PHP's json_encode and some Java libraries
+
+
+def secret_forms(value: str) -> set[str]:
+    """``value`` as servers and libraries may write it back: raw, URL-encoded, base64,
+    JSON-escaped, and as Python writes it inside a ``bytes`` repr (httpcore's debug lines)."""
+    raw = value.encode()
+    forms = {value, repr(raw)[2:-1], *_url_forms(value), *_json_forms(value)}
+    forms.update(_base64_forms(raw))
+    return {form for form in forms if len(form) >= MIN_SECRET}
+
+
+def register(*values: str, label: str = MASK) -> None:
+    """Scrub these values (and their encodings) from now on, replaced by ``label``."""
+    for value in values:
+        secret = value.strip()
+        if len(secret) >= MIN_SECRET:
+            _REGISTRY.add(secret_forms(secret), label)
+
+
+def register_url(url: str, *, label: str = MASK) -> None:
+    """A URL that is itself a credential (a chat webhook): the whole URL, its path, every long
+    path segment and every long query value are secrets, so an echo of any part is scrubbed."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:
+        register(url, label=label)
+        return
+    # Without its query too: the HTTP client logs it with credential-like keys already masked.
+    pieces = [url, url.split("#", 1)[0], urlunsplit(parts._replace(query="", fragment=""))]
+    if len(parts.path) > 1:
+        pieces.append(parts.path)
+    pieces += [seg for seg in parts.path.split("/") if len(seg) >= MIN_URL_PART]
+    pieces += [value for _key, value in query if len(value) >= MIN_URL_PART]
+    if parts.password:
+        pieces.append(parts.password)
+    register(*pieces, label=label)
+
+
+def secret_variables(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(config key, variable name) for every ``*_env`` setting that names a variable.
+
+    Settings hold the NAME of the variable that holds a secret, never the secret, so walking the
+    config finds every token a configured provider will need, whatever section it lives in.
+    """
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        key = f"{prefix}{name}"
+        if isinstance(value, BaseModel):
+            yield from secret_variables(value, f"{key}.")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from secret_variables(item, f"{key}[{index}].")
+        elif name.endswith("_env") and isinstance(value, str) and value:
+            yield key, value
+
+
+def register_config(config: BaseModel, env: Mapping[str, str] | None = None) -> None:
+    """Register the value of every variable the config names, and ``GITHUB_TOKEN``, as soon as
+    the config loads: before any request is made, any line logged or any error raised."""
+    env = os.environ if env is None else env
+    names = [name for _key, name in secret_variables(config)]
+    for name in (*names, *_DEFAULT_SECRET_VARIABLES):
+        value = env.get(name, "").strip()
+        if "://" in value:
+            register_url(value)
+        elif value:
+            register(value)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every registered secret, in every registered form, replaced."""
+    return _REGISTRY.scrub(text)
+
+
+def scrub_data(data: Any) -> Any:
+    """A copy of JSON-like ``data`` (the run record) with every string scrubbed."""
+    if isinstance(data, str):
+        return scrub(data)
+    if isinstance(data, dict):
+        return {scrub_data(key): scrub_data(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [scrub_data(item) for item in data]
+    return data
+
+
+class SecretFilter(logging.Filter):
+    """Scrubs a record's message, arguments and traceback before any handler formats it.
+
+    Arguments stay arguments where they hold no secret (numbers keep their ``%d``, URLs stay
+    objects for the URL redaction in :mod:`arxiv_radar.http`); one that does becomes its
+    scrubbed text. httpcore's debug lines (headers, ``Location`` included) are preformatted
+    messages, scrubbed whole.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = _scrub_arg(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_scrub_arg(arg) for arg in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {key: _scrub_arg(arg) for key, arg in record.args.items()}
+        if record.exc_info:
+            text = logging.Formatter().formatException(record.exc_info)
+            if scrub(text) != text:
+                record.msg = f"{record.getMessage()}\n{scrub(text)}"
+                record.args, record.exc_info, record.exc_text = None, None, None
+        return True
+
+
+def _scrub_arg(arg: object) -> object:
+    if arg is None or isinstance(arg, (int, float)):
+        return arg
+    text = str(arg)
+    clean = scrub(text)
+    return arg if clean == text else clean
+
+
+_FILTER = SecretFilter()
+
+
+def install(handler: logging.Handler) -> None:
+    """Scrub every record this handler emits, whichever logger (httpcore included) made it."""
+    if _FILTER not in handler.filters:
+        handler.addFilter(_FILTER)
+
+
+def _install_on_http_loggers() -> None:
+    """Library callers without the CLI's handler (and pytest's log capture) get scrubbed HTTP
+    lines too: the records of these loggers are scrubbed where they are made."""
+    for name in _HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
+
+
+_install_on_http_loggers()
