@@ -37,6 +37,7 @@ from arxiv_radar import secrets
 from arxiv_radar.errors import ConfigError, FetchError, StageError, UserError
 from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient
 from arxiv_radar.paper import Entry
+from arxiv_radar.publish.cells import safe_code_url, safe_url
 
 __all__ = [
     "NOTIFIERS",
@@ -542,8 +543,8 @@ def _paper_data(entry: Entry) -> dict[str, Any]:
         "updated": paper.updated.isoformat(),
         "abs_url": paper.abs_url,
         "pdf_url": paper.pdf_url,
-        "code_url": entry.code_url,
-        "project_url": entry.project_url,
+        "code_url": safe_code_url(entry.code_url),  # vetted like the data exports
+        "project_url": safe_url(entry.project_url),
         "stars": entry.stars,
         "title_translated": entry.title_translated,
         "abstract_translated": entry.abstract_translated,
