@@ -12,7 +12,9 @@ and its WAL, ``state/`` if any) and every stdout/stderr is searched for each sec
 from __future__ import annotations
 
 import base64
+import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -24,6 +26,7 @@ from urllib.parse import quote
 
 import pytest
 
+from arxiv_radar import secrets
 from arxiv_radar.errors import StageError
 from arxiv_radar.paper import Entry, Paper
 from arxiv_radar.publish.email import EmailSettings, send_digest
@@ -241,3 +244,43 @@ def test_smtp_auth_login_echo_is_scrubbed(monkeypatch: pytest.MonkeyPatch) -> No
     told = f"{caught.value} {caught.value.fix}"
     assert "535" in told
     assert [name for name, form in encodings(SMTP_PASSWORD).items() if form in told] == []
+
+
+# --- the scrubber itself ------------------------------------------------------------------------
+
+
+def test_base64_of_a_secret_is_scrubbed_at_every_offset_of_a_blob() -> None:
+    """AUTH PLAIN puts the password after the user name: any alignment must be caught."""
+    secret = "Offset-S3CRET-7777"
+    secrets.register(secret)
+    for prefix in ("", "a", "ab", "\0user\0", "\0radar\0", "\0longer-user\0"):
+        blob = base64.b64encode(f"{prefix}{secret}tail".encode()).decode()
+        scrubbed = secrets.scrub(f"535 {blob}")
+        assert "***" in scrubbed, prefix
+        for kept in scrubbed[4:].split("***"):  # what is left decodes to no part of the secret
+            assert secret[:6] not in base64.b64decode(kept + "=" * (-len(kept) % 4)).decode(
+                "latin-1"
+            )
+
+
+def test_the_cli_handler_scrubs_records_of_every_logger() -> None:
+    """Filters on loggers miss records that propagate from child loggers; a handler's does not."""
+    secret = "Handler-S3CRET-8888"
+    secrets.register(secret)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    secrets.install(handler)
+    logger = logging.getLogger("some.library.child")
+    logger.addHandler(handler)
+    try:
+        logger.warning("Location: %s (%d)", f"https://h/x?sig={quote(secret, safe='')}", 302)
+        logger.warning(f"headers=[(b'Authorization', b'bearer {secret}')]")
+    finally:
+        logger.removeHandler(handler)
+    assert secret not in stream.getvalue() and quote(secret, safe="") not in stream.getvalue()
+    assert "(302)" in stream.getvalue()
+
+
+def test_values_too_short_to_be_secrets_are_left_alone() -> None:
+    secrets.register("abc", "")
+    assert secrets.scrub("abc and more") == "abc and more"
