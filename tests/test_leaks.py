@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote, unquote_plus
 
 import pytest
 
@@ -118,14 +118,17 @@ class Journey:
             yield f"{command} stderr", result.stderr.encode()
 
     def leaks(self, *secrets: str) -> list[tuple[str, str, str]]:
-        """(where, secret, encoding) for every form of ``secrets`` found anywhere."""
-        forms = [(s, name, form) for s in secrets for name, form in encodings(s).items()]
-        return [
-            (where, secret, name)
-            for where, data in self.leftovers()
-            for secret, name, form in forms
-            if form.encode() in data
-        ]
+        """(where, secret, encoding) for every form of ``secrets`` found anywhere; "url-any"
+        catches partial URL encodings (httpx leaves ``/`` and ``+`` as they are)."""
+        found = []
+        for where, data in self.leftovers():
+            text = data.decode("utf-8", "replace")
+            decoded = {unquote(text), unquote_plus(text)}
+            for secret in secrets:
+                found += [(where, secret, n) for n, f in encodings(secret).items() if f in text]
+                if any(secret in plain for plain in decoded):
+                    found.append((where, secret, "url-any"))
+        return found
 
 
 def run_cli(root: Path, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -15,14 +15,13 @@ run record all consult the same one.
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
@@ -35,7 +34,7 @@ __all__ = [
     "register_url",
     "scrub",
     "scrub_data",
-    "secret_forms",
+    "secret_patterns",
     "secret_variables",
 ]
 
@@ -63,32 +62,63 @@ _DEFAULT_SECRET_VARIABLES = ("GITHUB_TOKEN",)
 
 
 class _Registry:
-    """Every registered form and its replacement, compiled into one regular expression."""
+    """Every registered pattern and its replacement, compiled into one regular expression."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._labels: dict[str, str] = {}
+        self._labels: dict[str, str] = {}  # pattern source -> replacement
         self._pattern: re.Pattern[str] | None = None
+        self._matchers: list[tuple[re.Pattern[str], str]] = []
 
-    def add(self, forms: Iterable[str], label: str) -> None:
+    def add(self, patterns: Iterable[str], label: str) -> None:
         with self._lock:
-            changed = False
-            for form in forms:
-                if self._labels.get(form) != label:
-                    self._labels[form] = label
-                    changed = True
-            if changed:
-                ordered = sorted(self._labels, key=len, reverse=True)  # longest form wins
-                self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
+            new = {source: label for source in patterns if self._labels.get(source) != label}
+            if not new:
+                return
+            self._labels.update(new)
+            ordered = sorted(self._labels, key=len, reverse=True)  # the longest secret wins
+            self._matchers = [(re.compile(source), self._labels[source]) for source in ordered]
+            self._pattern = re.compile("|".join(f"(?:{source})" for source in ordered))
 
     def scrub(self, text: str) -> str:
-        pattern, labels = self._pattern, self._labels
+        pattern, matchers = self._pattern, self._matchers
         if pattern is None or not text:
             return text
-        return pattern.sub(lambda match: labels[match.group(0)], text)
+        return pattern.sub(lambda match: _label_of(match.group(0), matchers), text)
+
+
+def _label_of(found: str, matchers: list[tuple[re.Pattern[str], str]]) -> str:
+    return next((label for matcher, label in matchers if matcher.fullmatch(found)), MASK)
 
 
 _REGISTRY = _Registry()
+# How a character may be written back besides itself: JSON (``\/``, ``\"``, ``\\``), a Python
+# bytes repr (``\'``), HTML entities; percent-escapes are added for every character but letters
+# and digits, in both cases, so every partial URL encoding (httpx keeps ``/`` and ``+``) matches.
+_ESCAPES = {
+    "/": ["\\/"],
+    '"': ['\\"', "&quot;", "&#34;"],
+    "\\": ["\\\\"],
+    "'": ["\\'", "&#39;", "&#x27;"],
+    "&": ["&amp;", "&#38;"],
+    "<": ["&lt;", "\\u003c"],
+    ">": ["&gt;", "\\u003e"],
+    " ": ["+"],
+}
+
+
+def _char_pattern(char: str) -> str:
+    """A regular expression for ``char`` in any of the spellings above."""
+    if char.isascii() and char.isalnum():
+        return char
+    hexes = [f"{byte:02X}" for byte in char.encode()]
+    forms = [char, *_ESCAPES.get(char, [])]
+    forms += ["".join(f"%{h}" for h in hexes), "".join(f"%{h.lower()}" for h in hexes)]
+    if not char.isascii():
+        forms.append("".join(f"\\x{byte:02x}" for byte in char.encode()))  # a bytes repr
+        if ord(char) < 0x10000:
+            forms += [f"\\u{ord(char):04x}", f"\\u{ord(char):04X}"]  # JSON, ASCII-only
+    return "(?:" + "|".join(re.escape(form) for form in forms) + ")"
 
 
 def _base64_forms(raw: bytes) -> Iterator[str]:
@@ -105,26 +135,12 @@ def _base64_forms(raw: bytes) -> Iterator[str]:
             yield blob[first:last]
 
 
-def _url_forms(value: str) -> Iterator[str]:
-    for encoded in (quote(value, safe=""), quote(value), quote_plus(value)):
-        yield encoded
-        yield re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded)
-
-
-def _json_forms(value: str) -> Iterator[str]:
-    for ascii_only in (True, False):
-        escaped = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
-        yield escaped
-        yield escaped.replace("/", "\\/")  # PHP's json_encode and some Java libraries
-
-
-def secret_forms(value: str) -> set[str]:
-    """``value`` as servers and libraries may write it back: raw, URL-encoded, base64,
-    JSON-escaped, and as Python writes it inside a ``bytes`` repr (httpcore's debug lines)."""
-    raw = value.encode()
-    forms = {value, repr(raw)[2:-1], *_url_forms(value), *_json_forms(value)}
-    forms.update(_base64_forms(raw))
-    return {form for form in forms if len(form) >= MIN_SECRET}
+def secret_patterns(value: str) -> set[str]:
+    """Regular expressions for ``value`` as servers and libraries write it back: raw, with any
+    characters URL-encoded, JSON- or HTML-escaped or in a bytes repr, and base64-encoded."""
+    patterns = {"".join(_char_pattern(char) for char in value)}
+    patterns.update(re.escape(form) for form in _base64_forms(value.encode()))
+    return patterns
 
 
 def register(*values: str, label: str = MASK) -> None:
@@ -132,7 +148,7 @@ def register(*values: str, label: str = MASK) -> None:
     for value in values:
         secret = value.strip()
         if len(secret) >= MIN_SECRET:
-            _REGISTRY.add(secret_forms(secret), label)
+            _REGISTRY.add(secret_patterns(secret), label)
 
 
 def register_url(url: str, *, label: str = MASK) -> None:
