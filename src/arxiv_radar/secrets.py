@@ -3,8 +3,9 @@
 Servers echo what they are sent, and not always verbatim: GitHub's GraphQL error may quote the
 bearer token, an SMTP server may echo the base64 of the AUTH exchange, a redirect's ``Location``
 repeats a webhook's query string URL-encoded, a JSON error body escapes its slashes. So every
-secret is registered once, when it is read from the environment, together with its URL-encoded,
-base64 and JSON-escaped forms, and :func:`scrub` replaces all of them in any text.
+secret is registered once, when it is read from the environment, as a pattern that matches it
+with any of its characters URL-encoded, JSON- or HTML-escaped, plus its base64 forms, and
+:func:`scrub` replaces every match in any text.
 
 Secrets are process-wide (they come from the process environment), so the registry is too: the
 :class:`SecretFilter` attached to the HTTP stack's loggers and to the CLI's log handler, the
