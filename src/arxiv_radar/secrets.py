@@ -43,9 +43,11 @@ MASK = "***"
 # Shorter values are not scrubbed: replacing "ab" everywhere would garble every message, and a
 # secret that short protects nothing anyway.
 MIN_SECRET = 4
-# Parts of a secret URL (path segments, query values) at least this long are secrets on their
-# own: Slack's tokens are 24 characters, Discord's 68, Feishu's 36; "services" or "v=1" are not.
-MIN_URL_PART = 12
+# Parts of a secret URL at least this long are secrets on their own: path segments (Slack's
+# tokens are 24 characters, Discord's 68, Feishu's 36; "services" or "webhooks" are not) and
+# query values (signatures and keys; "v=1" is not).
+MIN_PATH_SEGMENT = 16
+MIN_QUERY_VALUE = 8
 # Base64 of a secret that sits at an arbitrary offset of a longer blob (AUTH PLAIN is
 # "\0user\0password") is only found through its alignment-independent core, which is long
 # enough to be unambiguous only for secrets of this length.
@@ -166,8 +168,8 @@ def register_url(url: str, *, label: str = MASK) -> None:
     pieces = [url, url.split("#", 1)[0], urlunsplit(parts._replace(query="", fragment=""))]
     if len(parts.path) > 1:
         pieces.append(parts.path)
-    pieces += [seg for seg in parts.path.split("/") if len(seg) >= MIN_URL_PART]
-    pieces += [value for _key, value in query if len(value) >= MIN_URL_PART]
+    pieces += [seg for seg in parts.path.split("/") if len(seg) >= MIN_PATH_SEGMENT]
+    pieces += [value for _key, value in query if len(value) >= MIN_QUERY_VALUE]
     if parts.password:
         pieces.append(parts.password)
     register(*pieces, label=label)
