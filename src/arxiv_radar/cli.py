@@ -18,7 +18,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 from rich.text import Text
 
-from arxiv_radar import __version__
+from arxiv_radar import __version__, secrets
 from arxiv_radar.backfill import BackfillRange, parse_day
 from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace, load_workspace
 from arxiv_radar.doctor import run_doctor
@@ -57,12 +57,9 @@ def _count_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> N
 
 def _configure_logging(verbose: int) -> None:
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=_err, show_path=False, show_time=False)],
-        force=True,
-    )
+    handler = RichHandler(console=_err, show_path=False, show_time=False)
+    secrets.install(handler)  # every line, httpcore's -vv headers included, is scrubbed
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
 
 
 def _global_options() -> list[click.Parameter]:

@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from arxiv_radar import categories as taxonomy
+from arxiv_radar import secrets
 from arxiv_radar.errors import ConfigError, QuerySyntaxError
 from arxiv_radar.query import parse
 
@@ -316,6 +317,7 @@ def load_workspace(
         candidate = cwd / DEFAULT_CONFIG_NAME
         if not candidate.exists():
             config = _validate(starter_config_text(), "built-in default config", env)
+            secrets.register_config(config, env)
             return Workspace(config=config, root=cwd, path=None)
         path = candidate
     try:
@@ -327,6 +329,7 @@ def load_workspace(
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"{path}: cannot read config file: {err}", fix="check the file") from None
     config = _validate(text, str(path), env)
+    secrets.register_config(config, env)
     return Workspace(config=config, root=path.resolve().parent, path=path)
 
 

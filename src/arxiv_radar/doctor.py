@@ -11,19 +11,19 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Literal
 
 import httpx
-from pydantic import BaseModel
 
 from arxiv_radar.config import RadarConfig, Workspace, load_workspace
 from arxiv_radar.enrich.translate import DEFAULT_BASE_URLS, DEFAULT_KEY_ENVS
 from arxiv_radar.errors import ArxivRadarError, ConfigError
 from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, redact_url
+from arxiv_radar.secrets import secret_variables
 from arxiv_radar.sources.arxiv_api import ACCEPT as API_ACCEPT
 from arxiv_radar.sources.arxiv_api import parse_feed
 from arxiv_radar.sources.listing import ACCEPT as RSS_ACCEPT
@@ -179,25 +179,6 @@ def _probe_any(client: PoliteClient, url: str) -> str:
 
 
 # --- secrets -----------------------------------------------------------------------------------
-
-
-def secret_variables(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(config key, variable name) for every ``*_env`` setting that names a variable.
-
-    Settings hold the NAME of the variable that holds a secret, never the secret, so walking the
-    config finds every token a configured provider will need, whatever section it lives in.
-    """
-    for name in type(model).model_fields:
-        value = getattr(model, name)
-        key = f"{prefix}{name}"
-        if isinstance(value, BaseModel):
-            yield from secret_variables(value, f"{key}.")
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, BaseModel):
-                    yield from secret_variables(item, f"{key}[{index}].")
-        elif name.endswith("_env") and isinstance(value, str) and value:
-            yield key, value
 
 
 def _needed_secrets(config: RadarConfig) -> list[tuple[str, str]]:

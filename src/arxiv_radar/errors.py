@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from arxiv_radar.secrets import scrub
+
 __all__ = [
     "ArxivRadarError",
     "ConfigError",
@@ -23,9 +25,14 @@ __all__ = [
 
 
 class ArxivRadarError(Exception):
-    """Base of every error this package raises on purpose."""
+    """Base of every error this package raises on purpose.
+
+    The message and fix are scrubbed of every registered secret here, once: they quote server
+    replies, and end up on stderr and in the run record.
+    """
 
     def __init__(self, message: str, *, fix: str = "") -> None:
+        message, fix = scrub(message), scrub(fix)
         super().__init__(message)
         self.message = message
         self.fix = fix
@@ -74,7 +81,7 @@ class FetchError(StageError):
 
     def __init__(self, message: str, *, url: str, fix: str = "") -> None:
         super().__init__(message, fix=fix)
-        self.url = url
+        self.url = scrub(url)
 
 
 class SourceFormatError(FetchError):

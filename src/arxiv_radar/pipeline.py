@@ -27,6 +27,7 @@ from arxiv_radar.lock import workspace_lock
 from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.publish.digest import check_pages_are_ours, publish_all
 from arxiv_radar.publish.notify import check_secrets, notify_all
+from arxiv_radar.secrets import scrub, scrub_data
 from arxiv_radar.store import Store
 
 __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
@@ -133,8 +134,8 @@ def _close_interrupted(store: Store, now: datetime) -> None:
             store.finish_run(
                 run.id,
                 status="failed",
-                stats=run.stats,
-                errors=[*run.errors, {"stage": "run", "error": INTERRUPTED}],
+                stats=scrub_data(run.stats),
+                errors=scrub_data([*run.errors, {"stage": "run", "error": INTERRUPTED}]),
                 finished_at=now,
             )
 
@@ -149,6 +150,9 @@ def _recorded(store: Store, command: str, now: datetime) -> Iterator[RunOutcome]
         outcome.errors.append({"stage": "run", "error": _one_line(err)})
         raise
     finally:
+        # Servers quote what they were sent: nothing they said reaches the store or the CLI's
+        # output (which prints these errors) before the scrubber has read it.
+        outcome.stats, outcome.errors = scrub_data(outcome.stats), scrub_data(outcome.errors)
         outcome.status = _status(outcome)
         store.finish_run(
             run_id,
@@ -225,7 +229,7 @@ def _remember_fetch(
     context: _Context, *, ok: bool, report: FetchReport | None = None, error: str = ""
 ) -> None:
     """Keep the last fetch attempt in the store, so pages say truthfully what happened."""
-    attempt: dict[str, Any] = {"at": context.now.isoformat(), "ok": ok, "error": error}
+    attempt: dict[str, Any] = {"at": context.now.isoformat(), "ok": ok, "error": scrub(error)}
     if report is not None:
         attempt.update(
             announced=report.announced.isoformat() if report.announced else None,

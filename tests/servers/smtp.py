@@ -95,20 +95,27 @@ def smtp_server(
     password: str | None = None,
     tls_context: ssl.SSLContext | None = None,
     implicit_tls: bool = False,
+    handler_mixin: type | None = None,
+    **extra: Any,
 ) -> Iterator[SmtpServer]:
     """Run a recording SMTP server.
 
     With ``user``/``password`` it offers AUTH (also without TLS, for tests); with ``tls_context``
     it offers STARTTLS, or speaks TLS from the first byte when ``implicit_tls`` is true.
+    ``handler_mixin`` adds ``auth_<MECHANISM>`` methods (aiosmtpd prefers the handler's to its
+    own) and ``extra`` goes to aiosmtpd's SMTP class, for hostile servers (tests/servers/echo.py).
     """
     state = SmtpServer(host="127.0.0.1", port=0)
-    options: dict[str, Any] = {"auth_require_tls": False}
+    options: dict[str, Any] = {"auth_require_tls": False, **extra}
     if user is not None and password is not None:
         options["authenticator"] = _Authenticator(state, user, password)
     if tls_context is not None and not implicit_tls:
         options["tls_context"] = tls_context
+    recorder = _Recorder
+    if handler_mixin is not None:
+        recorder = type("HostileRecorder", (handler_mixin, _Recorder), {})
     controller = _EphemeralController(
-        _Recorder(state),
+        recorder(state),
         hostname="127.0.0.1",
         port=0,
         ssl_context=tls_context if implicit_tls else None,

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from arxiv_radar import secrets
 from arxiv_radar.enrich._wire import HttpClient, post_json
 from arxiv_radar.enrich.model import StarsSchedule
 from arxiv_radar.errors import SourceFormatError
@@ -55,6 +56,9 @@ class GitHubStars:
         self._client = client
         self._url = f"{api_base.rstrip('/')}/graphql"
         self._token = token
+        # GraphQL errors may quote the bearer token ("Bad credentials: bearer ghp_..."), and
+        # they end up in the run record: every project error scrubs it from then on.
+        secrets.register(token)
         self._batch_size = batch_size
 
     def fetch(self, repo_urls: Iterable[str]) -> dict[str, int]:

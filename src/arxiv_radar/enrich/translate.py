@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from arxiv_radar import secrets
 from arxiv_radar.enrich._wire import HttpClient, post_json
 from arxiv_radar.enrich.protect import (
     TranslationRejected,
@@ -140,6 +141,7 @@ def api_key(settings: TranslationSettings, env: Mapping[str, str]) -> str:
             f"translation: no key: set {variable}",
             fix=f"export {variable}=... (the key of your {settings.provider} account)",
         )
+    secrets.register(key)
     return key
 
 
@@ -147,17 +149,17 @@ def _call(secret: str, url: str, send: Callable[[], dict[str, Any]]) -> dict[str
     """Run a request; make sure no error raised by it can carry the key.
 
     Some APIs echo the key they rejected in their error body (OpenAI does), and HttpStatusError
-    keeps that body, so such an error is replaced by a plain FetchError without it.
+    keeps that body, so such an error is replaced by a plain FetchError without it. (Its
+    message is scrubbed already, like every project error's.)
     """
     try:
         return send()
     except ArxivRadarError as exc:
         body = getattr(exc, "body", b"")
-        leaked = secret in str(exc) or (isinstance(body, bytes) and secret.encode() in body)
-        if not secret or not leaked:
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else ""
+        if not secret or secrets.scrub(text) == text:
             raise
-        message = str(exc.message).replace(secret, "***")
-        raise FetchError(message, url=url, fix="check the API key and the endpoint") from None
+        raise FetchError(exc.message, url=url, fix="check the API key and the endpoint") from None
 
 
 def _auth(key: str, scheme: str) -> dict[str, str]:

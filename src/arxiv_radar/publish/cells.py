@@ -19,6 +19,7 @@ __all__ = [
     "format_stars",
     "math_spans",
     "normalize_space",
+    "safe_code_url",
     "safe_url",
     "shorten",
 ]
@@ -137,6 +138,26 @@ def safe_url(url: str | None) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
     return quote(text, safe=_URL_SAFE)
+
+
+# Where code links may point in data outputs (JSON, CSV, the generic webhook): the hosts the
+# finders know. Consumers of data render links without our escaping, so a link elsewhere is
+# more likely an enricher's bug or a hostile answer than code.
+CODE_HOSTS = frozenset(
+    {"github.com", "gitlab.com", "huggingface.co", "codeberg.org", "bitbucket.org", "gitee.com"}
+)
+
+
+def safe_code_url(url: str | None) -> str | None:
+    """:func:`safe_url`, and only on a known code host (``www.`` allowed, no user info)."""
+    href = safe_url(url)
+    if href is None:
+        return None
+    parts = urlsplit(href)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    if host not in CODE_HOSTS or parts.username is not None:
+        return None
+    return href
 
 
 def format_stars(stars: int) -> str:

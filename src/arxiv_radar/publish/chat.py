@@ -25,8 +25,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
@@ -34,9 +33,11 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
+from arxiv_radar import secrets
 from arxiv_radar.errors import ConfigError, FetchError, StageError, UserError
-from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, redact_url
+from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient
 from arxiv_radar.paper import Entry
+from arxiv_radar.publish.cells import safe_code_url, safe_url
 
 __all__ = [
     "NOTIFIERS",
@@ -350,55 +351,6 @@ def feishu_sign(secret: str, timestamp: int) -> str:
 # --- delivery -----------------------------------------------------------------------------------
 
 
-# Path segments at least this long are treated as secret tokens (Slack's are 24, Discord's 68,
-# Feishu's 36 characters; "services", "api" or "webhooks" stay readable).
-_SECRET_SEGMENT = 16
-
-
-class _Scrubber(logging.Filter):
-    """Replaces the webhook URL by its label in log records of the HTTP layers while we post:
-    the shared client only redacts query-string keys, and webhook secrets live in the path."""
-
-    def __init__(self, url: str, label: str) -> None:
-        super().__init__()
-        self.label = label
-        forms = {url, str(httpx.URL(url)), redact_url(url), redact_url(str(httpx.URL(url)))}
-        path = urlsplit(url).path
-        if len(path) > 1:
-            forms.add(path)
-        # A service may echo just the token (one path segment) in an error body.
-        forms.update(part for part in path.split("/") if len(part) >= _SECRET_SEGMENT)
-        self.forms = sorted(forms, key=len, reverse=True)
-
-    def scrub(self, text: str) -> str:
-        for form in self.forms:
-            text = text.replace(form, self.label)
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self.scrub(str(record.msg))
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                self.scrub(str(a)) if isinstance(a, (str, httpx.URL)) else a for a in record.args
-            )
-        return True
-
-
-_HTTP_LOGGERS = ("arxiv_radar.http", "httpx")
-
-
-@contextmanager
-def _scrubbed(scrubber: _Scrubber) -> Iterator[None]:
-    loggers = [logging.getLogger(name) for name in _HTTP_LOGGERS]
-    for logger in loggers:
-        logger.addFilter(scrubber)
-    try:
-        yield
-    finally:
-        for logger in loggers:
-            logger.removeFilter(scrubber)
-
-
 class _Webhook:
     """Base of every notifier: resolves the secret URL and posts JSON with a redacted identity."""
 
@@ -410,7 +362,9 @@ class _Webhook:
         self.client = client
         self.label = f"{self.service} webhook ({settings.webhook_env})"
         self.url = _secret_url(settings)
-        self._scrubber = _Scrubber(self.url, self.label)
+        # Its path segments, query values and every encoding of them read as the label wherever
+        # they are echoed: request lines, Location headers, error bodies, the run record.
+        secrets.register_url(self.url, label=self.label)
         # PoliteClient replaces a URL's query string with ``params`` (even when empty), so a
         # token in the webhook's query string must travel as params to survive.
         parts = urlsplit(self.url)
@@ -437,12 +391,11 @@ class _Webhook:
     def _post(self, payload: dict[str, Any], number: int, total: int) -> None:
         where = f"{self.label}: message {number}/{total}"
         try:
-            with _scrubbed(self._scrubber):
-                response = self.client.post(
-                    self._base, params=self._params, json=payload, accept=self.accept
-                )
+            response = self.client.post(
+                self._base, params=self._params, json=payload, accept=self.accept
+            )
         except HttpStatusError as exc:
-            body = self._scrubber.scrub(exc.body.decode("utf-8", "replace")[:200])
+            body = secrets.scrub(exc.body.decode("utf-8", "replace"))[:200]
             raise FetchError(
                 f"{where} refused: HTTP {exc.status_code} {body}".rstrip(),
                 url=self.label,
@@ -450,7 +403,7 @@ class _Webhook:
             ) from None
         except FetchError as exc:
             raise FetchError(
-                f"{where} not delivered: {self._scrubber.scrub(exc.message)}",
+                f"{where} not delivered: {exc.message}",
                 url=self.label,
                 fix="the chat service may be down or rate-limiting; try again later",
             ) from None
@@ -536,6 +489,7 @@ class FeishuNotifier(_SplitWebhook[Paragraphs]):
         post = {"en_us": {"title": title[0][0]["text"], "content": content}}
         payload: dict[str, Any] = {"msg_type": "post", "content": {"post": post}}
         secret = os.environ.get(self.settings.secret_env, "") if self.settings.secret_env else ""
+        secrets.register(secret)
         if self.settings.secret_env and not secret:
             raise UserError(
                 f"chat (feishu): environment variable {self.settings.secret_env} is not set",
@@ -589,8 +543,8 @@ def _paper_data(entry: Entry) -> dict[str, Any]:
         "updated": paper.updated.isoformat(),
         "abs_url": paper.abs_url,
         "pdf_url": paper.pdf_url,
-        "code_url": entry.code_url,
-        "project_url": entry.project_url,
+        "code_url": safe_code_url(entry.code_url),  # vetted like the data exports
+        "project_url": safe_url(entry.project_url),
         "stars": entry.stars,
         "title_translated": entry.title_translated,
         "abstract_translated": entry.abstract_translated,

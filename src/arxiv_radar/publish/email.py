@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from arxiv_radar import secrets
 from arxiv_radar.errors import ConfigError, StageError, UserError
 from arxiv_radar.paper import Entry
 
@@ -162,6 +163,9 @@ def _password(settings: EmailSettings) -> str:
             fix=f"set {settings.password_env} to the SMTP password "
             "(on GitHub Actions: a repository secret passed through env:)",
         )
+    # A server may echo the AUTH exchange (base64 of the password, alone or after the user):
+    # the errors below quote its replies, and the project's errors scrub what is registered.
+    secrets.register(password)
     return password
 
 
@@ -176,13 +180,12 @@ def _deliver(settings: EmailSettings, message: EmailMessage, password: str) -> N
             )
     except smtplib.SMTPAuthenticationError as exc:
         raise StageError(
-            f"email: {where} refused the login of {settings.username!r}: "
-            f"{_scrub(_reply(exc), password)}",
+            f"email: {where} refused the login of {settings.username!r}: {_reply(exc)}",
             fix=f"check email.username and the password in {settings.password_env}",
         ) from None
     except (smtplib.SMTPException, OSError) as exc:
         raise StageError(
-            f"email: sending through {where} failed: {_scrub(_describe(exc), password)}",
+            f"email: sending through {where} failed: {_describe(exc)}",
             fix="check email.host, email.port and email.security (587 = starttls, 465 = ssl)",
         ) from None
     for address, (code, reply) in refused.items():
@@ -225,11 +228,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return "every recipient was refused: " + ", ".join(sorted(exc.recipients))
     return f"{type(exc).__name__}: {exc}"
-
-
-def _scrub(text: str, secret: str) -> str:
-    """Belt and braces: no server reply or library message may echo the password back."""
-    return text.replace(secret, "***") if secret else text
 
 
 def _oneline(text: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from arxiv_radar.paper import Entry
+from arxiv_radar.publish.cells import safe_code_url, safe_url
 
 __all__ = [
     "CSV_COLUMNS",
@@ -65,8 +66,8 @@ def _record(entry: Entry) -> dict[str, Any]:
         "comment": paper.comment or None,
         "doi": paper.doi or None,
         "journal_ref": paper.journal_ref or None,
-        "code_url": entry.code_url,
-        "project_url": entry.project_url,
+        "code_url": safe_code_url(entry.code_url),
+        "project_url": safe_url(entry.project_url),
         "stars": entry.stars,
         "title_translated": entry.title_translated,
         "abstract_translated": entry.abstract_translated,
@@ -196,12 +197,59 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _OPEN, _CLOSE = "\x01", "\x02"
 
 
+def _names(*lines: str) -> frozenset[str]:
+    return frozenset(name for line in lines for name in line.split())
+
+
+# Control sequences a .bib may carry: whoever cites a paper runs its fields through TeX, so
+# anything else (\input, \write18, \def, \csname, \catcode...) is printed, never executed.
+# Text: accents, special letters, escaped specials and a few inert font switches.
+_TEXT_COMMANDS = _names(
+    "' ` \" ^ ~ = . u v H c d b t k r i j o O l L ss SS ae AE oe OE aa AA",
+    "& % # _ $ { } , ; : ! - / @ \\",
+    "emph textit textbf texttt textsc textrm textsf textsuperscript textsubscript url",
+    "textbackslash textasciitilde textasciicircum textless textgreater textbraceleft",
+    "textbraceright textunderscore textendash textemdash dots ldots S P dag ddag TeX LaTeX",
+) | {" "}
+# Math: the symbols, fonts and structures titles use.
+_MATH_COMMANDS = _TEXT_COMMANDS | _names(
+    "( ) [ ] | alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa",
+    "lambda mu nu xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega",
+    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega",
+    "mathcal mathbb mathbf mathrm mathit mathsf mathtt mathfrak mathscr boldsymbol bm text",
+    "operatorname log ln exp sin cos tan arg min max lim sup inf det dim ker Pr",
+    "frac dfrac tfrac sqrt left right big Big bigg Bigg middle hat tilde bar vec dot ddot",
+    "widehat widetilde overline underline overrightarrow mathring",
+    "infty partial nabla cdot cdots ldots vdots ddots times div pm mp leq le geq ge neq ne",
+    "ll gg approx sim simeq cong equiv propto in notin ni subset subseteq supset supseteq cup",
+    "cap setminus emptyset varnothing forall exists neg lnot wedge vee land lor to rightarrow",
+    "leftarrow Rightarrow Leftarrow leftrightarrow Leftrightarrow longrightarrow mapsto",
+    "uparrow downarrow mid ell hbar imath circ star ast oplus otimes odot bullet sum prod int",
+    "iint oint bigcup bigcap bigoplus bigotimes langle rangle lfloor rfloor lceil rceil top",
+    "bot perp parallel prime dagger backslash quad qquad colon not",
+)
+_COMMAND = re.compile(r"\\([^\W\d_]+|.|$)", re.DOTALL)
+_CARETS = re.compile(r"\^{2,}")  # ^^5c is TeX's spelling of a backslash: \input in disguise
+
+
+def _neutralise(segment: str, allowed: frozenset[str], printed: str) -> str:
+    """Every control sequence outside ``allowed`` becomes its printed name (``printed`` is the
+    backslash glyph of the mode), so it shows in the reference instead of running."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return match.group(0) if name in allowed else f"{printed}{name}"
+
+    return _COMMAND.sub(replace, segment)
+
+
 def _escape_math(segment: str) -> str:
+    segment = _neutralise(_CARETS.sub("^", segment), _MATH_COMMANDS, r"\backslash{}")
     return _ALWAYS.sub(r"\\\1", segment)
 
 
 def _escape_text(segment: str) -> str:
-    segment = _ALWAYS.sub(r"\\\1", segment)
+    segment = _ALWAYS.sub(r"\\\1", _neutralise(segment, _TEXT_COMMANDS, r"\textbackslash{}"))
     return _TEXT_SPECIAL.sub(lambda m: _TEXT_REPLACEMENT[m.group(1)], segment)
 
 
@@ -297,8 +345,9 @@ def _bib_author(name: str) -> str:
 
 
 def _verbatim(value: str) -> str:
-    """URLs and DOIs are read verbatim by biblatex; only braces and spaces could break them."""
-    return re.sub(r"[{}\s]", "", value)
+    """URLs and DOIs are read verbatim by biblatex, but BibTeX styles print them as TeX: drop
+    braces, spaces and backslashes (none belongs in an identifier), so none can run a command."""
+    return re.sub(r"[{}\s\\]", "", value)
 
 
 def _bib_entry(entry: Entry, key: str) -> str:
@@ -307,9 +356,9 @@ def _bib_entry(entry: Entry, key: str) -> str:
         ("title", latex_escape(paper.title)),
         ("author", " and ".join(_bib_author(a) for a in paper.authors)),
         ("year", str(paper.published.year)),
-        ("eprint", paper.arxiv_id),
+        ("eprint", _verbatim(paper.arxiv_id)),
         ("archivePrefix", "arXiv"),
-        ("primaryClass", paper.primary_category),
+        ("primaryClass", _verbatim(paper.primary_category)),
         ("url", paper.abs_url),
         ("doi", _verbatim(paper.doi)),
         ("howpublished", latex_escape(paper.journal_ref)),
