@@ -228,7 +228,7 @@ def _remember_fetch(
         attempt.update(
             announced=report.announced.isoformat() if report.announced else None,
             listed=report.listed,
-            new_papers=report.new_papers,
+            new_papers=report.total_new(),
         )
     context.store.set_meta("last_fetch_attempt", json.dumps(attempt, sort_keys=True))
 
