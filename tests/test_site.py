@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import posixpath
@@ -396,7 +397,7 @@ def search_rows(files: dict[str, str]) -> list[list[object]]:
 def test_search_index_is_compact_positional_json() -> None:
     files = build()
     index = json.loads(files["search-index.json"])
-    assert index["v"] == 2
+    assert index["v"] == 3
     assert index["shards"] == ["search/2026-11.json", "search/2026-10.json", "search/2026-09.json"]
     assert index["topics"] == [
         ["vision", "Vision"],
@@ -409,8 +410,30 @@ def test_search_index_is_compact_positional_json() -> None:
     assert rows["2611.10002"][2:5] == ["Chen Wei, Dana Kim, Émile Zola", "2026-11-20", [0, 1]]
     assert rows["2611.10001"][4] == []
     long_abstract = rows["2610.04444"][6]
-    assert 0 < len(long_abstract) <= INDEX_ABSTRACT_CHARS
     assert long_abstract.startswith("A long abstract. Lorem ipsum")
+    assert rows["2611.10002"][7] == "Spärliche Aufmerksamkeit Wir zeigen etwas."
+
+
+def test_search_rows_hold_the_whole_abstract_and_translation_within_the_stated_size() -> None:
+    """A word far into an abstract is searchable (the index used to stop at 160 characters)."""
+    _, entries = load_fixture()
+    words = [f"word{i:04d}" for i in range(200)]  # 1,800 characters, near arXiv's 1,920
+    text = " ".join([*words, "farawayword"])
+    long = dataclasses.replace(
+        entries[0],
+        paper=dataclasses.replace(entries[0].paper, abstract=text),
+        abstract_translated="翻译 " * 300 + "远处的词",
+    )
+    rows = {row[0]: row for row in search_rows(build(entries=[long, *entries[1:]]))}
+    row = rows[long.paper.arxiv_id]
+    assert row[6] == text and row[6].endswith("farawayword")
+    assert "远处的词" in row[7]
+    oversized = dataclasses.replace(
+        long, paper=dataclasses.replace(long.paper, abstract="lorem " * 1000)
+    )
+    row = {r[0]: r for r in search_rows(build(entries=[oversized]))}[long.paper.arxiv_id]
+    assert len(row[6]) <= INDEX_ABSTRACT_CHARS and len(row[7]) <= INDEX_ABSTRACT_CHARS
+    assert row[6].endswith("lorem")  # cut between words
 
 
 # --- determinism and input checks ---------------------------------------------------------------

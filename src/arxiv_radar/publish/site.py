@@ -70,8 +70,11 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = ".arxiv-radar-site.json"
 TOPIC_PAGE_LIMIT = 200  # newest papers on a topic page; older ones live on the month pages
 AUTHORS_SHOWN = 10
-INDEX_ABSTRACT_CHARS = 160  # searchable start of the abstract kept in search-index.json
-INDEX_AUTHORS = 20
+# What a search row holds per paper (see README, Outputs): the whole title, up to INDEX_AUTHORS
+# authors, the abstract and its translation each up to this many characters. arXiv caps
+# abstracts at 1,920 characters, so every abstract is searchable to its last word.
+INDEX_ABSTRACT_CHARS = 2000
+INDEX_AUTHORS = 50
 _STATIC = ("search.js", "style.css")
 # Pandoc's rule for inline math: no space just inside the dollars and no digit right after the
 # closing one, so "costs $5 and $10" stays text. An escaped dollar (\$) never delimits.
@@ -448,15 +451,9 @@ def _authors(authors: Sequence[str], limit: int) -> str:
 
 
 def _search_row(item: _Item) -> list[Any]:
-    """A compact row: ``[id, title, authors, day, [topic indices], code url, abstract start]``."""
-    # Only a window is normalised: the normalised window is a prefix of the normalised whole,
-    # so its first INDEX_ABSTRACT_CHARS are the same whenever it is longer than that.
-    window = item.abstract[: 4 * INDEX_ABSTRACT_CHARS]
-    abstract = _one_line(window)
-    if len(abstract) <= INDEX_ABSTRACT_CHARS < len(item.abstract):
-        abstract = _one_line(item.abstract)
-    if len(abstract) > INDEX_ABSTRACT_CHARS:
-        abstract = abstract[:INDEX_ABSTRACT_CHARS].rsplit(" ", 1)[0]
+    """A compact row: ``[id, title, authors, day, [topic indices], code url, abstract,
+    translated title and abstract]``; the texts are searched whole (see INDEX_ABSTRACT_CHARS)."""
+    translated = " ".join(t for t in (item.title_translated, item.abstract_translated) if t)
     return [
         item.arxiv_id,
         item.title,
@@ -464,8 +461,17 @@ def _search_row(item: _Item) -> list[Any]:
         item.day.isoformat(),
         [topic.index for topic in item.topics],
         item.code_url or "",
-        abstract,
+        _index_text(item.abstract),
+        _index_text(translated),
     ]
+
+
+def _index_text(text: str) -> str:
+    """``text`` on one line, cut at a word boundary to at most INDEX_ABSTRACT_CHARS."""
+    flat = _one_line(text)
+    if len(flat) <= INDEX_ABSTRACT_CHARS:
+        return flat
+    return flat[: INDEX_ABSTRACT_CHARS + 1].rsplit(" ", 1)[0]
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -583,7 +589,7 @@ def _day_page(ctx: _Context, month: str, day: date, items: Sequence[_Item]) -> t
 
 def _search_shard(month: str, items: Sequence[_Item]) -> tuple[str, str]:
     """One month of compact search rows (see ``_search_row``)."""
-    document = {"v": 2, "month": month, "papers": [_search_row(item) for item in items]}
+    document = {"v": 3, "month": month, "papers": [_search_row(item) for item in items]}
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
     return f"search/{month}.json", text
 
@@ -649,7 +655,7 @@ def _topic_page(
 def _search_index(ctx: _Context, months: Sequence[str]) -> str:
     """Topics and shard list for search.js; the rows live in one shard per month."""
     document = {
-        "v": 2,
+        "v": 3,
         "topics": [[topic.slug, topic.name] for topic in ctx.topics],
         "shards": [f"search/{month}.json" for month in months],
     }
