@@ -722,6 +722,11 @@ class Store:
         finally:
             cursor.close()
 
+    def newest_first_seen(self) -> datetime | None:
+        """When the latest paper was first stored (from the index end), None when empty."""
+        row = self._conn.execute("SELECT max(first_seen) FROM papers").fetchone()
+        return None if row[0] is None else _from_iso(row[0])
+
     def topics_in_store(self) -> list[str]:
         rows = self._conn.execute("SELECT DISTINCT topic FROM topic_papers ORDER BY topic")
         return [row[0] for row in rows]

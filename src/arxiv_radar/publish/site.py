@@ -4,7 +4,7 @@ Layout (every link is relative, so the site works on GitHub Pages under ``/<repo
 static server at ``/`` and mostly from ``file://``; only ``404.html`` uses ``base_path`` because
 GitHub Pages serves it at whatever depth the missing URL had)::
 
-    index.html                 the newest day present in the data, per topic
+    index.html                 the latest announcement (every paper it brought), per topic
     topics/<slug>.html         newest papers of a topic, a weekly chart, links to months
     archive/index.html         every month, with counts
     archive/<YYYY-MM>.html     a month, per topic (anchors ``#t-<slug>``), with links to its days
@@ -45,6 +45,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from arxiv_radar.errors import ConfigError
+from arxiv_radar.gapfill import ANNOUNCEMENT, EASTERN, latest_listing_day
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chart import WEEKS, week_start, weekly_chart_svg, weekly_series
 from arxiv_radar.publish.files import write_if_changed
@@ -172,7 +173,8 @@ class _Accumulator:
     topics: tuple[_Topic, ...]
     stats: dict[str, _TopicStats]
     months: list[tuple[str, int, list[tuple[_Topic, int]]]] = field(default_factory=list)
-    newest_day: list[_Item] = field(default_factory=list)
+    announced: date | None = None  # the listing day of the latest announcement
+    latest: list[_Item] = field(default_factory=list)  # every paper it brought, any submission day
 
 
 class StoreSite:
@@ -254,10 +256,12 @@ def _store_accumulator(
 ) -> _Accumulator:
     """The summary pages' inputs from counts and a few bounded queries, not from every paper."""
     acc = _Accumulator(ctx.topics, {topic.slug: _TopicStats() for topic in ctx.topics})
-    newest = calendar.newest_day()
+    newest = store.newest_first_seen()
     if newest is not None:
-        acc.newest_day = _sorted_items(ctx, store.iter_window_entries(newest.start, newest.end))
-    chart_end = updated_on or (acc.newest_day[0].day if acc.newest_day else None)
+        acc.announced = latest_listing_day(newest)
+        since = announcement_start(acc.announced)
+        acc.latest = _sorted_items(ctx, store.iter_entries(since=since))
+    chart_end = updated_on or (acc.latest[0].day if acc.latest else None)
     for topic in ctx.topics:
         stats = acc.stats[topic.slug]
         recent = store.topic_entries(topic.name, limit=TOPIC_PAGE_LIMIT)
@@ -273,6 +277,16 @@ def _store_accumulator(
         per_topic = [(topic, counts[topic.name]) for topic in ctx.topics if topic.name in counts]
         acc.months.append((month.label, calendar.totals[month.label], per_topic))
     return acc
+
+
+def announcement_start(listing_day: date) -> datetime:
+    """When the listing dated ``listing_day`` appeared: 20:00 US Eastern the evening before.
+
+    Every paper first stored from then on came with that announcement (or a later run's catch-up
+    of it), whatever its submission day: a cross-list or a paper held in moderation was often
+    submitted days earlier, so the home page cannot be "the newest submission day".
+    """
+    return datetime.combine(listing_day - timedelta(days=1), ANNOUNCEMENT, EASTERN)
 
 
 def _week_counts(ctx: _Context, store: Store, topic: str, end: date) -> dict[date, int]:
@@ -598,19 +612,21 @@ def _summary_pages(
     ctx: _Context, acc: _Accumulator, updated_on: date | None, status_line: str
 ) -> Iterator[tuple[str, str]]:
     """The pages that need the whole history: home, topics, archive, search and the fixed files."""
-    latest = acc.newest_day[0].day if acc.newest_day else None
+    latest = acc.latest[0].day if acc.latest else None
     common = {"updated_on": updated_on}
-    sections = _sections(ctx, acc.newest_day)
+    sections = _sections(ctx, acc.latest)
     yield (
         "index.html",
         ctx.render(
             "index.html",
             "",
-            day=latest,
+            day=acc.announced if acc.latest else None,
+            newest_day=latest,
+            oldest_day=acc.latest[-1].day if acc.latest else None,
             status_line=status_line,
-            counts=[(t, sum(t in i.topics for i in acc.newest_day)) for t in ctx.topics],
+            counts=[(t, sum(t in i.topics for i in acc.latest)) for t in ctx.topics],
             sections=sections,
-            unfiled=[item for item in acc.newest_day if not item.topics],
+            unfiled=[item for item in acc.latest if not item.topics],
             repeats=_repeats(sections),
             **common,
         ),
