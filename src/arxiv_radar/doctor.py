@@ -264,15 +264,29 @@ def _writable(name: str, folder: Path) -> Check:
 
 
 def _database_check(path: Path) -> Check:
+    """Opened read-only (the doctor never migrates or writes it) and checked page by page."""
     if not path.exists():
         return Check("database", True, f"{path} does not exist yet; the first run creates it")
     try:
-        with Store.open(path) as store:
-            papers = store.paper_count()
-            runs = store.recent_runs(1)
+        with Store.open(path, readonly=True) as store:
+            damage = store.quick_check()
+            if damage:
+                return Check(
+                    "database",
+                    False,
+                    f"{path} is damaged: PRAGMA quick_check says {'; '.join(damage[:3])}",
+                    "restore the file from a backup, or move it away to start a new store",
+                )
+            pending = store.pending_migrations
+            papers = store.paper_count() if store.schema_version else 0
+            runs = store.recent_runs(1) if store.schema_version else []
     except ArxivRadarError as err:
         return Check("database", False, err.message, err.fix)
     last = f", last run {runs[0].status}" if runs else ""
+    later = f", {len(pending)} migration(s) for the next run to apply" if pending else ""
     return Check(
-        "database", True, f"{path}: schema version {SCHEMA_VERSION}, {papers} papers{last}"
+        "database",
+        True,
+        f"{path}: schema version {SCHEMA_VERSION - len(pending)}{later}, {papers} papers{last}, "
+        "integrity ok",
     )

@@ -20,7 +20,7 @@ from arxiv_radar import __version__
 from arxiv_radar.backfill import BackfillRange, backfill_jobs, fill_range
 from arxiv_radar.config import Workspace
 from arxiv_radar.enrich.run import PreparedEnrich, display_language, prepare_enrich
-from arxiv_radar.errors import StageError, UserError
+from arxiv_radar.errors import StageError, StoreError, UserError
 from arxiv_radar.fetch import FetchReport, fetch
 from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
 from arxiv_radar.lock import workspace_lock
@@ -145,16 +145,25 @@ def _recorded(store: Store, command: str, now: datetime) -> Iterator[RunOutcome]
         yield outcome
     except BaseException as err:
         outcome.errors.append({"stage": "run", "error": _one_line(err)})
+        try:
+            _finish(store, outcome)
+        except StoreError as also:
+            # The store failing again (full disk, corruption) must not hide the first error;
+            # the run stays "running" and the next run marks it interrupted.
+            log.warning("could not record run %d: %s", run_id, also)
         raise
-    finally:
-        outcome.status = _status(outcome)
-        store.finish_run(
-            run_id,
-            status=outcome.status,
-            stats=outcome.stats,
-            errors=outcome.errors,
-            finished_at=datetime.now(timezone.utc),
-        )
+    _finish(store, outcome)
+
+
+def _finish(store: Store, outcome: RunOutcome) -> None:
+    outcome.status = _status(outcome)
+    store.finish_run(
+        outcome.run_id,
+        status=outcome.status,
+        stats=outcome.stats,
+        errors=outcome.errors,
+        finished_at=datetime.now(timezone.utc),
+    )
 
 
 def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:

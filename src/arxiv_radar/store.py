@@ -443,15 +443,87 @@ def _merge_batch(papers: Iterable[Paper]) -> dict[str, Paper]:
 
 
 def _wrap(path: Path, exc: sqlite3.Error) -> StoreError:
-    """Turn an SQLite failure the user can act on into a StoreError that names the file."""
-    text = str(exc)
+    """Turn an SQLite failure into a one-line StoreError that names the file and the fix."""
+    text = " ".join(str(exc).split())
     if "locked" in text or "busy" in text:
         fix = "another arxiv-radar process is writing; wait for it to finish and retry"
-    elif "not a database" in text or "malformed" in text:
-        fix = "restore the file from a backup, or move it away to start a new store"
+    elif "full" in text:
+        fix = (
+            f"free some space on the disk holding {path.parent}, then run again "
+            "(the interrupted step was rolled back: nothing is half-written)"
+        )
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        fix = (
+            "restore the file from a backup, or move it away to start a new store "
+            "(`arxiv-radar doctor` checks its integrity)"
+        )
+    elif "readonly" in text or "read-only" in text:
+        fix = "make the file and its directory writable for this user"
     else:
         fix = "check that the file and its directory are readable and writable"
     return StoreError(f"store {path}: {text}", fix=fix)
+
+
+class _Cursor(sqlite3.Cursor):
+    """Rows are read lazily, so a corrupted page can surface while iterating: name the file."""
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.Error as exc:
+            raise _wrap(_path_of(self.connection), exc) from exc
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.Error as exc:
+            raise _wrap(_path_of(self.connection), exc) from exc
+
+    def fetchmany(self, size: int | None = 1) -> list[Any]:
+        try:
+            return super().fetchmany(size)
+        except sqlite3.Error as exc:
+            raise _wrap(_path_of(self.connection), exc) from exc
+
+
+class _Connection(sqlite3.Connection):
+    """Every statement's SQLite error becomes a StoreError naming the file and the fix, so no
+    command shows a traceback or a bare ``sqlite3.OperationalError`` (full disk, corruption)."""
+
+    store_path = Path()
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return self.cursor(_Cursor).execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise _wrap(self.store_path, exc) from exc
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        try:
+            return self.cursor(_Cursor).executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            raise _wrap(self.store_path, exc) from exc
+
+
+def _path_of(conn: sqlite3.Connection) -> Path:
+    return conn.store_path if isinstance(conn, _Connection) else Path("(unknown)")
+
+
+def _connect(path: Path, *, readonly: bool) -> _Connection:
+    """A connection whose errors name ``path``; read-only opens never create or change it."""
+    target = f"{path.resolve().as_uri()}?mode=ro" if readonly else str(path)
+    try:
+        conn = sqlite3.connect(
+            target,
+            isolation_level=None,
+            timeout=_BUSY_TIMEOUT_MS / 1000,
+            factory=_Connection,
+            uri=readonly,
+        )
+    except sqlite3.Error as exc:
+        raise _wrap(path, exc) from exc
+    conn.store_path = path
+    return conn
 
 
 # --- the store --------------------------------------------------------------------------------
@@ -466,31 +538,53 @@ class Store:
         # Language whose cached translations and TL;DRs entries carry; None shows none.
         self.display_language: str | None = None
         self._depth = 0
+        self.schema_version = SCHEMA_VERSION
+
+    @property
+    def pending_migrations(self) -> list[str]:
+        """Migrations a read-only open found missing (a writing command applies them)."""
+        return [migration.__name__ for migration in MIGRATIONS[self.schema_version :]]
 
     @property
     def path(self) -> Path:
         return self._path
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (creating if needed) and migrate the store at ``path``; its directory must exist."""
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+        """Open (creating if needed) and migrate the store at ``path``; its directory must exist.
+
+        ``readonly`` (``status``, ``doctor``) opens an existing file without ever writing it: no
+        migration runs, :attr:`pending_migrations` says which ones the next run will apply.
+        """
         if not path.parent.is_dir():
             raise StoreError(
                 f"store {path}: directory {path.parent} does not exist",
                 fix="create the directory or change the store path in the config",
             )
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000)
-        except sqlite3.Error as exc:
-            raise _wrap(path, exc) from exc
+        if readonly and not path.is_file():
+            raise StoreError(f"store {path} does not exist", fix="run `arxiv-radar run` first")
+        conn = _connect(path, readonly=readonly)
         store = cls(conn, path)
         try:
-            store._configure()
-            store._migrate()
+            if readonly:
+                store._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                store.schema_version = store._user_version()
+                store._check_not_newer(store.schema_version)
+            else:
+                store._configure()
+                store._migrate()
         except BaseException:
             conn.close()
             raise
         return store
+
+    def quick_check(self) -> list[str]:
+        """SQLite's ``PRAGMA quick_check``: [] when the file is sound, else what is damaged."""
+        try:
+            rows = [str(row[0]) for row in self._conn.execute("PRAGMA quick_check(20)")]
+        except StoreError as exc:  # damage bad enough to stop the check itself
+            return [exc.message.removeprefix(f"store {self._path}: ")]
+        return [] if rows == ["ok"] else rows
 
     def close(self) -> None:
         self._conn.close()
@@ -507,14 +601,11 @@ class Store:
         self.close()
 
     def _configure(self) -> None:
-        try:
-            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            # WAL makes NORMAL safe against corruption; it only risks the last commit on power loss.
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.Error as exc:
-            raise _wrap(self._path, exc) from exc
+        self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        # WAL makes NORMAL safe against corruption; it only risks the last commit on power loss.
+        self._conn.execute("PRAGMA synchronous = NORMAL")
         if mode != "wal":
             log.warning("store %s: journal mode is %s, not WAL", self._path, mode)
 
@@ -535,19 +626,16 @@ class Store:
         The version is read again inside each write transaction, so two processes opening a new
         file at once never apply a migration twice.
         """
-        try:
-            self._check_not_newer(self._user_version())
-            for number, migration in enumerate(MIGRATIONS, start=1):
-                with self.transaction():
-                    current = self._user_version()
-                    self._check_not_newer(current)
-                    if current >= number:
-                        continue
-                    log.info("store %s: applying migration %s", self._path, migration.__name__)
-                    migration(self._conn)
-                    self._conn.execute(f"PRAGMA user_version = {number}")
-        except sqlite3.Error as exc:
-            raise _wrap(self._path, exc) from exc
+        self._check_not_newer(self._user_version())
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            with self.transaction():
+                current = self._user_version()
+                self._check_not_newer(current)
+                if current >= number:
+                    continue
+                log.info("store %s: applying migration %s", self._path, migration.__name__)
+                migration(self._conn)
+                self._conn.execute(f"PRAGMA user_version = {number}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -560,15 +648,12 @@ class Store:
         if self._depth:
             yield from self._savepoint()
             return
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise _wrap(self._path, exc) from exc
+        self._conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
             yield
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             self._commit()
@@ -578,10 +663,19 @@ class Store:
     def _commit(self) -> None:
         try:
             self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise _wrap(self._path, exc) from exc
+        except StoreError:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it rolls back by itself on a
+        full disk, and a ROLLBACK then would replace the real error by "no transaction")."""
+        if not self._conn.in_transaction:
+            return
+        try:
+            self._conn.execute("ROLLBACK")
+        except StoreError as exc:
+            log.warning("%s", exc)
 
     def _savepoint(self) -> Iterator[None]:
         name = f"sp{self._depth}"
@@ -590,11 +684,13 @@ class Store:
         try:
             yield
         except BaseException:
-            self._conn.execute(f"ROLLBACK TO {name}")
+            if self._conn.in_transaction:
+                self._conn.execute(f"ROLLBACK TO {name}")
             raise
         finally:
             self._depth -= 1
-            self._conn.execute(f"RELEASE {name}")
+            if self._conn.in_transaction:
+                self._conn.execute(f"RELEASE {name}")
 
     # --- papers -------------------------------------------------------------------------------
 
