@@ -233,7 +233,7 @@ def test_cli_missing_config_file_given_with_c(tmp_path: Path) -> None:
 
 def test_cli_missing_secret_variable_is_named_before_any_fetch(tmp_path: Path) -> None:
     text = "categories: [cs.CV]\n" + TOPIC + "translation:\n  provider: deepl\n"
-    stderr = run_cli(tmp_path, text, env={"DEEPL_API_KEY": ""})
+    stderr = run_cli(tmp_path, text, "enrich", env={"DEEPL_API_KEY": ""})
     assert "DEEPL_API_KEY" in stderr
     assert "fix:" in stderr
 

@@ -60,6 +60,7 @@ class _Context:
     now: datetime
     transport: httpx.BaseTransport | None
     enricher: PreparedEnrich | None = None
+    enrich_error: UserError | None = None  # why the enricher could not be built (a key)
     backfill: BackfillRange | None = None
     retries: list[RetryEvent] = field(default_factory=list)
 
@@ -95,8 +96,7 @@ def run_pipeline(
     topics = compile_topics(workspace.config.topics)
     if backfill is not None:
         backfill_jobs(workspace.config, topics, backfill)  # a bad range is a user error: say it now
-    # Built before anything runs: a missing API key is a user error to report at once.
-    enricher = prepare_enrich(workspace, http_settings(workspace)) if "enrich" in stages else None
+    enricher, enrich_error = _prepare_enricher(workspace, stages)
     if "notify" in stages:
         check_secrets(workspace)
     with workspace_lock(workspace.database), Store.open(workspace.database) as store:
@@ -109,6 +109,7 @@ def run_pipeline(
             now=now,
             transport=transport,
             enricher=enricher,
+            enrich_error=enrich_error,
             backfill=backfill,
         )
         with _recorded(store, command, now) as outcome:
@@ -117,6 +118,28 @@ def run_pipeline(
             if context.retries:
                 outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
         return outcome
+
+
+def _prepare_enricher(
+    workspace: Workspace, stages: Sequence[str]
+) -> tuple[PreparedEnrich | None, UserError | None]:
+    """Build the enricher before anything runs.
+
+    `enrich` alone refuses at once (exit 2) when a key is missing. In a run that also fetches and
+    publishes, the same mistake must not stop the digest (an expired secret would silence it):
+    the other stages run, the pages mark abstracts as pending English, and the enrich stage
+    fails with the fix (exit 1).
+    """
+    if "enrich" not in stages:
+        return None, None
+    settings = http_settings(workspace)
+    try:
+        return prepare_enrich(workspace, settings), None
+    except UserError as err:
+        if set(stages) <= {"enrich"}:
+            raise
+        log.error("no translations or TL;DRs this run: %s", err)
+        return prepare_enrich(workspace, settings, texts=False), err
 
 
 def _close_interrupted(store: Store, now: datetime) -> None:
@@ -204,9 +227,15 @@ def _backfill_stage(context: _Context) -> dict[str, Any]:
 
 
 def _enrich_stage(context: _Context) -> dict[str, Any]:
-    """Lookups that fail stay pending for the next run; they are reported, not fatal."""
+    """Lookups that fail stay pending for the next run; they are reported, not fatal. A key
+    or endpoint mistake fails the stage (see ProviderMisconfigured)."""
     assert context.enricher is not None, "run_pipeline prepares the enricher"
-    return context.enricher.run(context.store, now=context.now)
+    stats = context.enricher.run(context.store, now=context.now)
+    if context.enrich_error is not None:
+        failure = StageError(context.enrich_error.message, fix=context.enrich_error.fix)
+        failure.partial = stats
+        raise failure
+    return stats
 
 
 def _publish_stage(context: _Context) -> dict[str, Any]:
