@@ -197,6 +197,8 @@ class EmailConfig(_Section):
     recipients: list[str] = Field(min_length=1)
     subject_prefix: str = "[arxiv-radar]"
     send_empty: bool = False
+    # Opt-in: also send papers announced up to this many days before the destination was added.
+    backlog_days: int = Field(0, ge=0, le=3650)
 
 
 class ChatConfig(_Section):
@@ -206,6 +208,7 @@ class ChatConfig(_Section):
     webhook_env: str = Field(min_length=1)
     secret_env: str = ""
     send_empty: bool = False
+    backlog_days: int = Field(0, ge=0, le=3650)
 
 
 class EndpointsConfig(_Section):

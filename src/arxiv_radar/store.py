@@ -246,12 +246,38 @@ def _m004_revisions(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _m005_destinations_and_intents(conn: sqlite3.Connection) -> None:
+    """When each destination first appeared (it gets papers announced since then), and the
+    messages a run is about to send (committed before the POST: see ``record_intent``)."""
+    conn.execute(
+        """CREATE TABLE destinations (
+            channel TEXT PRIMARY KEY,
+            added_at TEXT NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    # A destination that already received papers has been there since its first delivery.
+    conn.execute(
+        """INSERT INTO destinations (channel, added_at)
+        SELECT channel, min(sent_at) FROM deliveries GROUP BY channel"""
+    )
+    conn.execute(
+        """CREATE TABLE delivery_intents (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            arxiv_ids TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX delivery_intents_by_channel ON delivery_intents (channel)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _m001_initial_schema,
     _m002_enrichments,
     _m003_deliveries,
     _m004_revisions,
+    _m005_destinations_and_intents,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -356,10 +382,12 @@ _TEXT_DUE = _select_entries(
         AND x.model = ?)
     ORDER BY p.published DESC, p.arxiv_id DESC LIMIT ?"""
 )
-# Papers in at least one topic, seen since a cut-off, that ``channel`` has not received yet.
+# Papers in at least one topic, first seen since a cut-off and first published not long
+# before it (a backfilled 2004 paper is first seen today, but it is no news), that ``channel``
+# has not received yet.
 _UNDELIVERED = _select_entries(
     f"""FROM papers p {_CODE_JOIN}
-    WHERE p.first_seen >= ?
+    WHERE p.first_seen >= ? AND p.published >= ?
       AND EXISTS (SELECT 1 FROM topic_papers t WHERE t.arxiv_id = p.arxiv_id)
       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel = ? AND d.arxiv_id = p.arxiv_id)
     ORDER BY p.published DESC, p.arxiv_id DESC"""
@@ -1006,9 +1034,64 @@ class Store:
 
     # --- deliveries -----------------------------------------------------------------------------
 
-    def undelivered(self, channel: str, *, since: datetime) -> list[Entry]:
-        """Topic papers first seen since ``since`` that ``channel`` has not received."""
-        return list(self._stream(_UNDELIVERED, (_iso(since), channel)))
+    def undelivered(
+        self, channel: str, *, since: datetime, published_since: datetime
+    ) -> list[Entry]:
+        """Topic papers first seen since ``since`` and first published since
+        ``published_since`` that ``channel`` has not received."""
+        return list(self._stream(_UNDELIVERED, (_iso(since), _iso(published_since), channel)))
+
+    def destination_added(self, channel: str, *, at: datetime) -> datetime:
+        """When ``channel`` first appeared; recorded as ``at`` the first time it is asked."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT OR IGNORE INTO destinations (channel, added_at) VALUES (?, ?)",
+                (channel, _iso(at)),
+            )
+            row = self._conn.execute(
+                "SELECT added_at FROM destinations WHERE channel = ?", (channel,)
+            ).fetchone()
+        return _from_iso(row[0])
+
+    def record_intent(self, channel: str, arxiv_ids: Sequence[str], *, at: datetime) -> int:
+        """Commit "about to send these papers to ``channel``" before sending.
+
+        A run killed between the service accepting the message and :meth:`confirm_intent`
+        leaves the intent behind: the next run sees it (``open_intents``) and sends those papers
+        again, so a crash costs at most one duplicate message, never a lost one.
+        """
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO delivery_intents (channel, arxiv_ids, created_at) VALUES (?, ?, ?)",
+                (channel, json.dumps(list(arxiv_ids)), _iso(at)),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def confirm_intent(self, intent: int, *, at: datetime) -> None:
+        """The message was accepted: its papers are delivered, in the same transaction."""
+        with self.transaction():
+            row = self._conn.execute(
+                "SELECT channel, arxiv_ids FROM delivery_intents WHERE id = ?", (intent,)
+            ).fetchone()
+            if row is None:
+                raise ValueError(f"no delivery intent {intent}")
+            self.mark_delivered(row[0], _json(row[1]), at=at)
+            self._conn.execute("DELETE FROM delivery_intents WHERE id = ?", (intent,))
+
+    def drop_intent(self, intent: int) -> None:
+        """The message was refused before it could arrive: nothing was delivered."""
+        with self.transaction():
+            self._conn.execute("DELETE FROM delivery_intents WHERE id = ?", (intent,))
+
+    def open_intents(self, channel: str) -> list[tuple[int, list[str], datetime]]:
+        """(id, papers, when) of messages to ``channel`` that may or may not have arrived."""
+        rows = self._conn.execute(
+            """SELECT id, arxiv_ids, created_at FROM delivery_intents
+            WHERE channel = ? ORDER BY id""",
+            (channel,),
+        )
+        return [(row[0], list(_json(row[1])), _from_iso(row[2])) for row in rows]
 
     def mark_delivered(self, channel: str, arxiv_ids: Iterable[str], *, at: datetime) -> None:
         with self.transaction():
