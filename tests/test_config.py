@@ -94,6 +94,15 @@ PROBLEMS: dict[str, tuple[str, list[str]]] = {
         ["line 4, endpoints.api_url", "is not an http(s) URL"],
     ),
     "required key missing": (TOPIC, ["categories: this key is required"]),
+    "topic categories none of which is watched": (
+        "categories: [cs.CV]\ntopics:\n  - name: Robots\n    query: 'ti:robot'\n"
+        "    categories: [cs.RO, eess.SY]\n",
+        [
+            "line 5, topics[0].categories",
+            "'Robots' is limited to cs.RO, eess.SY",
+            "none of which is in the watched categories (cs.CV)",
+        ],
+    ),
 }
 
 
@@ -114,6 +123,27 @@ def test_each_mistake_is_one_line_naming_file_place_and_problem(tmp_path: Path, 
     assert line.startswith(f"{tmp_path / 'radar.yml'}")
     for fragment in fragments:
         assert fragment in line
+
+
+def test_topic_categories_not_watched_say_how_to_fix_them(tmp_path: Path) -> None:
+    text, _ = PROBLEMS["topic categories none of which is watched"]
+    error = load_error(tmp_path, text)
+    assert "add the topic's categories to the top-level `categories`" in error.fix
+
+
+@pytest.mark.parametrize(
+    ("watched", "topic"),
+    [("[cs.CV]", "[cs.CV, cs.GR]"), ("[cs]", "[cs.RO]"), ("[cs.CV]", "[cs]"), ("[cs.CV]", "[]")],
+)
+def test_topic_categories_carried_by_a_watched_listing_are_accepted(
+    tmp_path: Path, watched: str, topic: str
+) -> None:
+    path = tmp_path / "radar.yml"
+    path.write_text(
+        f"categories: {watched}\ntopics: [{{name: A, query: 'ti:a', categories: {topic}}}]\n",
+        encoding="utf-8",
+    )
+    assert load_workspace(path, env={}).config.topics[0].name == "A"
 
 
 def test_all_problems_are_reported_at_once_in_file_order(tmp_path: Path) -> None:
@@ -203,7 +233,7 @@ def test_cli_missing_config_file_given_with_c(tmp_path: Path) -> None:
 
 def test_cli_missing_secret_variable_is_named_before_any_fetch(tmp_path: Path) -> None:
     text = "categories: [cs.CV]\n" + TOPIC + "translation:\n  provider: deepl\n"
-    stderr = run_cli(tmp_path, text, env={"DEEPL_API_KEY": ""})
+    stderr = run_cli(tmp_path, text, "enrich", env={"DEEPL_API_KEY": ""})
     assert "DEEPL_API_KEY" in stderr
     assert "fix:" in stderr
 

@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from arxiv_radar.doctor import Check, DoctorReport, run_doctor, secret_variables
 from arxiv_radar.store import Store
 from tests.servers.arxiv import FakeArxiv, make_paper
-from tests.servers.http import LocalServer
+from tests.servers.fake_apis import FakeChat
+from tests.servers.http import LocalServer, Reply
 from tests.test_pipeline import cli
 
 CONFIG = """\
@@ -179,7 +180,42 @@ def test_missing_tokens_are_named_never_shown(tmp_path: Path, arxiv: FakeArxiv) 
     deepl = checks["secret DEEPL_API_KEY"]
     assert not deepl.ok and "export DEEPL_API_KEY" in deepl.fix
     assert "sk-VERY-SECRET" not in repr(report.checks)
-    assert checks["translation"].ok and checks["summaries"].ok  # any HTTP answer is reachable
+    assert not checks["translation"].ok and "not probed" in checks["translation"].detail
+    assert not checks["summaries"].ok  # /llm/chat/completions has no route: 404
+
+
+def translation_config(base: str) -> str:
+    return (
+        f"translation:\n  provider: openai\n  base_url: {base}\n  model: deepseek-chat\n"
+        "  api_key_env: DEEPSEEK_API_KEY\n"
+    )
+
+
+@pytest.mark.parametrize("status", [404, 501])
+def test_a_translation_server_without_that_api_is_a_problem_not_ok(
+    tmp_path: Path, arxiv: FakeArxiv, status: int
+) -> None:
+    arxiv.server.route("POST", "/v1/chat/completions", Reply(status, "Not Implemented"))
+    extra = translation_config(f"{arxiv.server.url}/v1")
+    path = write_config(tmp_path, arxiv.api_url, arxiv.rss_url, extra, code_links=False)
+    check = by_name(run_doctor(path, env={"DEEPSEEK_API_KEY": "sk-1"}))["translation"]
+    assert not check.ok, check
+    assert f"HTTP {status}" in check.detail and "check translation.base_url" in check.fix
+
+
+def test_a_refused_translation_key_is_a_problem_and_a_good_one_is_ok(
+    tmp_path: Path, arxiv: FakeArxiv
+) -> None:
+    FakeChat(arxiv.server, key="sk-good-0123456789")
+    extra = translation_config(f"{arxiv.server.url}/v1")
+    path = write_config(tmp_path, arxiv.api_url, arxiv.rss_url, extra, code_links=False)
+    bad = by_name(run_doctor(path, env={"DEEPSEEK_API_KEY": "sk-bad-0123456789"}))
+    assert not bad["translation"].ok and "refused the key in DEEPSEEK_API_KEY" in (
+        bad["translation"].detail
+    )
+    assert "sk-bad" not in repr(bad)
+    good = by_name(run_doctor(path, env={"DEEPSEEK_API_KEY": "sk-good-0123456789"}))
+    assert good["translation"].ok and "translated a test word" in good["translation"].detail
 
 
 def test_enabled_code_finders_are_probed(tmp_path: Path, arxiv: FakeArxiv) -> None:

@@ -232,6 +232,27 @@ def test_skipped_days_are_filled_stored_once_and_published(
         assert store.topic_count("Gaussian Splatting") == 10
 
 
+def test_new_counts_after_a_gap_fill_include_the_filled_days(
+    workspace: Workspace, fake: FakeArxiv
+) -> None:
+    """The run table and `status` count every paper the run added, the gap fill's too."""
+    announce(fake, 0)
+    assert run_on(workspace, DAYS[0]).exit_code == 0
+    for index in (1, 2, 3, 4):
+        announce(fake, index)
+    outcome = run_on(workspace, DAYS[4])
+    assert outcome.exit_code == 0, outcome.errors
+    fetched = outcome.stats["fetch"]
+    # Days 1-3 come through the gap fill, day 4 through the listing: 2 + 1 matches a day.
+    assert fetched["per_topic"] == {"Gaussian Splatting": 8, "Multimodal LLM": 4}
+    assert fetched["new_papers"] == 12
+    console = Console(record=True, width=250)
+    for renderable in describe_runs(workspace, limit=1, now=datetime.combine(DAYS[4], time(2))):
+        console.print(renderable)
+    text = console.export_text()
+    assert "Gaussian Splatting: 8" in text and "Multimodal LLM: 4" in text
+
+
 def test_friday_after_thursday_and_monday_after_friday_need_no_gap_fill(
     workspace: Workspace, fake: FakeArxiv
 ) -> None:

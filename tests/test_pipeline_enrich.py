@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.fake_apis import FakeChat, FakeHuggingFace
-from tests.servers.http import LocalServer
+from tests.servers.http import LocalServer, Reply
 from tests.test_pipeline import cli
 
 KEY = "sk-test-SECRET-0123456789"
@@ -83,7 +85,8 @@ def test_code_links_and_translations_reach_the_readme_once(
 def test_translation_outage_keeps_english_marked_and_retries_next_run(
     tmp_path: Path, server: LocalServer
 ) -> None:
-    setup(tmp_path, server)  # no translation server: every request answers 404
+    setup(tmp_path, server)
+    server.route("POST", "/v1/chat/completions", Reply(503, "upstream overloaded"))
     result = cli("run", cwd=tmp_path, env={"DEEPSEEK_API_KEY": KEY})
     assert result.returncode == 0, result.stderr
     readme = (tmp_path / "README.md").read_text(encoding="utf-8")
@@ -94,9 +97,63 @@ def test_translation_outage_keeps_english_marked_and_retries_next_run(
     assert "中文译文" in (tmp_path / "README.md").read_text(encoding="utf-8")
 
 
-def test_missing_api_key_stops_before_any_request(tmp_path: Path, server: LocalServer) -> None:
+def test_missing_api_key_stops_enrich_before_any_request(
+    tmp_path: Path, server: LocalServer
+) -> None:
     setup(tmp_path, server)
-    result = cli("run", cwd=tmp_path, env={"DEEPSEEK_API_KEY": ""})
+    result = cli("enrich", cwd=tmp_path, env={"DEEPSEEK_API_KEY": ""})
     assert result.returncode == 2
     assert "DEEPSEEK_API_KEY" in result.stderr and "Traceback" not in result.stderr
     assert server.requests == []
+
+
+def status_text(tmp_path: Path) -> str:
+    status = cli("status", cwd=tmp_path, env={"COLUMNS": "300"})
+    assert status.returncode == 0, status.stderr
+    return " ".join(status.stdout.split())
+
+
+def test_a_missing_key_in_a_scheduled_run_still_fetches_and_publishes_then_exits_1(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    """An expired secret must not stop the digest: English marked pending, exit 1, the fix."""
+    setup(tmp_path, server)
+    result = cli("run", cwd=tmp_path, env={"DEEPSEEK_API_KEY": ""})
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "error in enrich: translation: no key: set DEEPSEEK_API_KEY" in result.stderr
+    assert "export DEEPSEEK_API_KEY=" in result.stderr  # the fix
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "Gaussian splatting with code" in readme and "(EN) " in readme
+    assert "**[code](https://github.com/someone/splat)**" in readme  # code links need no key
+    assert server.requests_to("/v1/chat/completions") == []
+    assert "enrich: translation: no key: set DEEPSEEK_API_KEY" in status_text(tmp_path)
+
+
+def test_a_refused_key_fails_the_enrich_stage_with_the_fix(
+    tmp_path: Path, server: LocalServer
+) -> None:
+    setup(tmp_path, server)
+    FakeChat(server, key=KEY)
+    result = cli("run", cwd=tmp_path, env={"DEEPSEEK_API_KEY": "sk-expired-0000000000"})
+    assert result.returncode == 1, result.stderr
+    assert "refused the key in DEEPSEEK_API_KEY (HTTP 401)" in result.stderr
+    assert "set DEEPSEEK_API_KEY to a valid key" in result.stderr
+    assert "sk-expired" not in result.stderr + result.stdout
+    assert len(server.requests_to("/v1/chat/completions")) == 1  # no request after the refusal
+    assert "(EN) " in (tmp_path / "README.md").read_text(encoding="utf-8")
+    status = status_text(tmp_path)
+    assert "partial" in status and "refused the key in DEEPSEEK_API_KEY" in status
+
+
+@pytest.mark.parametrize("status", [404, 501])
+def test_a_wrong_base_url_fails_the_enrich_stage_with_the_fix(
+    tmp_path: Path, server: LocalServer, status: int
+) -> None:
+    setup(tmp_path, server)
+    server.route("POST", "/v1/chat/completions", Reply(status, "Unsupported method"))
+    result = cli("run", cwd=tmp_path, env={"DEEPSEEK_API_KEY": KEY})
+    assert result.returncode == 1, result.stderr
+    assert f"answered HTTP {status}: there is no such API at this address" in result.stderr
+    assert "check translation.base_url" in result.stderr
+    assert "check translation.base_url" in status_text(tmp_path)

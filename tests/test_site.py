@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import posixpath
@@ -260,7 +261,7 @@ def test_not_found_page_uses_base_path_because_it_is_served_at_any_depth() -> No
 
 def test_home_page_shows_the_newest_day_per_topic_with_counts_and_status() -> None:
     home = build()["index.html"]
-    assert "Papers of 2026-11-20" in home
+    assert "Papers announced 2026-11-20" in home
     assert 'Updated on <time datetime="2026-11-21">2026-11-21</time>' in home
     assert "3 new papers; 1 source failed &amp; was retried" in home
     assert '<a href="topics/vision.html">Vision</a> <span class="count">2 new</span>' in home
@@ -272,6 +273,37 @@ def test_home_page_shows_the_newest_day_per_topic_with_counts_and_status() -> No
     assert "2611.10002" in home
     assert "2611.10001" not in home  # the day before
     assert "2611.00500" not in home
+
+
+def test_home_page_shows_the_whole_latest_announcement_whatever_the_submission_day() -> None:
+    """A Tuesday listing carries Friday's and Monday's submissions and an older cross-list: the
+    home page shows all of them (it used to show the newest submission day only)."""
+    _, fixture = load_fixture()
+    template = fixture[0]
+    tuesday_run = _utc("2026-11-24T01:17:00Z")  # 20:17 Monday in New York: Tuesday's listing
+
+    def entry(arxiv_id: str, published: str, topics: tuple[str, ...], seen: datetime) -> Entry:
+        paper = dataclasses.replace(
+            template.paper, arxiv_id=arxiv_id, published=_utc(published), updated=_utc(published)
+        )
+        return dataclasses.replace(
+            template, paper=paper, first_seen=seen, topics=topics, code_url=None
+        )
+
+    entries = [
+        entry("2611.20001", "2026-11-23T16:00:00Z", ("Vision",), tuesday_run),  # Monday
+        entry("2611.20002", "2026-11-20T18:00:00Z", ("Vision", "NLP"), tuesday_run),  # Friday
+        entry("2611.20003", "2026-11-16T12:00:00Z", ("NLP",), tuesday_run),  # a cross-list
+        entry("2611.20004", "2026-11-20T10:00:00Z", ("Vision",), _utc("2026-11-21T01:17:00Z")),
+    ]
+    home = build(entries=entries)["index.html"]
+    assert "Papers announced 2026-11-24" in home
+    assert '<a href="topics/vision.html">Vision</a> <span class="count">2 new</span>' in home
+    assert '<a href="topics/nlp.html">NLP</a> <span class="count">2 new</span>' in home
+    for arxiv_id in ("2611.20001", "2611.20002", "2611.20003"):
+        assert arxiv_id in home
+    assert "2611.20004" not in home  # Friday's announcement
+    assert 'href="days/2026-11-16.html"' in home and 'href="days/2026-11-23.html"' in home
 
 
 def test_paper_in_no_configured_topic_is_still_listed_on_its_day_and_month() -> None:
@@ -403,7 +435,7 @@ def search_rows(files: dict[str, str]) -> list[list[object]]:
 def test_search_index_is_compact_positional_json() -> None:
     files = build()
     index = json.loads(files["search-index.json"])
-    assert index["v"] == 2
+    assert index["v"] == 3
     assert index["shards"] == ["search/2026-11.json", "search/2026-10.json", "search/2026-09.json"]
     assert index["topics"] == [
         ["vision", "Vision"],
@@ -416,8 +448,30 @@ def test_search_index_is_compact_positional_json() -> None:
     assert rows["2611.10002"][2:5] == ["Chen Wei, Dana Kim, Émile Zola", "2026-11-20", [0, 1]]
     assert rows["2611.10001"][4] == []
     long_abstract = rows["2610.04444"][6]
-    assert 0 < len(long_abstract) <= INDEX_ABSTRACT_CHARS
     assert long_abstract.startswith("A long abstract. Lorem ipsum")
+    assert rows["2611.10002"][7] == "Spärliche Aufmerksamkeit Wir zeigen etwas."
+
+
+def test_search_rows_hold_the_whole_abstract_and_translation_within_the_stated_size() -> None:
+    """A word far into an abstract is searchable (the index used to stop at 160 characters)."""
+    _, entries = load_fixture()
+    words = [f"word{i:04d}" for i in range(200)]  # 1,800 characters, near arXiv's 1,920
+    text = " ".join([*words, "farawayword"])
+    long = dataclasses.replace(
+        entries[0],
+        paper=dataclasses.replace(entries[0].paper, abstract=text),
+        abstract_translated="翻译 " * 300 + "远处的词",
+    )
+    rows = {row[0]: row for row in search_rows(build(entries=[long, *entries[1:]]))}
+    row = rows[long.paper.arxiv_id]
+    assert row[6] == text and row[6].endswith("farawayword")
+    assert "远处的词" in row[7]
+    oversized = dataclasses.replace(
+        long, paper=dataclasses.replace(long.paper, abstract="lorem " * 1000)
+    )
+    row = {r[0]: r for r in search_rows(build(entries=[oversized]))}[long.paper.arxiv_id]
+    assert len(row[6]) <= INDEX_ABSTRACT_CHARS and len(row[7]) <= INDEX_ABSTRACT_CHARS
+    assert row[6].endswith("lorem")  # cut between words
 
 
 # --- determinism and input checks ---------------------------------------------------------------

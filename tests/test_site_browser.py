@@ -239,6 +239,21 @@ def test_typing_narrows_results_and_updates_the_url(tab: Watched, site: StaticSi
     assert tab.problems == []
 
 
+def test_search_finds_words_far_into_an_abstract_and_in_translations(
+    tab: Watched, site: StaticSite
+) -> None:
+    page = open_search(tab, site)
+    page.fill("#q", "consequat")  # the last word of a 248-character abstract
+    wait_for_results(page, 1)
+    assert result_ids(page) == ["2610.04444"]
+    page.fill("#q", "")
+    wait_for_results(page, 7)
+    page.fill("#q", "sparliche")  # the German translation, accents folded
+    wait_for_results(page, 1)
+    assert result_ids(page) == ["2611.10002"]
+    assert tab.problems == []
+
+
 def test_topic_date_and_code_filters(tab: Watched, site: StaticSite) -> None:
     page = open_search(tab, site)
     page.select_option("#topic", "nlp")

@@ -195,6 +195,8 @@ class EmailConfig(_Section):
     recipients: list[str] = Field(min_length=1)
     subject_prefix: str = "[arxiv-radar]"
     send_empty: bool = False
+    # Opt-in: also send papers announced up to this many days before the destination was added.
+    backlog_days: int = Field(0, ge=0, le=3650)
 
 
 class ChatConfig(_Section):
@@ -204,6 +206,7 @@ class ChatConfig(_Section):
     webhook_env: str = Field(min_length=1)
     secret_env: str = ""
     send_empty: bool = False
+    backlog_days: int = Field(0, ge=0, le=3650)
 
 
 class EndpointsConfig(_Section):
@@ -337,7 +340,7 @@ def _validate(text: str, label: str, env: Mapping[str, str]) -> RadarConfig:
     data, lines = _parse_yaml(text, label)
     from_env = _apply_env(data, env)
     try:
-        return RadarConfig.model_validate(data)
+        config = RadarConfig.model_validate(data)
     except ValidationError as err:
         problems = sorted(
             (_line_of(tuple(e["loc"]), lines), _describe(e, label, lines, from_env))
@@ -347,6 +350,39 @@ def _validate(text: str, label: str, env: Mapping[str, str]) -> RadarConfig:
             "\n".join(text for _, text in problems),
             fix="every key is described in the README's Configuration section",
         ) from None
+    _check_topic_categories(config, label, lines)
+    return config
+
+
+def _covers(watched: str, code: str) -> bool:
+    """Whether the listing of ``watched`` can carry papers of ``code`` (an archive such as
+    ``cs`` carries every ``cs.*`` category, and ``cs.CV`` some of the archive ``cs``)."""
+    return watched == code or code.split(".", 1)[0] == watched or watched.split(".", 1)[0] == code
+
+
+def _check_topic_categories(
+    config: RadarConfig, label: str, lines: Mapping[tuple[Any, ...], int]
+) -> None:
+    """A topic limited to categories no watched listing carries would get 0 papers forever:
+    the daily listing and the gap fill only read the watched ``categories``."""
+    problems = []
+    for index, topic in enumerate(config.topics):
+        codes = topic.categories
+        if not codes or any(_covers(w, c) for w in config.categories for c in codes):
+            continue
+        line = _line_of(("topics", index, "categories"), lines)
+        where = f"{label}, line {line}" if line else label
+        problems.append(
+            f"{where}, topics[{index}].categories: topic {topic.name!r} is limited to "
+            f"{', '.join(codes)}, none of which is in the watched categories "
+            f"({', '.join(config.categories)}), so it would never get a paper"
+        )
+    if problems:
+        raise ConfigError(
+            "\n".join(problems),
+            fix="add the topic's categories to the top-level `categories` list, or remove the "
+            "topic's `categories` to search all of arXiv",
+        )
 
 
 def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[Any, ...], int]]:

@@ -20,8 +20,16 @@ from typing import Literal
 import httpx
 
 from arxiv_radar.config import RadarConfig, Workspace, load_workspace
-from arxiv_radar.enrich.translate import DEFAULT_BASE_URLS, DEFAULT_KEY_ENVS
-from arxiv_radar.errors import ArxivRadarError, ConfigError
+from arxiv_radar.enrich.run import enrich_settings
+from arxiv_radar.enrich.summarize import resolve_summary_settings
+from arxiv_radar.enrich.translate import (
+    DEFAULT_BASE_URLS,
+    DEFAULT_KEY_ENVS,
+    TranslationSettings,
+    make_translator,
+    misconfiguration,
+)
+from arxiv_radar.errors import ArxivRadarError, ConfigError, FetchError, UserError
 from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, redact_url
 from arxiv_radar.secrets import secret_variables
 from arxiv_radar.sources.arxiv_api import ACCEPT as API_ACCEPT
@@ -37,6 +45,7 @@ log = logging.getLogger(__name__)
 # A probe must answer fast: a hung endpoint is itself the finding.
 PROBE_TIMEOUT = 10.0
 PROBE_QUERY = {"search_query": "all:electron", "max_results": "1"}
+PROBE_TEXT = "Hello"  # what the doctor asks a translation or TL;DR server to translate
 
 Severity = Literal["setup", "network"]
 
@@ -82,6 +91,7 @@ def run_doctor(
     checks = [Check("config", True, f"{where} loads ({len(workspace.config.topics)} topics)")]
     checks += _endpoint_checks(workspace.config, transport)
     checks += _enrichment_checks(workspace.config, env, transport)
+    checks += _text_checks(workspace, env, transport)
     checks += _secret_checks(workspace.config, env)
     checks += _folder_checks(workspace)
     checks.append(_database_check(workspace.database))
@@ -143,13 +153,6 @@ def _enrichment_urls(config: RadarConfig, env: Mapping[str, str]) -> dict[str, s
             urls["Papers with Code"] = endpoints.pwc_url
         if env.get("GITHUB_TOKEN", "").strip():
             urls["GitHub API"] = endpoints.github_api_url
-    translation = config.translation
-    if translation.provider != "none":
-        urls["translation"] = translation.base_url or DEFAULT_BASE_URLS[translation.provider]
-    if config.summary.enabled:
-        urls["summaries"] = (
-            config.summary.base_url or translation.base_url or DEFAULT_BASE_URLS["openai"]
-        )
     return urls
 
 
@@ -176,6 +179,66 @@ def _probe_any(client: PoliteClient, url: str) -> str:
     except HttpStatusError as err:
         status = err.status_code
     return f"{redact_url(url)} answers (HTTP {status})"
+
+
+def _text_providers(workspace: Workspace) -> list[tuple[str, str, TranslationSettings]]:
+    """(label, config section, settings) of the translation and TL;DR servers in use."""
+    settings = enrich_settings(workspace)
+    providers = []
+    if settings.translation.provider != "none":
+        providers.append(("translation", "translation", settings.translation))
+    if settings.summary.enabled:
+        summary = resolve_summary_settings(settings.summary, settings.translation)
+        as_chat = TranslationSettings(
+            provider=summary.provider,
+            language=summary.language,
+            base_url=summary.base_url,
+            model=summary.model,
+            api_key_env=summary.api_key_env,
+        )
+        providers.append(("summaries", "summary", as_chat))
+    return providers
+
+
+def _text_checks(
+    workspace: Workspace, env: Mapping[str, str], transport: httpx.BaseTransport | None
+) -> list[Check]:
+    """One real, tiny request per text provider: a server that refuses the key or has no such
+    API is a problem to fix, not "ok (HTTP 501)"."""
+    providers = _text_providers(workspace)
+    if not providers:
+        return []
+    timeout = min(workspace.config.http.timeout, PROBE_TIMEOUT)
+    settings = HttpSettings(request_interval=0, timeout=timeout, max_retries=0)
+    with PoliteClient(settings, transport=transport) as client:
+        return [_probe_text(label, section, s, client, env) for label, section, s in providers]
+
+
+def _probe_text(
+    label: str,
+    section: str,
+    settings: TranslationSettings,
+    client: PoliteClient,
+    env: Mapping[str, str],
+) -> Check:
+    try:
+        translator = make_translator(settings, client, env)
+    except UserError as err:
+        return Check(label, False, f"not probed: {err.message}", err.fix)
+    assert translator is not None, "the provider is not none"
+    base = redact_url(settings.base_url or DEFAULT_BASE_URLS[settings.provider])
+    try:
+        translator.translate([PROBE_TEXT], target=settings.language)
+    except FetchError as err:
+        key_env = settings.api_key_env or DEFAULT_KEY_ENVS.get(settings.provider, "")
+        problem = misconfiguration(err, section=section, key_env=key_env)
+        if problem is not None:
+            return Check(label, False, problem.message, problem.fix)
+        return Check(label, False, err.message, err.fix or _TEXT_FIX, severity="network")
+    return Check(label, True, f"{base} ({settings.provider}) translated a test word")
+
+
+_TEXT_FIX = "the server may be down; the next run retries, or check the base_url"
 
 
 # --- secrets -----------------------------------------------------------------------------------
@@ -245,15 +308,29 @@ def _writable(name: str, folder: Path) -> Check:
 
 
 def _database_check(path: Path) -> Check:
+    """Opened read-only (the doctor never migrates or writes it) and checked page by page."""
     if not path.exists():
         return Check("database", True, f"{path} does not exist yet; the first run creates it")
     try:
-        with Store.open(path) as store:
-            papers = store.paper_count()
-            runs = store.recent_runs(1)
+        with Store.open(path, readonly=True) as store:
+            damage = store.quick_check()
+            if damage:
+                return Check(
+                    "database",
+                    False,
+                    f"{path} is damaged: PRAGMA quick_check says {'; '.join(damage[:3])}",
+                    "restore the file from a backup, or move it away to start a new store",
+                )
+            pending = store.pending_migrations
+            papers = store.paper_count() if store.schema_version else 0
+            runs = store.recent_runs(1) if store.schema_version else []
     except ArxivRadarError as err:
         return Check("database", False, err.message, err.fix)
     last = f", last run {runs[0].status}" if runs else ""
+    later = f", {len(pending)} migration(s) for the next run to apply" if pending else ""
     return Check(
-        "database", True, f"{path}: schema version {SCHEMA_VERSION}, {papers} papers{last}"
+        "database",
+        True,
+        f"{path}: schema version {SCHEMA_VERSION - len(pending)}{later}, {papers} papers{last}, "
+        "integrity ok",
     )

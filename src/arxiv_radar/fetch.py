@@ -87,15 +87,26 @@ class FetchReport:
     notes: list[str] = field(default_factory=list)
     gap: GapReport = field(default_factory=GapReport)
 
+    def total_new(self) -> int:
+        """New papers from the listing, the topic searches and the gap fill together."""
+        return self.new_papers + self.gap.fill.new_papers
+
+    def total_per_topic(self) -> dict[str, int]:
+        """New memberships per topic from every path: the run table and `status` show these,
+        so a run that caught up on missed days does not read "0 new"."""
+        filled = self.gap.fill.per_topic
+        names = [*self.per_topic, *(name for name in filled if name not in self.per_topic)]
+        return {name: self.per_topic.get(name, 0) + filled.get(name, 0) for name in names}
+
     def as_stats(self) -> dict[str, object]:
         return {
             "announced": self.announced.isoformat() if self.announced else None,
             "listed": self.listed,
             "skipped_replacements": self.skipped_replacements,
             "candidates": self.candidates,
-            "new_papers": self.new_papers,
+            "new_papers": self.total_new(),
             "updated_papers": self.updated_papers,
-            "per_topic": dict(self.per_topic),
+            "per_topic": self.total_per_topic(),
             "searched": dict(self.searched),
             "notes": [*self.gap.notes, *self.notes],
             "gap": self.gap.as_stats(),

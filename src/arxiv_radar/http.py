@@ -28,6 +28,7 @@ from arxiv_radar import __version__
 from arxiv_radar.errors import FetchError
 
 __all__ = [
+    "DeliveryUncertain",
     "HttpSettings",
     "HttpStatusError",
     "PoliteClient",
@@ -70,6 +71,15 @@ class RetryEvent:
     attempt: int
     reason: str
     wait: float
+
+
+class DeliveryUncertain(FetchError):
+    """A request that must not be sent twice went out, but no answer came back (a timeout or a
+    dropped connection after sending): the server may have acted on it, so it is not retried."""
+
+
+# Failures before the request left: retrying them cannot make the server act twice.
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class RetryableResponse(Exception):
@@ -225,10 +235,16 @@ class PoliteClient:
         accept: str,
         validate: Validator | None = None,
         headers: Mapping[str, str] | None = None,
+        once: bool = False,
     ) -> httpx.Response:
-        """POST a JSON body with the same pacing and retries as :meth:`get`."""
+        """POST a JSON body with the same pacing and retries as :meth:`get`.
+
+        ``once``: the POST has an effect that must not happen twice (a chat message). It is
+        retried only when it surely did not arrive (connection refused, 429, 5xx); a timeout or
+        a dropped connection after sending raises :class:`DeliveryUncertain` instead.
+        """
         request = self._build("POST", url, params=params, accept=accept, headers=headers, json=json)
-        return self._send(request, validate)
+        return self._send(request, validate, once=once)
 
     def close(self) -> None:
         self._client.close()
@@ -267,15 +283,17 @@ class PoliteClient:
                 fix="check the endpoint URL in the config or its ARXIV_RADAR_*_URL variable",
             ) from exc
 
-    def _send(self, request: httpx.Request, validate: Validator | None) -> httpx.Response:
+    def _send(
+        self, request: httpx.Request, validate: Validator | None, *, once: bool = False
+    ) -> httpx.Response:
         safe_url = redact_url(str(request.url))
         attempts = self.settings.max_retries + 1
         for attempt in range(1, attempts):
-            outcome = self._attempt(request, safe_url, validate)
+            outcome = self._attempt(request, safe_url, validate, once=once)
             if isinstance(outcome, httpx.Response):
                 return outcome
             self._record_retry(safe_url, attempt, outcome)
-        last = self._attempt(request, safe_url, validate)
+        last = self._attempt(request, safe_url, validate, once=once)
         if isinstance(last, httpx.Response):
             return last
         raise FetchError(
@@ -285,7 +303,7 @@ class PoliteClient:
         )
 
     def _attempt(
-        self, request: httpx.Request, safe_url: str, validate: Validator | None
+        self, request: httpx.Request, safe_url: str, validate: Validator | None, *, once: bool
     ) -> httpx.Response | _Attempt:
         try:
             with self._send_lock:
@@ -298,10 +316,20 @@ class PoliteClient:
                 url=safe_url,
                 fix="use an http:// or https:// endpoint URL",
             ) from exc
-        except httpx.TimeoutException:
-            return _Attempt(f"timed out after {self.settings.timeout:g} s")
         except httpx.TransportError as exc:
-            return _Attempt(f"{type(exc).__name__}: {exc}")
+            reason = (
+                f"timed out after {self.settings.timeout:g} s"
+                if isinstance(exc, httpx.TimeoutException)
+                else f"{type(exc).__name__}: {exc}"
+            )
+            if once and not isinstance(exc, _UNSENT):
+                raise DeliveryUncertain(
+                    f"{request.method} {safe_url}: no answer after sending ({reason}); it may "
+                    "have arrived, so it is not sent again in this run",
+                    url=safe_url,
+                    fix="nothing to do: the next run sends it again (at most one duplicate)",
+                ) from None
+            return _Attempt(reason)
         return self._judge(request, response, safe_url, validate)
 
     def _judge(

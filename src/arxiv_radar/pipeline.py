@@ -20,7 +20,7 @@ from arxiv_radar import __version__
 from arxiv_radar.backfill import BackfillRange, backfill_jobs, fill_range
 from arxiv_radar.config import Workspace
 from arxiv_radar.enrich.run import PreparedEnrich, display_language, prepare_enrich
-from arxiv_radar.errors import StageError, UserError
+from arxiv_radar.errors import StageError, StoreError, UserError
 from arxiv_radar.fetch import FetchReport, fetch
 from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
 from arxiv_radar.lock import workspace_lock
@@ -61,6 +61,7 @@ class _Context:
     now: datetime
     transport: httpx.BaseTransport | None
     enricher: PreparedEnrich | None = None
+    enrich_error: UserError | None = None  # why the enricher could not be built (a key)
     backfill: BackfillRange | None = None
     retries: list[RetryEvent] = field(default_factory=list)
 
@@ -96,8 +97,7 @@ def run_pipeline(
     topics = compile_topics(workspace.config.topics)
     if backfill is not None:
         backfill_jobs(workspace.config, topics, backfill)  # a bad range is a user error: say it now
-    # Built before anything runs: a missing API key is a user error to report at once.
-    enricher = prepare_enrich(workspace, http_settings(workspace)) if "enrich" in stages else None
+    enricher, enrich_error = _prepare_enricher(workspace, stages)
     if "notify" in stages:
         check_secrets(workspace)
     if "publish" in stages:
@@ -112,6 +112,7 @@ def run_pipeline(
             now=now,
             transport=transport,
             enricher=enricher,
+            enrich_error=enrich_error,
             backfill=backfill,
         )
         with _recorded(store, command, now) as outcome:
@@ -120,6 +121,28 @@ def run_pipeline(
             if context.retries:
                 outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
         return outcome
+
+
+def _prepare_enricher(
+    workspace: Workspace, stages: Sequence[str]
+) -> tuple[PreparedEnrich | None, UserError | None]:
+    """Build the enricher before anything runs.
+
+    `enrich` alone refuses at once (exit 2) when a key is missing. In a run that also fetches and
+    publishes, the same mistake must not stop the digest (an expired secret would silence it):
+    the other stages run, the pages mark abstracts as pending English, and the enrich stage
+    fails with the fix (exit 1).
+    """
+    if "enrich" not in stages:
+        return None, None
+    settings = http_settings(workspace)
+    try:
+        return prepare_enrich(workspace, settings), None
+    except UserError as err:
+        if set(stages) <= {"enrich"}:
+            raise
+        log.error("no translations or TL;DRs this run: %s", err)
+        return prepare_enrich(workspace, settings, texts=False), err
 
 
 def _close_interrupted(store: Store, now: datetime) -> None:
@@ -148,19 +171,28 @@ def _recorded(store: Store, command: str, now: datetime) -> Iterator[RunOutcome]
         yield outcome
     except BaseException as err:
         outcome.errors.append({"stage": "run", "error": _one_line(err)})
+        try:
+            _finish(store, outcome)
+        except StoreError as also:
+            # The store failing again (full disk, corruption) must not hide the first error;
+            # the run stays "running" and the next run marks it interrupted.
+            log.warning("could not record run %d: %s", run_id, also)
         raise
-    finally:
-        # Servers quote what they were sent: nothing they said reaches the store or the CLI's
-        # output (which prints these errors) before the scrubber has read it.
-        outcome.stats, outcome.errors = scrub_data(outcome.stats), scrub_data(outcome.errors)
-        outcome.status = _status(outcome)
-        store.finish_run(
-            run_id,
-            status=outcome.status,
-            stats=outcome.stats,
-            errors=outcome.errors,
-            finished_at=datetime.now(timezone.utc),
-        )
+    _finish(store, outcome)
+
+
+def _finish(store: Store, outcome: RunOutcome) -> None:
+    # Servers quote what they were sent: nothing they said reaches the store or the CLI's
+    # output (which prints these errors) before the scrubber has read it.
+    outcome.stats, outcome.errors = scrub_data(outcome.stats), scrub_data(outcome.errors)
+    outcome.status = _status(outcome)
+    store.finish_run(
+        outcome.run_id,
+        status=outcome.status,
+        stats=outcome.stats,
+        errors=outcome.errors,
+        finished_at=datetime.now(timezone.utc),
+    )
 
 
 def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
@@ -201,9 +233,15 @@ def _backfill_stage(context: _Context) -> dict[str, Any]:
 
 
 def _enrich_stage(context: _Context) -> dict[str, Any]:
-    """Lookups that fail stay pending for the next run; they are reported, not fatal."""
+    """Lookups that fail stay pending for the next run; they are reported, not fatal. A key
+    or endpoint mistake fails the stage (see ProviderMisconfigured)."""
     assert context.enricher is not None, "run_pipeline prepares the enricher"
-    return context.enricher.run(context.store, now=context.now)
+    stats = context.enricher.run(context.store, now=context.now)
+    if context.enrich_error is not None:
+        failure = StageError(context.enrich_error.message, fix=context.enrich_error.fix)
+        failure.partial = stats
+        raise failure
+    return stats
 
 
 def _publish_stage(context: _Context) -> dict[str, Any]:
@@ -234,7 +272,7 @@ def _remember_fetch(
         attempt.update(
             announced=report.announced.isoformat() if report.announced else None,
             listed=report.listed,
-            new_papers=report.new_papers,
+            new_papers=report.total_new(),
         )
     context.store.set_meta("last_fetch_attempt", json.dumps(attempt, sort_keys=True))
 

@@ -22,11 +22,18 @@ def describe_runs(
 ) -> Iterator[RenderableType]:
     now = now or datetime.now(timezone.utc)
     codes = workspace.config.categories
-    with Store.open(workspace.database) as store:
+    # Read-only: reporting never migrates or rewrites the file, even while a run holds the lock.
+    with Store.open(workspace.database, readonly=True) as store:
+        pending = store.pending_migrations
+        if store.schema_version == 0:
+            yield _pending_line(workspace, pending)
+            return
         runs = store.recent_runs(limit)
         last_ok = store.get_meta("last_fetch_ok")
         categories = store.category_state()
         progress = {code: store.get_checkpoint(f"gapfill:{code}") for code in codes}
+    if pending:
+        yield _pending_line(workspace, pending)
     yield _runs_table(runs, alive=is_locked(workspace.database))
     yield f"Last successful fetch: {last_ok or 'never'}"
     table = Table("Category", "Last complete listing", "Open gap", title="Listings")
@@ -36,6 +43,13 @@ def describe_runs(
             code, last.isoformat() if last else "never", _gap(last, now, progress.get(code))
         )
     yield table
+
+
+def _pending_line(workspace: Workspace, pending: list[str]) -> str:
+    return (
+        f"{workspace.database} needs {len(pending)} migration(s) ({', '.join(pending)}): "
+        "the next `arxiv-radar run` applies them; `status` leaves the file as it is."
+    )
 
 
 def _gap(last: date | None, now: datetime, checkpoint: dict[str, Any] | None) -> str:

@@ -246,12 +246,38 @@ def _m004_revisions(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _m005_destinations_and_intents(conn: sqlite3.Connection) -> None:
+    """When each destination first appeared (it gets papers announced since then), and the
+    messages a run is about to send (committed before the POST: see ``record_intent``)."""
+    conn.execute(
+        """CREATE TABLE destinations (
+            channel TEXT PRIMARY KEY,
+            added_at TEXT NOT NULL
+        ) WITHOUT ROWID"""
+    )
+    # A destination that already received papers has been there since its first delivery.
+    conn.execute(
+        """INSERT INTO destinations (channel, added_at)
+        SELECT channel, min(sent_at) FROM deliveries GROUP BY channel"""
+    )
+    conn.execute(
+        """CREATE TABLE delivery_intents (
+            id INTEGER PRIMARY KEY,
+            channel TEXT NOT NULL,
+            arxiv_ids TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX delivery_intents_by_channel ON delivery_intents (channel)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _m001_initial_schema,
     _m002_enrichments,
     _m003_deliveries,
     _m004_revisions,
+    _m005_destinations_and_intents,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -356,10 +382,12 @@ _TEXT_DUE = _select_entries(
         AND x.model = ?)
     ORDER BY p.published DESC, p.arxiv_id DESC LIMIT ?"""
 )
-# Papers in at least one topic, seen since a cut-off, that ``channel`` has not received yet.
+# Papers in at least one topic, first seen since a cut-off and first published not long
+# before it (a backfilled 2004 paper is first seen today, but it is no news), that ``channel``
+# has not received yet.
 _UNDELIVERED = _select_entries(
     f"""FROM papers p {_CODE_JOIN}
-    WHERE p.first_seen >= ?
+    WHERE p.first_seen >= ? AND p.published >= ?
       AND EXISTS (SELECT 1 FROM topic_papers t WHERE t.arxiv_id = p.arxiv_id)
       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel = ? AND d.arxiv_id = p.arxiv_id)
     ORDER BY p.published DESC, p.arxiv_id DESC"""
@@ -443,15 +471,87 @@ def _merge_batch(papers: Iterable[Paper]) -> dict[str, Paper]:
 
 
 def _wrap(path: Path, exc: sqlite3.Error) -> StoreError:
-    """Turn an SQLite failure the user can act on into a StoreError that names the file."""
-    text = str(exc)
+    """Turn an SQLite failure into a one-line StoreError that names the file and the fix."""
+    text = " ".join(str(exc).split())
     if "locked" in text or "busy" in text:
         fix = "another arxiv-radar process is writing; wait for it to finish and retry"
-    elif "not a database" in text or "malformed" in text:
-        fix = "restore the file from a backup, or move it away to start a new store"
+    elif "full" in text:
+        fix = (
+            f"free some space on the disk holding {path.parent}, then run again "
+            "(the interrupted step was rolled back: nothing is half-written)"
+        )
+    elif "not a database" in text or "malformed" in text or "corrupt" in text:
+        fix = (
+            "restore the file from a backup, or move it away to start a new store "
+            "(`arxiv-radar doctor` checks its integrity)"
+        )
+    elif "readonly" in text or "read-only" in text:
+        fix = "make the file and its directory writable for this user"
     else:
         fix = "check that the file and its directory are readable and writable"
     return StoreError(f"store {path}: {text}", fix=fix)
+
+
+class _Cursor(sqlite3.Cursor):
+    """Rows are read lazily, so a corrupted page can surface while iterating: name the file."""
+
+    def __next__(self) -> Any:
+        try:
+            return super().__next__()
+        except sqlite3.Error as exc:
+            raise _wrap(_path_of(self.connection), exc) from exc
+
+    def fetchone(self) -> Any:
+        try:
+            return super().fetchone()
+        except sqlite3.Error as exc:
+            raise _wrap(_path_of(self.connection), exc) from exc
+
+    def fetchmany(self, size: int | None = 1) -> list[Any]:
+        try:
+            return super().fetchmany(size)
+        except sqlite3.Error as exc:
+            raise _wrap(_path_of(self.connection), exc) from exc
+
+
+class _Connection(sqlite3.Connection):
+    """Every statement's SQLite error becomes a StoreError naming the file and the fix, so no
+    command shows a traceback or a bare ``sqlite3.OperationalError`` (full disk, corruption)."""
+
+    store_path = Path()
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return self.cursor(_Cursor).execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise _wrap(self.store_path, exc) from exc
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> sqlite3.Cursor:
+        try:
+            return self.cursor(_Cursor).executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            raise _wrap(self.store_path, exc) from exc
+
+
+def _path_of(conn: sqlite3.Connection) -> Path:
+    return conn.store_path if isinstance(conn, _Connection) else Path("(unknown)")
+
+
+def _connect(path: Path, *, readonly: bool) -> _Connection:
+    """A connection whose errors name ``path``; read-only opens never create or change it."""
+    target = f"{path.resolve().as_uri()}?mode=ro" if readonly else str(path)
+    try:
+        conn = sqlite3.connect(
+            target,
+            isolation_level=None,
+            timeout=_BUSY_TIMEOUT_MS / 1000,
+            factory=_Connection,
+            uri=readonly,
+        )
+    except sqlite3.Error as exc:
+        raise _wrap(path, exc) from exc
+    conn.store_path = path
+    return conn
 
 
 # --- the store --------------------------------------------------------------------------------
@@ -466,31 +566,53 @@ class Store:
         # Language whose cached translations and TL;DRs entries carry; None shows none.
         self.display_language: str | None = None
         self._depth = 0
+        self.schema_version = SCHEMA_VERSION
+
+    @property
+    def pending_migrations(self) -> list[str]:
+        """Migrations a read-only open found missing (a writing command applies them)."""
+        return [migration.__name__ for migration in MIGRATIONS[self.schema_version :]]
 
     @property
     def path(self) -> Path:
         return self._path
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (creating if needed) and migrate the store at ``path``; its directory must exist."""
+    def open(cls, path: Path, *, readonly: bool = False) -> Store:
+        """Open (creating if needed) and migrate the store at ``path``; its directory must exist.
+
+        ``readonly`` (``status``, ``doctor``) opens an existing file without ever writing it: no
+        migration runs, :attr:`pending_migrations` says which ones the next run will apply.
+        """
         if not path.parent.is_dir():
             raise StoreError(
                 f"store {path}: directory {path.parent} does not exist",
                 fix="create the directory or change the store path in the config",
             )
-        try:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=_BUSY_TIMEOUT_MS / 1000)
-        except sqlite3.Error as exc:
-            raise _wrap(path, exc) from exc
+        if readonly and not path.is_file():
+            raise StoreError(f"store {path} does not exist", fix="run `arxiv-radar run` first")
+        conn = _connect(path, readonly=readonly)
         store = cls(conn, path)
         try:
-            store._configure()
-            store._migrate()
+            if readonly:
+                store._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                store.schema_version = store._user_version()
+                store._check_not_newer(store.schema_version)
+            else:
+                store._configure()
+                store._migrate()
         except BaseException:
             conn.close()
             raise
         return store
+
+    def quick_check(self) -> list[str]:
+        """SQLite's ``PRAGMA quick_check``: [] when the file is sound, else what is damaged."""
+        try:
+            rows = [str(row[0]) for row in self._conn.execute("PRAGMA quick_check(20)")]
+        except StoreError as exc:  # damage bad enough to stop the check itself
+            return [exc.message.removeprefix(f"store {self._path}: ")]
+        return [] if rows == ["ok"] else rows
 
     def close(self) -> None:
         self._conn.close()
@@ -507,14 +629,11 @@ class Store:
         self.close()
 
     def _configure(self) -> None:
-        try:
-            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            # WAL makes NORMAL safe against corruption; it only risks the last commit on power loss.
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-        except sqlite3.Error as exc:
-            raise _wrap(self._path, exc) from exc
+        self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        # WAL makes NORMAL safe against corruption; it only risks the last commit on power loss.
+        self._conn.execute("PRAGMA synchronous = NORMAL")
         if mode != "wal":
             log.warning("store %s: journal mode is %s, not WAL", self._path, mode)
 
@@ -535,19 +654,16 @@ class Store:
         The version is read again inside each write transaction, so two processes opening a new
         file at once never apply a migration twice.
         """
-        try:
-            self._check_not_newer(self._user_version())
-            for number, migration in enumerate(MIGRATIONS, start=1):
-                with self.transaction():
-                    current = self._user_version()
-                    self._check_not_newer(current)
-                    if current >= number:
-                        continue
-                    log.info("store %s: applying migration %s", self._path, migration.__name__)
-                    migration(self._conn)
-                    self._conn.execute(f"PRAGMA user_version = {number}")
-        except sqlite3.Error as exc:
-            raise _wrap(self._path, exc) from exc
+        self._check_not_newer(self._user_version())
+        for number, migration in enumerate(MIGRATIONS, start=1):
+            with self.transaction():
+                current = self._user_version()
+                self._check_not_newer(current)
+                if current >= number:
+                    continue
+                log.info("store %s: applying migration %s", self._path, migration.__name__)
+                migration(self._conn)
+                self._conn.execute(f"PRAGMA user_version = {number}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -560,15 +676,12 @@ class Store:
         if self._depth:
             yield from self._savepoint()
             return
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise _wrap(self._path, exc) from exc
+        self._conn.execute("BEGIN IMMEDIATE")
         self._depth = 1
         try:
             yield
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             self._commit()
@@ -578,10 +691,19 @@ class Store:
     def _commit(self) -> None:
         try:
             self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise _wrap(self._path, exc) from exc
+        except StoreError:
+            self._rollback()
+            raise
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it rolls back by itself on a
+        full disk, and a ROLLBACK then would replace the real error by "no transaction")."""
+        if not self._conn.in_transaction:
+            return
+        try:
+            self._conn.execute("ROLLBACK")
+        except StoreError as exc:
+            log.warning("%s", exc)
 
     def _savepoint(self) -> Iterator[None]:
         name = f"sp{self._depth}"
@@ -590,11 +712,13 @@ class Store:
         try:
             yield
         except BaseException:
-            self._conn.execute(f"ROLLBACK TO {name}")
+            if self._conn.in_transaction:
+                self._conn.execute(f"ROLLBACK TO {name}")
             raise
         finally:
             self._depth -= 1
-            self._conn.execute(f"RELEASE {name}")
+            if self._conn.in_transaction:
+                self._conn.execute(f"RELEASE {name}")
 
     # --- papers -------------------------------------------------------------------------------
 
@@ -721,6 +845,11 @@ class Store:
                 yield from (_row_to_entry(row) for row in rows)
         finally:
             cursor.close()
+
+    def newest_first_seen(self) -> datetime | None:
+        """When the latest paper was first stored (from the index end), None when empty."""
+        row = self._conn.execute("SELECT max(first_seen) FROM papers").fetchone()
+        return None if row[0] is None else _from_iso(row[0])
 
     def topics_in_store(self) -> list[str]:
         rows = self._conn.execute("SELECT DISTINCT topic FROM topic_papers ORDER BY topic")
@@ -905,9 +1034,64 @@ class Store:
 
     # --- deliveries -----------------------------------------------------------------------------
 
-    def undelivered(self, channel: str, *, since: datetime) -> list[Entry]:
-        """Topic papers first seen since ``since`` that ``channel`` has not received."""
-        return list(self._stream(_UNDELIVERED, (_iso(since), channel)))
+    def undelivered(
+        self, channel: str, *, since: datetime, published_since: datetime
+    ) -> list[Entry]:
+        """Topic papers first seen since ``since`` and first published since
+        ``published_since`` that ``channel`` has not received."""
+        return list(self._stream(_UNDELIVERED, (_iso(since), _iso(published_since), channel)))
+
+    def destination_added(self, channel: str, *, at: datetime) -> datetime:
+        """When ``channel`` first appeared; recorded as ``at`` the first time it is asked."""
+        with self.transaction():
+            self._conn.execute(
+                "INSERT OR IGNORE INTO destinations (channel, added_at) VALUES (?, ?)",
+                (channel, _iso(at)),
+            )
+            row = self._conn.execute(
+                "SELECT added_at FROM destinations WHERE channel = ?", (channel,)
+            ).fetchone()
+        return _from_iso(row[0])
+
+    def record_intent(self, channel: str, arxiv_ids: Sequence[str], *, at: datetime) -> int:
+        """Commit "about to send these papers to ``channel``" before sending.
+
+        A run killed between the service accepting the message and :meth:`confirm_intent`
+        leaves the intent behind: the next run sees it (``open_intents``) and sends those papers
+        again, so a crash costs at most one duplicate message, never a lost one.
+        """
+        with self.transaction():
+            cursor = self._conn.execute(
+                "INSERT INTO delivery_intents (channel, arxiv_ids, created_at) VALUES (?, ?, ?)",
+                (channel, json.dumps(list(arxiv_ids)), _iso(at)),
+            )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+    def confirm_intent(self, intent: int, *, at: datetime) -> None:
+        """The message was accepted: its papers are delivered, in the same transaction."""
+        with self.transaction():
+            row = self._conn.execute(
+                "SELECT channel, arxiv_ids FROM delivery_intents WHERE id = ?", (intent,)
+            ).fetchone()
+            if row is None:
+                raise ValueError(f"no delivery intent {intent}")
+            self.mark_delivered(row[0], _json(row[1]), at=at)
+            self._conn.execute("DELETE FROM delivery_intents WHERE id = ?", (intent,))
+
+    def drop_intent(self, intent: int) -> None:
+        """The message was refused before it could arrive: nothing was delivered."""
+        with self.transaction():
+            self._conn.execute("DELETE FROM delivery_intents WHERE id = ?", (intent,))
+
+    def open_intents(self, channel: str) -> list[tuple[int, list[str], datetime]]:
+        """(id, papers, when) of messages to ``channel`` that may or may not have arrived."""
+        rows = self._conn.execute(
+            """SELECT id, arxiv_ids, created_at FROM delivery_intents
+            WHERE channel = ? ORDER BY id""",
+            (channel,),
+        )
+        return [(row[0], list(_json(row[1])), _from_iso(row[2])) for row in rows]
 
     def mark_delivered(self, channel: str, arxiv_ids: Iterable[str], *, at: datetime) -> None:
         with self.transaction():

@@ -18,6 +18,7 @@ from arxiv_radar.enrich.codelinks import CodeLinkSettings
 from arxiv_radar.enrich.stage import Enrichers, EnrichSettings, build_enrichers, enrich
 from arxiv_radar.enrich.summarize import SummarySettings
 from arxiv_radar.enrich.translate import TranslationSettings
+from arxiv_radar.errors import StageError
 from arxiv_radar.http import HttpSettings
 from arxiv_radar.store import Store
 
@@ -89,15 +90,34 @@ class PreparedEnrich:
         stats = asdict(report)
         stats["failures"] = stats["failures"][:50]  # the run record stays small on an outage
         stats["failed"] = len(report.failures)
+        if report.misconfigured:
+            # A refused key or a wrong base_url fails the stage: what did run stays recorded.
+            failure = StageError(
+                "; ".join(problem["error"] for problem in report.misconfigured),
+                fix="; ".join(dict.fromkeys(problem["fix"] for problem in report.misconfigured)),
+            )
+            failure.partial = stats
+            raise failure
         return stats
 
 
 def prepare_enrich(
-    workspace: Workspace, http: HttpSettings, env: Mapping[str, str] | None = None
+    workspace: Workspace,
+    http: HttpSettings,
+    env: Mapping[str, str] | None = None,
+    *,
+    texts: bool = True,
 ) -> PreparedEnrich:
-    """Build the providers now; raises UserError for a missing key or model."""
+    """Build the providers now; raises UserError for a missing key or model. ``texts=False``
+    leaves translations and TL;DRs out (code links and stars need no key)."""
     env = os.environ if env is None else env
     settings = enrich_settings(workspace)
+    if not texts:
+        settings = replace(
+            settings,
+            translation=replace(settings.translation, provider="none"),
+            summary=replace(settings.summary, enabled=False),
+        )
     interval = workspace.config.code_links.request_interval
     pool = ClientPool(
         replace(http, request_interval=_PROVIDER_INTERVAL),

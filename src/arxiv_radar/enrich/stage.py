@@ -41,9 +41,12 @@ from arxiv_radar.enrich.summarize import (
     summarize_paper,
 )
 from arxiv_radar.enrich.translate import (
+    DEFAULT_KEY_ENVS,
+    ProviderMisconfigured,
     TranslationSettings,
     Translator,
     make_translator,
+    misconfiguration,
     translate_texts,
 )
 from arxiv_radar.errors import FetchError
@@ -137,6 +140,11 @@ class EnrichReport:
     rejected: int = 0
     budget_exhausted: bool = False
     failures: list[EnrichFailure] = field(default_factory=list)
+    # Key or endpoint mistakes ({"error", "fix"}): they fail the stage, see ProviderMisconfigured.
+    misconfigured: list[dict[str, str]] = field(default_factory=list)
+
+    def refuse(self, problem: ProviderMisconfigured) -> None:
+        self.misconfigured.append({"error": problem.message, "fix": problem.fix})
 
 
 def build_enrichers(
@@ -397,6 +405,8 @@ class _TranslationRun:
         self.now, self.report = now, report
         self.budget = _Budget(settings.budget_papers, settings.budget_chars)
         self.breaker = _Breaker()
+        self.key_env = settings.api_key_env or DEFAULT_KEY_ENVS.get(settings.provider, "")
+        self.stopped = False
 
     def translate_field(self, name: str) -> bool:
         """Translate every pending paper for one field; False when the run must stop."""
@@ -407,7 +417,7 @@ class _TranslationRun:
             admitted = [p for p in batch if self.budget.admit(p, _field_text(p, name))]
             if len(admitted) < len(batch):
                 self.report.budget_exhausted = True
-            if self.breaker.is_open(translator.name) or not admitted:
+            if self.stopped or self.breaker.is_open(translator.name) or not admitted:
                 return False
             self._translate_batch(key, admitted)
         return True
@@ -425,6 +435,10 @@ class _TranslationRun:
         except FetchError as exc:
             self.breaker.record(self.translator.name, ok=False)
             self.report.failures.extend(EnrichFailure(step, p.arxiv_id, str(exc)) for p in papers)
+            problem = misconfiguration(exc, section="translation", key_env=self.key_env)
+            if problem is not None:
+                self.report.refuse(problem)
+                self.stopped = True  # every further request would be refused the same way
             return
         self.breaker.record(self.translator.name, ok=True)
         for paper, result in zip(papers, results, strict=True):
@@ -453,6 +467,10 @@ def _enrich_summaries(
         except FetchError as exc:
             breaker.record(summarizer.name, ok=False)
             report.failures.append(EnrichFailure("summary", paper.arxiv_id, str(exc)))
+            problem = misconfiguration(exc, section="summary", key_env=settings.api_key_env)
+            if problem is not None:
+                report.refuse(problem)
+                return
             continue
         except TranslationRejected as rejected:
             breaker.record(summarizer.name, ok=True)

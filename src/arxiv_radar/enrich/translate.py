@@ -30,8 +30,10 @@ from arxiv_radar.errors import (
     ConfigError,
     FetchError,
     SourceFormatError,
+    StageError,
     UserError,
 )
+from arxiv_radar.http import HttpStatusError
 
 __all__ = [
     "TRANSLATORS",
@@ -39,12 +41,14 @@ __all__ = [
     "DeepLTranslator",
     "GoogleTranslator",
     "OpenAITranslator",
+    "ProviderMisconfigured",
     "TranslationSettings",
     "Translator",
     "api_key",
     "deepl_language",
     "language_name",
     "make_translator",
+    "misconfiguration",
     "translate_texts",
 ]
 
@@ -145,6 +149,41 @@ def api_key(settings: TranslationSettings, env: Mapping[str, str]) -> str:
     return key
 
 
+_AUTH_STATUSES = frozenset({401, 403})
+# What a server says to a request it has no route for: a wrong base_url, not an outage.
+_ENDPOINT_STATUSES = frozenset({404, 405, 501})
+
+
+class ProviderMisconfigured(StageError):
+    """A provider refused the key or has no such endpoint: retrying tomorrow cannot help, so
+    the stage fails (exit 1, shown by `status`) with the fix instead of deferring quietly."""
+
+
+def misconfiguration(
+    exc: FetchError, *, section: str, key_env: str
+) -> ProviderMisconfigured | None:
+    """The configuration mistake behind ``exc`` (HTTP 401/403: the key; 404/405/501: the
+    ``base_url``), or None for an outage that the next run may not meet."""
+    if not isinstance(exc, HttpStatusError):
+        return None
+    status, url = exc.status_code, exc.url
+    google_key = status == 400 and b"API key not valid" in exc.body
+    if status in _AUTH_STATUSES or google_key:
+        holder = f"the key in {key_env}" if key_env else "a request without a key"
+        return ProviderMisconfigured(
+            f"{section}: {url} refused {holder} (HTTP {status})",
+            fix=f"set {key_env or section + '.api_key_env'} to a valid key for this server "
+            "(on GitHub Actions: the repository secret)",
+        )
+    if status in _ENDPOINT_STATUSES:
+        return ProviderMisconfigured(
+            f"{section}: {url} answered HTTP {status}: there is no such API at this address",
+            fix=f"check {section}.base_url (OpenAI-compatible servers end in /v1, e.g. "
+            "https://api.deepseek.com/v1) and the provider",
+        )
+    return None
+
+
 def _call(secret: str, url: str, send: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """Run a request; make sure no error raised by it can carry the key.
 
@@ -159,6 +198,10 @@ def _call(secret: str, url: str, send: Callable[[], dict[str, Any]]) -> dict[str
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else ""
         if not secret or secrets.scrub(text) == text:
             raise
+        if isinstance(exc, HttpStatusError):  # keep the status: it tells a bad key from a bad URL
+            raise HttpStatusError(
+                exc.message, url=url, status_code=exc.status_code, body=b"", fix=exc.fix
+            ) from None
         raise FetchError(exc.message, url=url, fix="check the API key and the endpoint") from None
 
 

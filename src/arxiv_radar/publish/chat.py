@@ -26,7 +26,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -35,7 +35,7 @@ import httpx
 
 from arxiv_radar import secrets
 from arxiv_radar.errors import ConfigError, FetchError, StageError, UserError
-from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient
+from arxiv_radar.http import DeliveryUncertain, HttpSettings, HttpStatusError, PoliteClient
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.cells import safe_code_url, safe_url
 
@@ -45,6 +45,7 @@ __all__ = [
     "DiscordNotifier",
     "FeishuNotifier",
     "GenericNotifier",
+    "Message",
     "Notifier",
     "SlackNotifier",
     "digest_payload",
@@ -74,10 +75,27 @@ class ChatSettings:
     timeout: float = 30.0
 
 
+@dataclass(frozen=True)
+class Message:
+    """One POST of a digest and the papers it carries (a delivery is recorded per message)."""
+
+    payload: dict[str, Any]
+    arxiv_ids: tuple[str, ...]
+
+
 class Notifier(Protocol):
     """Posts a digest; returns how many messages were sent (0 when there was nothing to say)."""
 
     def send(self, sections: Sections, day: date, site_url: str = "") -> int: ...
+
+    def messages(self, sections: Sections, day: date, site_url: str = "") -> list[Message]:
+        """What :meth:`send` would post, in order; [] when there is nothing to say."""
+        ...
+
+    def post(self, message: Message, number: int, total: int) -> None:
+        """Post one message; :class:`~arxiv_radar.http.DeliveryUncertain` when it may have
+        arrived without an answer (it is then not retried)."""
+        ...
 
 
 # --- shared helpers -----------------------------------------------------------------------------
@@ -176,6 +194,7 @@ class _Packer(Generic[P]):
     fmt: _Format[P]
     budget: int
     messages: list[list[P]]
+    ids: list[list[str]] = field(default_factory=lambda: [[]])
     used: int = 0
     topic: str | None = None
 
@@ -187,18 +206,24 @@ class _Packer(Generic[P]):
         need = fmt.size(piece) + (fmt.size(heading) if heading is not None else 0)
         if self.messages[-1] and self.used + need > self.budget:
             self.messages.append([])
+            self.ids.append([])
             heading = fmt.heading(topic, not new_topic)
             need = fmt.size(piece) + fmt.size(heading)
             self.used = 0
         if heading is not None:
             self.messages[-1].append(heading)
         self.messages[-1].append(piece)
+        if entry.paper.arxiv_id not in self.ids[-1]:
+            self.ids[-1].append(entry.paper.arxiv_id)
         self.used += need
         self.topic = topic
 
 
-def _pack(fmt: _Format[P], sections: Sections, day: date, site_url: str) -> list[list[P]]:
-    """Split the digest into messages (header first), each within ``fmt.limit``."""
+def _pack(
+    fmt: _Format[P], sections: Sections, day: date, site_url: str
+) -> list[tuple[list[P], tuple[str, ...]]]:
+    """Split the digest into messages (header first), each within ``fmt.limit``, with the ids
+    of the papers each one carries."""
     papers = _count(sections)
     widest = fmt.header(day, papers, site_url, 999, 999)
     packer = _Packer(fmt, fmt.limit - fmt.size(widest), [[]])
@@ -207,8 +232,8 @@ def _pack(fmt: _Format[P], sections: Sections, day: date, site_url: str) -> list
             packer.add(topic, entry)
     total = len(packer.messages)
     return [
-        [fmt.header(day, papers, site_url, i, total), *body]
-        for i, body in enumerate(packer.messages, start=1)
+        ([fmt.header(day, papers, site_url, i, total), *body], tuple(ids))
+        for i, (body, ids) in enumerate(zip(packer.messages, packer.ids, strict=True), start=1)
     ]
 
 
@@ -372,18 +397,30 @@ class _Webhook:
         self._params = dict(parse_qsl(parts.query, keep_blank_values=True))
 
     def send(self, sections: Sections, day: date, site_url: str = "") -> int:
+        messages = self.messages(sections, day, site_url)
+        for number, message in enumerate(messages, start=1):
+            self.post(message, number, len(messages))
+        if messages:
+            log.info("%s: sent %d message(s) for %s", self.label, len(messages), day.isoformat())
+        return len(messages)
+
+    def messages(self, sections: Sections, day: date, site_url: str = "") -> list[Message]:
         if _count(sections) == 0 and not self.settings.send_empty:
-            log.info("%s: no new papers for %s, nothing sent", self.label, day.isoformat())
-            return 0
-        payloads = self.payloads(sections, day, site_url)
-        for number, payload in enumerate(payloads, start=1):
-            self._post(payload, number, len(payloads))
-        log.info("%s: sent %d message(s) for %s", self.label, len(payloads), day.isoformat())
-        return len(payloads)
+            log.info("%s: no new papers for %s, nothing to send", self.label, day.isoformat())
+            return []
+        return self.planned(sections, day, site_url)
+
+    def planned(self, sections: Sections, day: date, site_url: str = "") -> list[Message]:
+        """Every message of the digest with its papers (pure: no network)."""
+        ids = tuple(dict.fromkeys(e.paper.arxiv_id for es in sections.values() for e in es))
+        return [Message(payload, ids) for payload in self.payloads(sections, day, site_url)]
 
     def payloads(self, sections: Sections, day: date, site_url: str = "") -> list[dict[str, Any]]:
         """The JSON bodies to post, in order (pure: no network, handy for previews and tests)."""
         raise NotImplementedError
+
+    def post(self, message: Message, number: int, total: int) -> None:
+        self._post(message.payload, number, total)
 
     def check(self, response: httpx.Response) -> None:
         """Services that answer 200 with an error body override this to raise StageError."""
@@ -392,8 +429,12 @@ class _Webhook:
         where = f"{self.label}: message {number}/{total}"
         try:
             response = self.client.post(
-                self._base, params=self._params, json=payload, accept=self.accept
+                self._base, params=self._params, json=payload, accept=self.accept, once=True
             )
+        except DeliveryUncertain as exc:
+            raise DeliveryUncertain(
+                f"{where}: {exc.message}", url=self.label, fix=exc.fix
+            ) from None
         except HttpStatusError as exc:
             body = secrets.scrub(exc.body.decode("utf-8", "replace"))[:200]
             raise FetchError(
@@ -437,6 +478,9 @@ class _SplitWebhook(_Webhook, Generic[P]):
         raise NotImplementedError
 
     def payloads(self, sections: Sections, day: date, site_url: str = "") -> list[dict[str, Any]]:
+        return [message.payload for message in self.planned(sections, day, site_url)]
+
+    def planned(self, sections: Sections, day: date, site_url: str = "") -> list[Message]:
         limit = self.settings.max_chars or self.default_limit
         if limit < _MIN_LIMIT:
             raise ConfigError(
@@ -444,7 +488,8 @@ class _SplitWebhook(_Webhook, Generic[P]):
                 fix=f"use at least {_MIN_LIMIT}, or 0 for the service default",
             )
         limit = min(limit, self.default_limit)
-        return [self.envelope(m) for m in _pack(self.format(limit), sections, day, site_url)]
+        packed = _pack(self.format(limit), sections, day, site_url)
+        return [Message(self.envelope(pieces), ids) for pieces, ids in packed]
 
 
 class SlackNotifier(_SplitWebhook[str]):

@@ -111,10 +111,6 @@ class Calendar:
     def count(self, topic: str, window: Window) -> int:
         return self.store.topic_window_count(topic, window.start, window.end)
 
-    def newest_day(self) -> Window | None:
-        span = self.store.published_span()
-        return None if span is None else day_window(span[1].astimezone(self.zone).date(), self.zone)
-
     def days(self, month: Window) -> Iterator[Window]:
         """Days of ``month`` holding papers, newest first."""
         for day in days_of(month, self.zone):

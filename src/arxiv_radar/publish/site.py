@@ -4,7 +4,7 @@ Layout (every link is relative, so the site works on GitHub Pages under ``/<repo
 static server at ``/`` and mostly from ``file://``; only ``404.html`` uses ``base_path`` because
 GitHub Pages serves it at whatever depth the missing URL had)::
 
-    index.html                 the newest day present in the data, per topic
+    index.html                 the latest announcement (every paper it brought), per topic
     topics/<slug>.html         newest papers of a topic, a weekly chart, links to months
     archive/index.html         every month, with counts
     archive/<YYYY-MM>.html     a month, per topic (anchors ``#t-<slug>``), with links to its days
@@ -45,6 +45,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from arxiv_radar.errors import ConfigError
+from arxiv_radar.gapfill import ANNOUNCEMENT, EASTERN, latest_listing_day
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chart import WEEKS, week_start, weekly_chart_svg, weekly_series
 from arxiv_radar.publish.feeds import topic_slugs
@@ -71,8 +72,11 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = ".arxiv-radar-site.json"
 TOPIC_PAGE_LIMIT = 200  # newest papers on a topic page; older ones live on the month pages
 AUTHORS_SHOWN = 10
-INDEX_ABSTRACT_CHARS = 160  # searchable start of the abstract kept in search-index.json
-INDEX_AUTHORS = 20
+# What a search row holds per paper (see README, Outputs): the whole title, up to INDEX_AUTHORS
+# authors, the abstract and its translation each up to this many characters. arXiv caps
+# abstracts at 1,920 characters, so every abstract is searchable to its last word.
+INDEX_ABSTRACT_CHARS = 2000
+INDEX_AUTHORS = 50
 _STATIC = ("search.js", "style.css")
 # Pandoc's rule for inline math: no space just inside the dollars and no digit right after the
 # closing one, so "costs $5 and $10" stays text. An escaped dollar (\$) never delimits.
@@ -173,7 +177,8 @@ class _Accumulator:
     topics: tuple[_Topic, ...]
     stats: dict[str, _TopicStats]
     months: list[tuple[str, int, list[tuple[_Topic, int]]]] = field(default_factory=list)
-    newest_day: list[_Item] = field(default_factory=list)
+    announced: date | None = None  # the listing day of the latest announcement
+    latest: list[_Item] = field(default_factory=list)  # every paper it brought, any submission day
 
 
 class StoreSite:
@@ -255,10 +260,12 @@ def _store_accumulator(
 ) -> _Accumulator:
     """The summary pages' inputs from counts and a few bounded queries, not from every paper."""
     acc = _Accumulator(ctx.topics, {topic.slug: _TopicStats() for topic in ctx.topics})
-    newest = calendar.newest_day()
+    newest = store.newest_first_seen()
     if newest is not None:
-        acc.newest_day = _sorted_items(ctx, store.iter_window_entries(newest.start, newest.end))
-    chart_end = updated_on or (acc.newest_day[0].day if acc.newest_day else None)
+        acc.announced = latest_listing_day(newest)
+        since = announcement_start(acc.announced)
+        acc.latest = _sorted_items(ctx, store.iter_entries(since=since))
+    chart_end = updated_on or (acc.latest[0].day if acc.latest else None)
     for topic in ctx.topics:
         stats = acc.stats[topic.slug]
         recent = store.topic_entries(topic.name, limit=TOPIC_PAGE_LIMIT)
@@ -274,6 +281,16 @@ def _store_accumulator(
         per_topic = [(topic, counts[topic.name]) for topic in ctx.topics if topic.name in counts]
         acc.months.append((month.label, calendar.totals[month.label], per_topic))
     return acc
+
+
+def announcement_start(listing_day: date) -> datetime:
+    """When the listing dated ``listing_day`` appeared: 20:00 US Eastern the evening before.
+
+    Every paper first stored from then on came with that announcement (or a later run's catch-up
+    of it), whatever its submission day: a cross-list or a paper held in moderation was often
+    submitted days earlier, so the home page cannot be "the newest submission day".
+    """
+    return datetime.combine(listing_day - timedelta(days=1), ANNOUNCEMENT, EASTERN)
 
 
 def _week_counts(ctx: _Context, store: Store, topic: str, end: date) -> dict[date, int]:
@@ -453,15 +470,9 @@ def _authors(authors: Sequence[str], limit: int) -> str:
 
 
 def _search_row(item: _Item) -> list[Any]:
-    """A compact row: ``[id, title, authors, day, [topic indices], code url, abstract start]``."""
-    # Only a window is normalised: the normalised window is a prefix of the normalised whole,
-    # so its first INDEX_ABSTRACT_CHARS are the same whenever it is longer than that.
-    window = item.abstract[: 4 * INDEX_ABSTRACT_CHARS]
-    abstract = _one_line(window)
-    if len(abstract) <= INDEX_ABSTRACT_CHARS < len(item.abstract):
-        abstract = _one_line(item.abstract)
-    if len(abstract) > INDEX_ABSTRACT_CHARS:
-        abstract = abstract[:INDEX_ABSTRACT_CHARS].rsplit(" ", 1)[0]
+    """A compact row: ``[id, title, authors, day, [topic indices], code url, abstract,
+    translated title and abstract]``; the texts are searched whole (see INDEX_ABSTRACT_CHARS)."""
+    translated = " ".join(t for t in (item.title_translated, item.abstract_translated) if t)
     return [
         item.arxiv_id,
         item.title,
@@ -469,8 +480,17 @@ def _search_row(item: _Item) -> list[Any]:
         item.day.isoformat(),
         [topic.index for topic in item.topics],
         item.code_url or "",
-        abstract,
+        _index_text(item.abstract),
+        _index_text(translated),
     ]
+
+
+def _index_text(text: str) -> str:
+    """``text`` on one line, cut at a word boundary to at most INDEX_ABSTRACT_CHARS."""
+    flat = _one_line(text)
+    if len(flat) <= INDEX_ABSTRACT_CHARS:
+        return flat
+    return flat[: INDEX_ABSTRACT_CHARS + 1].rsplit(" ", 1)[0]
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -588,7 +608,7 @@ def _day_page(ctx: _Context, month: str, day: date, items: Sequence[_Item]) -> t
 
 def _search_shard(month: str, items: Sequence[_Item]) -> tuple[str, str]:
     """One month of compact search rows (see ``_search_row``)."""
-    document = {"v": 2, "month": month, "papers": [_search_row(item) for item in items]}
+    document = {"v": 3, "month": month, "papers": [_search_row(item) for item in items]}
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
     return f"search/{month}.json", text
 
@@ -597,19 +617,21 @@ def _summary_pages(
     ctx: _Context, acc: _Accumulator, updated_on: date | None, status_line: str
 ) -> Iterator[tuple[str, str]]:
     """The pages that need the whole history: home, topics, archive, search and the fixed files."""
-    latest = acc.newest_day[0].day if acc.newest_day else None
+    latest = acc.latest[0].day if acc.latest else None
     common = {"updated_on": updated_on}
-    sections = _sections(ctx, acc.newest_day)
+    sections = _sections(ctx, acc.latest)
     yield (
         "index.html",
         ctx.render(
             "index.html",
             "",
-            day=latest,
+            day=acc.announced if acc.latest else None,
+            newest_day=latest,
+            oldest_day=acc.latest[-1].day if acc.latest else None,
             status_line=status_line,
-            counts=[(t, sum(t in i.topics for i in acc.newest_day)) for t in ctx.topics],
+            counts=[(t, sum(t in i.topics for i in acc.latest)) for t in ctx.topics],
             sections=sections,
-            unfiled=[item for item in acc.newest_day if not item.topics],
+            unfiled=[item for item in acc.latest if not item.topics],
             repeats=_repeats(sections),
             **common,
         ),
@@ -654,7 +676,7 @@ def _topic_page(
 def _search_index(ctx: _Context, months: Sequence[str]) -> str:
     """Topics and shard list for search.js; the rows live in one shard per month."""
     document = {
-        "v": 2,
+        "v": 3,
         "topics": [[topic.slug, topic.name] for topic in ctx.topics],
         "shards": [f"search/{month}.json" for month in months],
     }

@@ -2,8 +2,8 @@
  *
  * search-index.json names the topics and one shard per month (search/YYYY-MM.json, newest
  * first), so a daily publish rewrites one small shard instead of the whole index. Shard rows are
- * positional: [id, title, authors, day (YYYY-MM-DD), [topic indices], code url,
- * start of abstract]. Results are built with textContent only, so nothing in the data can run.
+ * positional: [id, title, authors, day (YYYY-MM-DD), [topic indices], code url, abstract,
+ * translated title and abstract]; every word of them is searchable. Results are built with textContent only, so nothing in the data can run.
  * The form fields mirror the URL query string (q, topic, from, to, code) so a search can be shared.
  */
 (function () {
@@ -30,7 +30,7 @@
     state.papers = data.papers.map(function (row) {
       return {
         id: row[0], title: row[1], authors: row[2], day: row[3], topics: row[4], code: row[5],
-        hay: fold([row[0], row[1], row[2], row[6]].join(' '))
+        hay: fold([row[0], row[1], row[2], row[6], row[7] || ''].join(' '))
       };
     });
   }
