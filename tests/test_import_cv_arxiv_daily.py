@@ -23,13 +23,19 @@ from datetime import time as clock
 from pathlib import Path
 
 import pytest
+import yaml
 
 from arxiv_radar.cli import main
 from arxiv_radar.config import load_workspace
 from arxiv_radar.enrich.links import normalise_repo_url
 from arxiv_radar.errors import ConfigError, FetchError
 from arxiv_radar.http import HttpSettings, PoliteClient
-from arxiv_radar.importers.cv_arxiv_daily import CHECKPOINT, import_history, read_fork, run_import
+from arxiv_radar.importers.cv_arxiv_daily import (
+    CHECKPOINT,
+    import_history,
+    read_fork,
+    run_import,
+)
 from arxiv_radar.match import compile_topics
 from arxiv_radar.paper import Paper
 from arxiv_radar.pipeline import run_pipeline
@@ -37,6 +43,7 @@ from arxiv_radar.query import parse
 from arxiv_radar.sources.arxiv_api import ArxivAPI
 from arxiv_radar.store import Store
 from tests.servers.arxiv import FakeArxiv, make_paper
+from tests.servers.fake_apis import FakeGitHub
 from tests.servers.http import LocalServer, Reply, local_server
 
 UPSTREAM = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cv-arxiv-daily"
@@ -366,17 +373,19 @@ def test_a_cv_arxiv_daily_config_gets_one_error_naming_the_command(
 # --- queries ----------------------------------------------------------------------------------
 
 
-def test_each_topic_query_is_the_query_the_script_sent(fork: Path) -> None:
-    translation = read_fork(fork).translation
-    import yaml
+def upstream_filters() -> dict[str, list[str]]:
+    """Topic -> filters, read from upstream's config.yaml without the importer."""
+    config = yaml.safe_load((UPSTREAM / "config.yaml").read_text(encoding="utf-8"))
+    return {name: spec["filters"] for name, spec in config["keywords"].items()}
 
-    filters = {
-        name: spec["filters"]
-        for name, spec in yaml.safe_load((fork / "config.yaml").read_text())["keywords"].items()
-    }
-    assert [t.name for t in translation.topics] == list(filters)
-    for topic in translation.topics:
+
+def test_each_topic_query_is_the_query_the_script_sent(imported: Imported) -> None:
+    filters = upstream_filters()
+    written = load_workspace(imported.root / "arxiv-radar.yml", env={}).config.topics
+    assert [t.name for t in written] == list(filters)
+    for topic in written:
         assert topic.query == parse_filters(filters[topic.name])
+        assert topic.categories == [] and topic.keywords is None
         # A bare term is all: on arXiv; rendered back, the query names that field explicitly.
         api = parse(topic.query).to_api()
         for term in filters[topic.name]:
@@ -409,11 +418,8 @@ def _sample(history: History) -> Iterator[Paper]:
     ids = history.ids()
     for arxiv_id in ids[:: len(ids) // 400]:
         yield make_paper(arxiv_id, history.title(arxiv_id))
-    import yaml
-
-    config = yaml.safe_load((UPSTREAM / "config.yaml").read_text())
-    for spec in config["keywords"].values():
-        for phrase in spec["filters"]:
+    for filters in upstream_filters().values():
+        for phrase in filters:
             words = phrase.split()
             yield make_paper("2601.00001", f"Towards {phrase}s in the wild")
             yield make_paper("2601.00002", "A study", abstract=f"We use {phrase.lower()} here.")
@@ -423,28 +429,20 @@ def _sample(history: History) -> Iterator[Paper]:
             yield make_paper("2601.00006", f"{words[0]} only")
 
 
-def test_queries_match_the_same_papers_as_the_scripts_query(history: History) -> None:
-    config = json.loads(
-        json.dumps(__import__("yaml").safe_load((UPSTREAM / "config.yaml").read_text()))
-    )
-    filters = {name: spec["filters"] for name, spec in config["keywords"].items()}
-    fork = read_fork(UPSTREAM.parent, UPSTREAM / "config.yaml", [UPSTREAM / "cv-arxiv-daily.json"])
-    topics = {t.name: t for t in compile_topics(_topic_configs(fork))}
-    sample = list(_sample(history))
+def test_queries_match_the_same_papers_as_the_scripts_query(
+    imported: Imported, history: History
+) -> None:
+    filters = upstream_filters()
+    written = load_workspace(imported.root / "arxiv-radar.yml", env={}).config.topics
+    topics = compile_topics(written)
     agreed = matched = 0
-    for paper in sample:
-        for name, topic in topics.items():
-            expected = _script_match(filters[name], paper)
-            assert topic.matches(paper) == expected, (name, paper.title, paper.abstract)
+    for paper in _sample(history):
+        for topic in topics:
+            expected = _script_match(filters[topic.name], paper)
+            assert topic.matches(paper) == expected, (topic.name, paper.title, paper.abstract)
             agreed += 1
             matched += expected
     assert matched > 100 and agreed - matched > 100  # both outcomes are well represented
-
-
-def _topic_configs(fork: object) -> list:  # type: ignore[type-arg]
-    from arxiv_radar.config import TopicConfig
-
-    return [TopicConfig(name=t.name, query=t.query) for t in fork.translation.topics]  # type: ignore[attr-defined]
 
 
 # --- resuming and the lookup budget ----------------------------------------------------------
@@ -480,7 +478,11 @@ def test_an_interrupted_import_continues_where_it_stopped(fork: Path, arxiv: Arx
 
 
 def test_the_next_runs_after_importing_check_at_most_the_budget(
-    imported: Imported, history: History, tmp_path: Path, server: LocalServer
+    imported: Imported,
+    history: History,
+    tmp_path: Path,
+    server: LocalServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root = imported.copy(tmp_path / "fork")
     config = root / "arxiv-radar.yml"
@@ -493,9 +495,17 @@ code_links:
 endpoints:
   hf_url: {server.url}
   pwc_url: {server.url}/api/v1
+  github_api_url: {server.url}
 """,
         encoding="utf-8",
     )
+    links = {
+        normalise_repo_url(u) or u for i, u in history.code().items() if i in imported.arxiv.papers
+    }
+    github = "https://github.com/"
+    repos = {url.removeprefix(github): 1 for url in links if url.startswith(github)}
+    FakeGitHub(server, "ghp_import", repos)
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_import")
     server.route(
         "GET", "/api/daily_papers", Reply(200, b"[]", {"Content-Type": "application/json"})
     )
@@ -518,4 +528,8 @@ endpoints:
         looked_up |= ids
         stats = outcome.stats["enrich"]
         assert stats["code_checked"] == 40
+        # Star counts of the kept links: 50 repositories per GraphQL request, once (old papers'
+        # counts are then refreshed monthly), not one request per paper.
+        graphql = [r for r in made if r.path == "/graphql"]
+        assert len(graphql) == (math.ceil(len(repos) / 50) if day == 1 else 0)
         assert stats["code_deferred"] == backlog - 40 * day
