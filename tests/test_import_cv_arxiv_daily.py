@@ -27,6 +27,7 @@ import yaml
 
 from arxiv_radar.cli import main
 from arxiv_radar.config import load_workspace
+from arxiv_radar.enrich.codelinks import RECHECK_DAYS, SCHEDULE_SLACK, next_check, schedule_position
 from arxiv_radar.enrich.links import normalise_repo_url
 from arxiv_radar.errors import ConfigError, FetchError
 from arxiv_radar.http import HttpSettings, PoliteClient
@@ -35,6 +36,7 @@ from arxiv_radar.importers.cv_arxiv_daily import (
     import_history,
     read_fork,
     run_import,
+    summary_lines,
 )
 from arxiv_radar.match import compile_topics
 from arxiv_radar.paper import Paper
@@ -533,3 +535,49 @@ endpoints:
         graphql = [r for r in made if r.path == "/graphql"]
         assert len(graphql) == (math.ceil(len(repos) / 50) if day == 1 else 0)
         assert stats["code_deferred"] == backlog - 40 * day
+
+
+def test_rows_that_cannot_be_imported_are_reported_not_dropped(
+    small_fork: Path, arxiv: Arxiv, history: History
+) -> None:
+    path = small_fork / "docs" / "cv-arxiv-daily.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    moved = next(iter(data["NeRF"]))
+    data["Retired Topic"] = {moved: data["NeRF"][moved], "not-an-id": "|**2021-01-01**|x|"}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    env = {"ARXIV_RADAR_API_URL": arxiv.fake.api_url, "ARXIV_RADAR_REQUEST_INTERVAL": "0"}
+    outcome = run_import(small_fork, env=env)
+    assert outcome.report.unreadable == ["not-an-id"]
+    assert outcome.report.orphan_topics == ["Retired Topic"]
+    assert outcome.report.per_topic["Retired Topic"] == (0 if moved in arxiv.missing else 1)
+    text = "\n".join(summary_lines(outcome))
+    assert "1 JSON key(s) are not arXiv ids: 'not-an-id'" in text
+    assert "topic 'Retired Topic' is in the JSON files but not in config.yaml" in text
+
+
+def test_a_paper_entering_the_schedule_late_gets_only_the_checks_still_ahead() -> None:
+    assert schedule_position(NOW - timedelta(days=400), NOW) == len(RECHECK_DAYS)
+    assert next_check(NOW - timedelta(days=400), len(RECHECK_DAYS) + 1) is None  # then never
+    five_days = NOW - timedelta(days=5)
+    assert schedule_position(five_days, NOW) == 1  # checked now, then at 10 and 30 days
+    assert next_check(five_days, 2) == five_days + timedelta(days=10) - SCHEDULE_SLACK
+    assert schedule_position(NOW, NOW) == 0  # a new paper: the whole schedule
+
+
+def test_a_failed_import_says_to_run_it_again_and_then_finishes(
+    small_fork: Path, arxiv: Arxiv, history: History
+) -> None:
+    # An arxiv-radar.yml already there is what the import runs with: no retries, so it fails fast.
+    (small_fork / "arxiv-radar.yml").write_text(
+        read_fork(small_fork).translation.render(["cs.CV"]) + "http:\n  max_retries: 0\n",
+        encoding="utf-8",
+    )
+    env = {"ARXIV_RADAR_API_URL": arxiv.fake.api_url, "ARXIV_RADAR_REQUEST_INTERVAL": "0"}
+    arxiv.fake.fail_api = 1
+    with pytest.raises(FetchError) as info:
+        run_import(small_fork, env=env)
+    assert "run the same command again" in info.value.fix
+    again = run_import(small_fork, env=env)
+    wanted = read_fork(small_fork).ids
+    assert again.report.stored == len(set(wanted) - arxiv.missing)
+    assert again.config_status == "kept"  # the user's file, with its http: section

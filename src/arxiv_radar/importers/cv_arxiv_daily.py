@@ -37,7 +37,7 @@ from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace, load_workspace, p
 from arxiv_radar.enrich.codelinks import next_check, schedule_position
 from arxiv_radar.enrich.links import normalise_repo_url
 from arxiv_radar.enrich.model import CodeOutcome
-from arxiv_radar.errors import UserError
+from arxiv_radar.errors import FetchError, UserError
 from arxiv_radar.http import PoliteClient
 from arxiv_radar.importers.cv_arxiv_daily_config import ConfigTranslation, translate_config
 from arxiv_radar.lock import workspace_lock
@@ -70,6 +70,7 @@ _JSON_KEYS = ("json_readme_path", "json_gitpage_path", "json_wechat_path")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 # The Code cell, ``**[link](url)**``; titles are bold too but never a link, the PDF link never bold.
 _CODE = re.compile(r"\*\*\[[^\]]*\]\((https?://[^\s)]+)\)\*\*")
+_RESUME = "run the same command again: it continues with the papers not fetched yet"
 _SHARE = 0.05  # a primary category holding this share of the imported papers is listed
 _MAX_CATEGORIES = 6
 
@@ -231,15 +232,13 @@ def import_history(
     known = store.known_ids(ids)
     pending = [i for i in ids if i not in known and i not in missing]
     for done, batch in enumerate(_batches(pending), start=1):
-        papers = api.fetch_ids(batch)
+        papers, lost = api.lookup_ids(batch)
         report.requests += 1
-        answered = {paper.arxiv_id for paper in papers}
         with store.transaction():
             for paper in papers:
                 # First seen on its first-published date: history, not news (see module doc).
                 store.upsert_papers([paper], seen_at=paper.published, source=SOURCE)
             report.fetched += len(papers)
-            lost = sorted(set(batch) - answered)
             if lost:
                 missing.update(lost)
                 store.set_checkpoint(CHECKPOINT, {"missing": sorted(missing)}, at=now)
@@ -374,7 +373,10 @@ def run_import(
         PoliteClient(http_settings(workspace)) as client,
     ):
         api = ArxivAPI(client, workspace.config.endpoints.api_url)
-        report = import_history(fork, store, api, now=now, progress=progress)
+        try:
+            report = import_history(fork, store, api, now=now, progress=progress)
+        except FetchError as err:
+            raise FetchError(err.message, url=err.url, fix=_RESUME) from err
     target = fork.root / DEFAULT_CONFIG_NAME
     text = fork.translation.render(report.categories)
     status = _write_config(target, text, force=force)
