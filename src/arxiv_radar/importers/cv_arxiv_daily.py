@@ -127,7 +127,7 @@ class ImportReport:
     orphan_topics: list[str] = field(default_factory=list)  # in the JSON, not in config.yaml
     dates_changed: int = 0
     code_kept: int = 0
-    backlog: int = 0  # papers queued for a code-link check by later runs
+    backlog: int = 0  # imported papers still due a code-link check (by later runs)
     memberships_added: int = 0
     categories: list[str] = field(default_factory=list)  # listings for arxiv-radar.yml
 
@@ -240,6 +240,7 @@ def import_history(
                 store.upsert_papers([paper], seen_at=paper.published, source=SOURCE)
             report.fetched += len(papers)
             if lost:
+                log.info("arXiv knows no paper for %s", ", ".join(lost))
                 missing.update(lost)
                 store.set_checkpoint(CHECKPOINT, {"missing": sorted(missing)}, at=now)
         if progress is not None:
@@ -266,11 +267,11 @@ def _file_history(fork: Fork, store: Store, report: ImportReport, now: datetime)
             report.per_topic[topic] = store.topic_count(topic)
             if topic not in configured:
                 report.orphan_topics.append(topic)
-        seeds = _code_seeds(fork.rows, papers, now)
-        store.seed_code_links(seeds)
+        store.seed_code_links(_code_seeds(fork.rows, papers, now))
     report.stored = len(papers)
     report.code_kept = sum(1 for i in _old_code(fork.rows) if i in papers)
-    report.backlog = sum(1 for seed in seeds.values() if seed.code_url is None)
+    due = {candidate.paper.arxiv_id for candidate in store.papers_needing_code(now)}
+    report.backlog = len(due & stored)
     report.dates_changed = _dates_changed(fork.rows, papers)
     report.categories = listing_categories(list(papers.values()))
 

@@ -27,7 +27,7 @@ _DROPPED: Mapping[str, str] = {
     "base_url": "ignored (never read by daily_arxiv.py); code links come from code_links.finders",
     "show_authors": "ignored (never read by daily_arxiv.py); the authors column is kept",
     "show_links": "ignored (never read by daily_arxiv.py); the code column is kept",
-    "show_badge": "ignored: the README has no shields.io badges",
+    "show_badge": "ignored: the README shows the shields.io badges whenever repository is set",
     "publish_readme": "the README is always written (output.readme)",
     "publish_wechat": "no WeChat page; the email: and chat: digests replace it",
     "json_readme_path": "imported into the store; arxiv-radar writes its own exports in docs_dir",
