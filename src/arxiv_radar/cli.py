@@ -15,6 +15,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
@@ -24,6 +25,7 @@ from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace, load_workspace
 from arxiv_radar.doctor import run_doctor
 from arxiv_radar.errors import ArxivRadarError, UserError
 from arxiv_radar.github_files import WORKFLOW_PATH
+from arxiv_radar.importers.cv_arxiv_daily import run_import, summary_lines
 from arxiv_radar.job_summary import append_step_summary, error_summary, run_summary
 from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
 from arxiv_radar.report import describe_backfill, describe_runs
@@ -224,6 +226,48 @@ def backfill(ctx: click.Context, start: str, end: str, topic: str | None) -> int
     if not outcome.errors:
         _out.print("Run `arxiv-radar publish` to update the pages.")
     return _report(outcome)
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Switch from another digest tool, keeping its history."""
+
+
+@import_group.command("cv-arxiv-daily")
+@click.option(
+    "--config",
+    "old_config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The fork's cv-arxiv-daily config [default: ./config.yaml].",
+)
+@click.option(
+    "--json",
+    "json_paths",
+    type=click.Path(path_type=Path, dir_okay=False),
+    multiple=True,
+    help="History file(s) to import [default: the json_*_path files the config names].",
+)
+@click.option("--force", is_flag=True, help="Rewrite an arxiv-radar.yml you have edited.")
+def import_cv_arxiv_daily(
+    old_config: Path | None, json_paths: tuple[Path, ...], force: bool
+) -> int:
+    """Write arxiv-radar.yml from a cv-arxiv-daily fork and import its docs/*.json history.
+
+    Run it in the fork's folder. Resumable; running it again changes nothing.
+    """
+    with Progress(console=_err, transient=True) as bar:
+        task = bar.add_task("Fetching metadata from arXiv", total=None)
+        outcome = run_import(
+            Path.cwd(),
+            config=old_config,
+            json_paths=json_paths,
+            force=force,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    for line in summary_lines(outcome):
+        _out.print(line, markup=False)
+    return 0
 
 
 def _report(outcome: RunOutcome) -> int:

@@ -53,13 +53,25 @@ def command_help(path: Sequence[str] = ()) -> str:
 
 
 def cli_reference() -> str:
-    """The group's help, then every command's, in the order ``--help`` lists them."""
-    group = cli
-    assert isinstance(group, click.Group)
-    names = group.list_commands(click.Context(group))
+    """The group's help, then every command's (a group's subcommands after it), in the order
+    ``--help`` lists them."""
     blocks = [_fenced(command_help())]
-    blocks += [f"### `{PROG_NAME} {name}`\n\n" + _fenced(command_help([name])) for name in names]
+    for path in _command_paths(cli, ()):
+        blocks.append(f"### `{PROG_NAME} {' '.join(path)}`\n\n" + _fenced(command_help(path)))
     return "\n".join(blocks)
+
+
+def _command_paths(group: click.Command, prefix: tuple[str, ...]) -> list[tuple[str, ...]]:
+    if not isinstance(group, click.Group):
+        return []
+    paths: list[tuple[str, ...]] = []
+    for name in group.list_commands(click.Context(group)):
+        path = (*prefix, name)
+        paths.append(path)
+        command = group.get_command(click.Context(group), name)
+        if command is not None:
+            paths += _command_paths(command, path)
+    return paths
 
 
 def _fenced(text: str) -> str:

@@ -41,6 +41,7 @@ __all__ = [
     "TranslationConfig",
     "Workspace",
     "load_workspace",
+    "parse_config",
     "starter_config_text",
 ]
 
@@ -152,6 +153,8 @@ class CodeLinksConfig(_Section):
     enabled: bool = True
     finders: list[Finder] = Field(default_factory=lambda: list(_DEFAULT_FINDERS), min_length=1)
     workers: int = Field(4, ge=1, le=16)
+    # Papers past the re-check schedule (an imported history) checked per run, newest first.
+    backlog_per_run: int = Field(300, ge=0, le=100_000)
     # Seconds between requests to each code-link host (0.5 = Hugging Face's 2 requests/second).
     request_interval: float = Field(0.5, ge=0)
 
@@ -336,8 +339,20 @@ def load_workspace(
     return Workspace(config=config, root=path.resolve().parent, path=path)
 
 
+def parse_config(text: str, label: str, env: Mapping[str, str] | None = None) -> RadarConfig:
+    """Validate config text that is not (yet) a file, e.g. one `import` is about to write."""
+    return _validate(text, label, os.environ if env is None else env)
+
+
 def _validate(text: str, label: str, env: Mapping[str, str]) -> RadarConfig:
     data, lines = _parse_yaml(text, label)
+    if isinstance(data.get("keywords"), dict):
+        # Fifteen "unknown key" errors would hide the one thing to do.
+        raise ConfigError(
+            f"{label}: this looks like a cv-arxiv-daily config.yaml: "
+            "run `arxiv-radar import cv-arxiv-daily`",
+            fix="it writes arxiv-radar.yml from this file and imports its docs/*.json history",
+        )
     from_env = _apply_env(data, env)
     try:
         config = RadarConfig.model_validate(data)

@@ -17,12 +17,18 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from arxiv_radar.enrich.model import CodeCandidate, CodeOutcome, StarsSchedule, TextKey
+from arxiv_radar.enrich.model import (
+    CODE_CHECK_HORIZON,
+    CodeCandidate,
+    CodeOutcome,
+    StarsSchedule,
+    TextKey,
+)
 from arxiv_radar.errors import StoreError
 from arxiv_radar.paper import Entry, Paper
 
@@ -404,9 +410,6 @@ _RECORD_CODE = """INSERT INTO code_links
         checked_at = excluded.checked_at,
         attempts = excluded.attempts,
         next_check = excluded.next_check"""
-# A paper first seen longer ago than this never gets a first code check: the re-check schedule
-# (up to 30 days) is over, and turning code links on must not query a whole history at once.
-CODE_CHECK_HORIZON = timedelta(days=40)
 
 # Id lists travel as one JSON parameter: no bound-parameter limit, no SQL built per call.
 _STORED_VERSIONS = """SELECT arxiv_id, version, published FROM papers
@@ -984,6 +987,31 @@ class Store:
                     "next": _iso(outcome.next_check) if outcome.next_check else None,
                 },
             )
+
+    def seed_code_links(self, outcomes: Mapping[str, CodeOutcome]) -> int:
+        """Rows for papers that have none yet (an imported history's links and schedule);
+        returns how many were added. A paper already looked up keeps what its checks found, so
+        importing the same history again changes nothing."""
+        with self.transaction():
+            cursor = self._conn.executemany(
+                """INSERT OR IGNORE INTO code_links (arxiv_id, code_url, project_url, stars,
+                    stars_at, source, checked_at, attempts, next_check)
+                VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)""",
+                [
+                    (
+                        arxiv_id,
+                        o.code_url,
+                        o.project_url,
+                        o.stars,
+                        o.source,
+                        _iso(o.at),
+                        o.attempts,
+                        _iso(o.next_check) if o.next_check else None,
+                    )
+                    for arxiv_id, o in outcomes.items()
+                ],
+            )
+            return max(cursor.rowcount, 0)
 
     def repos_needing_stars(self, schedule: StarsSchedule) -> list[str]:
         """Code URLs whose star count is unknown or due (see :class:`StarsSchedule`)."""

@@ -61,6 +61,7 @@ __all__ = [
     "finder_applies",
     "make_finders",
     "next_check",
+    "schedule_position",
 ]
 
 RECHECK_DAYS = (3, 10, 30)
@@ -138,6 +139,8 @@ class CodeLinkSettings:
     pwc_base: str = "https://paperswithcode.co/api/v1"
     github_api_base: str = "https://api.github.com"
     workers: int = 4
+    # Checks of papers past the re-check schedule (an imported history) made per run.
+    backlog_per_run: int = 300
 
 
 def next_check(first_seen: datetime, attempts: int) -> datetime | None:
@@ -152,6 +155,18 @@ def next_check(first_seen: datetime, attempts: int) -> datetime | None:
     if attempts > len(RECHECK_DAYS):
         return None
     return first_seen + timedelta(days=RECHECK_DAYS[attempts - 1]) - SCHEDULE_SLACK
+
+
+def schedule_position(first_seen: datetime, now: datetime) -> int:
+    """The ``attempts`` at which a paper entering the schedule late (an imported history)
+    starts: the check due last is made now, the earlier ones it missed are skipped.
+
+    A paper first seen 5 days ago is checked now and again at 10 and 30 days; one first seen a
+    year ago gets a single, last check (every finder, Papers with Code included), then none.
+    """
+    offsets = (timedelta(0), *(timedelta(days=days) for days in RECHECK_DAYS))
+    passed = sum(1 for offset in offsets if first_seen + offset - SCHEDULE_SLACK <= now)
+    return max(passed - 1, 0)
 
 
 def _result_or_not_found(

@@ -4,11 +4,17 @@ import the stage and its HTTP machinery)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from arxiv_radar.paper import Paper
 
-__all__ = ["CodeCandidate", "CodeOutcome", "StarsSchedule", "TextKey"]
+__all__ = ["CODE_CHECK_HORIZON", "CodeCandidate", "CodeOutcome", "StarsSchedule", "TextKey"]
+
+# A paper first seen longer ago than this never gets a first code check: the re-check schedule
+# (up to 30 days) is over, and turning code links on must not query a whole history at once.
+# Papers this old that are due anyway (an imported history, see ``schedule_position``) are a
+# backlog the enrich stage works through within ``code_links.backlog_per_run`` per run.
+CODE_CHECK_HORIZON = timedelta(days=40)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ def enrich_settings(workspace: Workspace) -> EnrichSettings:
             pwc_base=endpoints.pwc_url,
             github_api_base=endpoints.github_api_url,
             workers=config.code_links.workers,
+            backlog_per_run=config.code_links.backlog_per_run,
         ),
         translation=TranslationSettings(
             provider=translation.provider,

@@ -30,7 +30,13 @@ from arxiv_radar.enrich.codelinks import (
     make_finders,
     next_check,
 )
-from arxiv_radar.enrich.model import CodeCandidate, CodeOutcome, StarsSchedule, TextKey
+from arxiv_radar.enrich.model import (
+    CODE_CHECK_HORIZON,
+    CodeCandidate,
+    CodeOutcome,
+    StarsSchedule,
+    TextKey,
+)
 from arxiv_radar.enrich.protect import TranslationRejected
 from arxiv_radar.enrich.stars import GitHubStars, stars_schedule
 from arxiv_radar.enrich.summarize import (
@@ -134,6 +140,7 @@ class EnrichReport:
 
     code_checked: int = 0
     code_found: int = 0
+    code_deferred: int = 0  # backlog checks left for later runs by ``backlog_per_run``
     stars_updated: int = 0
     translated: int = 0
     summarized: int = 0
@@ -174,7 +181,7 @@ def enrich(
     """Run every enrichment that is due; never raises for network trouble (see the report)."""
     report = EnrichReport()
     if enrichers.finders:
-        _enrich_code(store, enrichers.finders, settings.code.workers, now, report)
+        _enrich_code(store, enrichers.finders, settings.code, now, report)
     if enrichers.stars is not None:
         _enrich_stars(store, enrichers.stars, now, report)
     if enrichers.translator is not None:
@@ -307,21 +314,34 @@ def _settle_awaiting(
         report.code_found += 1
 
 
+def _within_budget(
+    candidates: Sequence[CodeCandidate], now: datetime, budget: int, report: EnrichReport
+) -> list[CodeCandidate]:
+    """Every recent paper, and at most ``budget`` papers past the schedule (a backlog such as
+    an imported history), newest first: importing years of papers must not turn the next run
+    into hours of look-ups. The rest stay due and are taken by later runs."""
+    recent = [c for c in candidates if now - c.first_seen < CODE_CHECK_HORIZON]
+    backlog = [c for c in candidates if now - c.first_seen >= CODE_CHECK_HORIZON]
+    report.code_deferred = max(len(backlog) - budget, 0)
+    return recent + backlog[: max(budget, 0)]
+
+
 def _enrich_code(
     store: EnrichmentStore,
     finders: Sequence[AnyFinder],
-    workers: int,
+    settings: CodeLinkSettings,
     now: datetime,
     report: EnrichReport,
 ) -> None:
     batch = [f for f in finders if isinstance(f, BatchCodeFinder)]
     per_paper = [f for f in finders if not isinstance(f, BatchCodeFinder)]
-    candidates = store.papers_needing_code(now)
+    due = store.papers_needing_code(now)
+    candidates = _within_budget(due, now, settings.backlog_per_run, report)
     known = _batch_results(batch, now, report)
     if known:
         _settle_awaiting(store, known, now, report)
     breaker = _Breaker()
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, settings.workers)) as pool:
         checks = pool.map(lambda c: _check_one(per_paper, c, breaker, now, known), candidates)
         for check in checks:
             report.failures.extend(check.failures)

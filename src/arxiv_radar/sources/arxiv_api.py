@@ -177,16 +177,21 @@ class ArxivAPI:
 
     def fetch_ids(self, ids: Sequence[str]) -> list[Paper]:
         """Latest versions of ``ids``, in no particular order; missing ids are logged, not fatal."""
+        papers, missing = self.lookup_ids(ids)
+        if missing:
+            logger.warning("arXiv returned no record for %s", ", ".join(missing))
+        return papers
+
+    def lookup_ids(self, ids: Sequence[str]) -> tuple[list[Paper], list[str]]:
+        """Latest versions of ``ids`` and, sorted, the ids arXiv answered nothing for, for a
+        caller that reports them itself (an import of thousands of old ids)."""
         wanted = _bare_ids(ids)
         papers: list[Paper] = []
         for offset in range(0, len(wanted), ID_BATCH):
             batch = wanted[offset : offset + ID_BATCH]
             params = {"id_list": ",".join(batch), "start": "0", "max_results": str(len(batch))}
             papers.extend(self._page(params).papers)
-        missing = set(wanted) - {paper.arxiv_id for paper in papers}
-        if missing:
-            logger.warning("arXiv returned no record for %s", ", ".join(sorted(missing)))
-        return papers
+        return papers, sorted(set(wanted) - {paper.arxiv_id for paper in papers})
 
     def search(
         self,

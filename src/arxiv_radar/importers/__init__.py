@@ -1,0 +1,1 @@
+"""Importers that bring another tool's digest history into the store."""
