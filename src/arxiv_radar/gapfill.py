@@ -30,7 +30,7 @@ from arxiv_radar import categories as taxonomy
 from arxiv_radar.config import RadarConfig
 from arxiv_radar.match import Topic, match_all
 from arxiv_radar.paper import Paper
-from arxiv_radar.sources.arxiv_api import ArxivAPI
+from arxiv_radar.sources.arxiv_api import ArxivAPI, IncompleteSearchError
 from arxiv_radar.store import Store
 
 __all__ = [
@@ -298,13 +298,21 @@ class WindowFiller:
             sort_by="submittedDate",
             sort_order="ascending",
         )
-        for paper in results:
-            buffer.append(paper)
-            seen += 1
-            if len(buffer) == self.page_size:
-                # Ascending order: every submission before this minute is now committed.
-                self._commit(job, buffer, done_until=_minute(buffer[-1].published), last=False)
-                buffer = []
+        try:
+            for paper in results:
+                buffer.append(paper)
+                seen += 1
+                if len(buffer) == self.page_size:
+                    # Ascending order: every submission before the newest minute of this page is
+                    # now committed (ties at that minute may come next: the resume includes it).
+                    done = _minute(max(p.published for p in buffer))
+                    self._commit(job, buffer, done_until=done, last=False)
+                    buffer = []
+        except IncompleteSearchError:
+            # A paper was skipped somewhere in this piece, perhaps before the last checkpoint:
+            # keep what was found but start the piece again next time.
+            self._commit(job, buffer, done_until=piece.start, last=False)
+            raise
         # The final request returned a short (or empty) page, unless the last full page
         # already reached arXiv's total.
         final_request = bool(buffer) or seen == 0
@@ -456,31 +464,65 @@ def _category_jobs(
     return planned
 
 
+def _topic_origins(
+    store: Store, topics: Sequence[Topic], categories: dict[str, date], listed: date, now: datetime
+) -> dict[str, date]:
+    """Per topic without categories, the last listing day its own search covered.
+
+    A topic never searched yet with a gap open (a store from before topics kept their progress)
+    starts where the categories are; that origin is saved at once, so the topic's window survives
+    the categories' watermarks moving on without it.
+    """
+    state = store.topic_state()
+    fallback = min(categories.values()) if categories else None
+    origins: dict[str, date] = {}
+    for topic in (t for t in topics if t.searches_api):
+        origin = state.get(topic.name)
+        if origin is None and fallback is not None and missed_days(fallback, listed):
+            store.set_topic_state(topic.name, fallback, at=now)
+            origin = fallback
+        if origin is not None:
+            origins[topic.name] = origin
+    return origins
+
+
+def _advance_topic(topic: str, day: date, checkpoint: str, at: datetime) -> Callable[[Store], None]:
+    """Once a topic's own window is filled, its search covered every day up to ``day``."""
+
+    def complete(store: Store) -> None:
+        store.set_topic_state(topic, day, at=at)
+        store.clear_checkpoint(checkpoint)
+
+    return complete
+
+
 def _topic_jobs(
-    config: RadarConfig, topics: Sequence[Topic], origins: dict[str, date], listed: date
+    config: RadarConfig,
+    topics: Sequence[Topic],
+    origins: dict[str, date],
+    listed: date,
+    now: datetime,
 ) -> list[tuple[FillJob, GapPlan]]:
-    """Topics without categories match anywhere on arXiv: their own query gets a window too,
-    over the oldest category gap (the daily search only looks back ``lookback_days``)."""
-    searching = [topic for topic in topics if topic.searches_api]
-    if not searching or not origins:
-        return []
-    plan = plan_gap(min(origins.values()), listed, max_gap_days=config.max_gap_days)
-    if plan is None:
-        return []
-    return [
-        (
-            FillJob(
-                name=topic_checkpoint(topic),
-                label=f"topic {topic.name}",
-                query=topic.api_query(),
-                window=plan.window,
-                topics=(topic,),
-                source="gapfill",
-            ),
-            plan,
+    """Topics without categories match anywhere on arXiv: their own query gets a window over the
+    days their own search missed (the daily search only covers today's listing). Each window
+    keeps its own checkpoint and progress, independent of the categories' watermarks."""
+    planned: list[tuple[FillJob, GapPlan]] = []
+    for topic in (t for t in topics if t.name in origins):
+        plan = plan_gap(origins[topic.name], listed, max_gap_days=config.max_gap_days)
+        if plan is None:
+            continue
+        name = topic_checkpoint(topic)
+        job = FillJob(
+            name=name,
+            label=f"topic {topic.name}",
+            query=topic.api_query(),
+            window=plan.window,
+            topics=(topic,),
+            source="gapfill",
+            on_complete=_advance_topic(topic.name, plan.missed[-1], name, now),
         )
-        for topic in searching
-    ]
+        planned.append((job, plan))
+    return planned
 
 
 def topic_checkpoint(topic: Topic) -> str:
@@ -498,15 +540,18 @@ def fill_gaps(
 ) -> GapReport:
     """Fill every missed listing day before ``listed`` (today's listing date) through the API.
 
-    Each category whose window completes advances its last complete listing to the last missed
-    day in the same transaction; a failure raises with every committed page kept for next time.
+    Each category or topic whose window completes advances its own last complete listing to the
+    last missed day in the same transaction; a failure raises with every committed page kept for
+    next time, and what did not complete keeps its old watermark.
     """
     report = GapReport()
     if listed is None:
         return report
     origins = _origins(store, config, listed, now)
     planned = _category_jobs(config, topics, origins, listed, now)
-    planned += _topic_jobs(config, topics, origins, listed)
+    planned += _topic_jobs(
+        config, topics, _topic_origins(store, topics, origins, listed, now), listed, now
+    )
     if not planned:
         return report
     days = sorted({day for _, plan in planned for day in plan.missed})
@@ -530,11 +575,8 @@ def fill_gaps(
     return report
 
 
-def finish_gap_fill(store: Store, topics: Sequence[Topic], *, every_category_known: bool) -> None:
-    """After a complete fetch no gap-fill progress is left to resume; the first listing
-    attempted is forgotten only once every category has a last complete listing."""
-    for topic in topics:
-        if topic.searches_api:
-            store.clear_checkpoint(topic_checkpoint(topic))
+def finish_gap_fill(store: Store, *, every_category_known: bool) -> None:
+    """The first listing attempted is forgotten only once every category has a last complete
+    listing (topics keep their own progress in ``topic_state``)."""
     if every_category_known:
         store.clear_checkpoint(FIRST_LISTING)

@@ -9,8 +9,9 @@ a superset of what arXiv would return, leaving the local match to decide.
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -92,6 +93,16 @@ class FakeArxiv:
         self.fail_api: int = 0  # answer this many API requests with 503 first
         self.api_budget: int | None = None  # answer this many more API requests, then 503s
         self.searches_down = False  # every search_query request answers 503 (id_list still works)
+        # Searches whose query contains one of these strings answer 503 (one job fails).
+        self.failing_queries: tuple[str, ...] = ()
+        # Tamper with one search page: (request, the page's papers) -> the papers served, with
+        # totalResults unchanged (short, empty or reordered pages, duplicates).
+        self.mangle: Callable[[Request, list[Paper]], list[Paper]] | None = None
+        # Called while a search is being answered, before the reply is sent.
+        self.on_search: Callable[[Request], None] | None = None
+        # Papers submitted in the same minute come back in a new order on every request, as
+        # arXiv's sort leaves ties unordered.
+        self.unstable_ties: random.Random | None = None
         server.route("GET", "/rss/" + "+".join(self.categories), self._rss)
         server.route("GET", "/api/query", self._api)
 
@@ -110,6 +121,7 @@ class FakeArxiv:
         *,
         cross: Iterable[Paper] = (),
         replaced: Iterable[Paper] = (),
+        replaced_cross: Iterable[Paper] = (),
     ) -> None:
         """Make ``day`` the current listing; the API learns of every paper in it."""
         self.announced = day
@@ -117,6 +129,7 @@ class FakeArxiv:
             *(_Announcement(p, "new") for p in new),
             *(_Announcement(p, "cross") for p in cross),
             *(_Announcement(p, "replace") for p in replaced),
+            *(_Announcement(p, "replace-cross") for p in replaced_cross),
         ]
         for item in self.today:
             self.publish(item.paper)
@@ -168,14 +181,22 @@ class FakeArxiv:
         if ids:
             found = [self.known[i] for i in ids if i in self.known]
             return _atom(found, total=len(found), start=0)
-        if self.searches_down:
+        query = request.param("search_query")
+        if self.searches_down or any(text in query for text in self.failing_queries):
             return Reply(503, "search is down")
-        matches = self._search(request.param("search_query"))
+        if self.on_search is not None:
+            self.on_search(request)
+        matches = self._search(query)
         if request.param("sortOrder") == "ascending":
             matches.reverse()
+        if self.unstable_ties is not None:
+            matches = _shuffle_ties(matches, self.unstable_ties)
         start = int(request.param("start", "0"))
         size = int(request.param("max_results", "10"))
-        return _atom(matches[start : start + size], total=len(matches), start=start)
+        page = matches[start : start + size]
+        if self.mangle is not None:
+            page = self.mangle(request, page)
+        return _atom(page, total=len(matches), start=start)
 
     def _search(self, query: str) -> list[Paper]:
         papers = sorted(self.known.values(), key=lambda p: (p.published, p.arxiv_id), reverse=True)
@@ -190,6 +211,24 @@ class FakeArxiv:
         if category and window:
             papers = [p for p in papers if category.group(1) in p.categories]
         return papers
+
+
+def _shuffle_ties(papers: list[Paper], rng: random.Random) -> list[Paper]:
+    """Shuffle each run of papers submitted in the same minute, keeping the runs in order."""
+    shuffled: list[Paper] = []
+    run: list[Paper] = []
+    for paper in papers:
+        if run and _minute(run[-1].published) != _minute(paper.published):
+            rng.shuffle(run)
+            shuffled += run
+            run = []
+        run.append(paper)
+    rng.shuffle(run)
+    return shuffled + run
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
 
 
 def _rss_item(item: _Announcement, pub: str) -> str:

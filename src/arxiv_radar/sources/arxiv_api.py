@@ -17,11 +17,11 @@ import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from arxiv_radar.errors import SourceFormatError, UserError
+from arxiv_radar.errors import FetchError, SourceFormatError, UserError
 from arxiv_radar.http import HttpStatusError, PoliteClient, RetryableResponse, redact_url
 from arxiv_radar.paper import Paper, split_version
 
-__all__ = ["ArxivAPI", "FeedPage", "parse_feed"]
+__all__ = ["ArxivAPI", "FeedPage", "IncompleteSearchError", "parse_feed"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,7 @@ OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 ACCEPT = "application/atom+xml, application/xml;q=0.9"
 ID_BATCH = 100
+_INCOMPLETE_FIX = "the next run searches again; arXiv's paging is usually right on a retry"
 _FORMAT_FIX = "arXiv may have changed its API format or returned a partial answer; try again later"
 
 
@@ -196,8 +197,17 @@ class ArxivAPI:
         sort_by: str = "submittedDate",
         sort_order: str = "descending",
     ) -> Iterator[Paper]:
-        """Yield results page by page so the caller can stop as soon as it reaches known papers."""
+        """Yield results page by page so the caller can stop as soon as it has enough.
+
+        Paging goes on to arXiv's ``totalResults``: arXiv serves short pages mid-result, so a
+        short page is retried like an empty one and, if it stays short, raises FetchError rather
+        than end the results early. An id served twice (arXiv reorders ties between requests) is
+        yielded once; a search that reaches the total with fewer distinct papers than it reports
+        raises :class:`IncompleteSearchError`: one paper was skipped and the caller must not
+        treat the results as complete.
+        """
         start = 0
+        seen: set[str] = set()
         while True:
             params = {
                 "search_query": search_query,
@@ -207,20 +217,36 @@ class ArxivAPI:
                 "sortOrder": sort_order,
             }
             page = self._page(params, expect_results=True)
-            yield from page.papers
+            for paper in page.papers:
+                if paper.arxiv_id not in seen:
+                    seen.add(paper.arxiv_id)
+                    yield paper
             start += len(page.papers)
-            if len(page.papers) < page_size or start >= page.total:
-                return
+            if start >= page.total:
+                break
+        if len(seen) < page.total:
+            url = redact_url(f"{self.url}?search_query={search_query}")
+            raise IncompleteSearchError(
+                f"{url}: arXiv reported {page.total} results but served {len(seen)} distinct "
+                "papers (some appeared twice)",
+                url=url,
+                fix=_INCOMPLETE_FIX,
+            )
 
     def _page(self, params: dict[str, str], *, expect_results: bool = False) -> FeedPage:
-        """One request; with ``expect_results``, an empty page inside ``total`` is retried."""
+        """One request; with ``expect_results``, an empty or short page inside ``total`` is
+        retried (arXiv sometimes serves fewer entries than the page holds)."""
         pages: list[FeedPage] = []
+        size = int(params.get("max_results", "0"))
 
         def validate(response: httpx.Response) -> None:
             page = parse_feed(response.content, url=redact_url(str(response.url)))
-            if expect_results and not page.papers and page.start < page.total:
+            expected = min(size, page.total - page.start)
+            if expect_results and len(page.papers) < expected:
+                problem = "empty page" if not page.papers else "short page"
                 raise RetryableResponse(
-                    f"empty page at start={page.start} although arXiv reports {page.total} results"
+                    f"{problem} at start={page.start}: {len(page.papers)} of {expected} entries "
+                    f"although arXiv reports {page.total} results"
                 )
             pages.append(page)
 
@@ -231,6 +257,10 @@ class ArxivAPI:
                 _raise_error_feed(exc)
             raise
         return pages[-1]
+
+
+class IncompleteSearchError(FetchError):
+    """Paging reached arXiv's total with papers missing: the results must not count as complete."""
 
 
 def _raise_error_feed(exc: HttpStatusError) -> None:
