@@ -781,13 +781,6 @@ class Store:
         row = self._conn.execute("SELECT count(*) FROM topic_papers WHERE topic = ?", (topic,))
         return int(row.fetchone()[0])
 
-    def is_member(self, topic: str, arxiv_id: str) -> bool:
-        """Whether ``arxiv_id`` already belongs to ``topic`` (where an API search may stop)."""
-        row = self._conn.execute(
-            "SELECT 1 FROM topic_papers WHERE topic = ? AND arxiv_id = ?", (topic, arxiv_id)
-        )
-        return row.fetchone() is not None
-
     def topic_entries(self, topic: str, *, limit: int | None = None) -> list[Entry]:
         """The papers of ``topic``, newest ``published`` first, ties by arxiv_id descending."""
         return list(self._stream(_TOPIC_ENTRIES, (topic, -1 if limit is None else limit)))

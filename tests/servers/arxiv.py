@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from arxiv_radar.paper import Paper
 from tests.servers.http import LocalServer, Reply, Request
 
-__all__ = ["FakeArxiv", "listing_days", "make_paper", "submitted_for"]
+__all__ = ["FakeArxiv", "atom_page", "listing_days", "make_paper", "submitted_for"]
 
 _WINDOW = re.compile(r"submittedDate:\[(\d{12}) TO (\d{12})\]")
 _CAT = re.compile(r"cat:([\w.-]+)")
@@ -180,7 +180,7 @@ class FakeArxiv:
         ids = [i for i in request.param("id_list").split(",") if i]
         if ids:
             found = [self.known[i] for i in ids if i in self.known]
-            return _atom(found, total=len(found), start=0)
+            return atom_page(found, total=len(found), start=0)
         query = request.param("search_query")
         if self.searches_down or any(text in query for text in self.failing_queries):
             return Reply(503, "search is down")
@@ -196,7 +196,7 @@ class FakeArxiv:
         page = matches[start : start + size]
         if self.mangle is not None:
             page = self.mangle(request, page)
-        return _atom(page, total=len(matches), start=start)
+        return atom_page(page, total=len(matches), start=start)
 
     def _search(self, query: str) -> list[Paper]:
         papers = sorted(self.known.values(), key=lambda p: (p.published, p.arxiv_id), reverse=True)
@@ -246,7 +246,8 @@ def _rss_item(item: _Announcement, pub: str) -> str:
     )
 
 
-def _atom(papers: Sequence[Paper], *, total: int, start: int) -> Reply:
+def atom_page(papers: Sequence[Paper], *, total: int, start: int) -> Reply:
+    """One API answer in the current Atom format, with arXiv's opensearch counts."""
     entries = "".join(_atom_entry(p) for p in papers)
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -268,6 +269,10 @@ def _atom_entry(paper: Paper) -> str:
         f'<category term="{c}" scheme="http://arxiv.org/schemas/atom"/>' for c in paper.categories
     )
     comment = f"<arxiv:comment>{escape(paper.comment)}</arxiv:comment>" if paper.comment else ""
+    if paper.doi:
+        comment += f"<arxiv:doi>{escape(paper.doi)}</arxiv:doi>"
+    if paper.journal_ref:
+        comment += f"<arxiv:journal_ref>{escape(paper.journal_ref)}</arxiv:journal_ref>"
     return (
         f"<entry><id>http://arxiv.org/abs/{paper.arxiv_id}v{paper.version}</id>"
         f"<title>{escape(paper.title)}</title>"
