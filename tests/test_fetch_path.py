@@ -320,6 +320,66 @@ def test_p3_a_row_built_from_the_listing_gets_the_api_fields_when_the_api_answer
         assert store.provisional_ids() == []  # no longer asked for
 
 
+def test_p3_a_new_version_announced_on_a_missed_day_updates_the_stored_paper(
+    workspace: Workspace, fake: FakeArxiv
+) -> None:
+    """Nobody read the listing that announced v2 of an older paper: the gap fill's window of
+    first versions cannot see it, its window of new versions does."""
+    v1 = make_paper(
+        "2611.00044", "Splatting of old", published=datetime(2026, 11, 2, 15, tzinfo=UTC)
+    )
+    fake.announce(DAYS[0], [v1])
+    assert run_on(workspace, DAYS[0]).exit_code == 0
+    v2 = dataclasses.replace(
+        v1, version=2, title="Splatting of old, v2", updated=submitted_for(DAYS[2])
+    )
+    fake.publish(v2)
+    fake.announce(
+        DAYS[4], [make_paper("2611.00045", "Unrelated", published=submitted_for(DAYS[4]))]
+    )
+    outcome = run_on(workspace, DAYS[4])
+    assert outcome.exit_code == 0
+    assert outcome.stats["fetch"]["gap"]["revisions"]["updated_papers"] == 1
+    with Store.open(workspace.database) as store:
+        paper = store.get_paper("2611.00044")
+        assert store.get_checkpoint("gapfill:cs.CV:revisions") is None
+        assert store.get_checkpoint("gapfill:cs.CV") is None
+    assert paper is not None
+    assert (paper.version, paper.title, paper.published) == (
+        2,
+        "Splatting of old, v2",
+        v1.published,
+    )
+
+
+def test_p3_the_daily_topic_search_updates_a_stored_paper_outside_the_listing(
+    workspace: Workspace, fake: FakeArxiv
+) -> None:
+    v1 = make_paper(
+        "2611.00046",
+        "Avatar physics",
+        categories=["physics.ed-ph"],
+        published=submitted_for(DAYS[0]),
+    )
+    fake.publish(v1)
+    fake.announce(
+        DAYS[0], [make_paper("2611.00047", "Unrelated", published=submitted_for(DAYS[0]))]
+    )
+    assert run_on(workspace, DAYS[0]).exit_code == 0
+    fake.publish(
+        dataclasses.replace(
+            v1, version=2, abstract="Now with avatars.", updated=submitted_for(DAYS[1])
+        )
+    )
+    fake.announce(
+        DAYS[1], [make_paper("2611.00048", "Unrelated", published=submitted_for(DAYS[1]))]
+    )
+    assert run_on(workspace, DAYS[1]).exit_code == 0
+    with Store.open(workspace.database) as store:
+        paper = store.get_paper("2611.00046")
+    assert paper is not None and (paper.version, paper.abstract) == (2, "Now with avatars.")
+
+
 # --- 4. an interrupted gap fill forgets topics without categories -------------------------------
 
 

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from arxiv_radar.config import RadarConfig
 from arxiv_radar.gapfill import (
     MARGIN,
+    REVISED,
     GapReport,
     fill_gaps,
     finish_gap_fill,
@@ -178,22 +179,29 @@ class _DailyFetch:
         return any(topic.matches_document(document) for topic in self.topics)
 
     def search_topics(self, listing: Listing) -> None:
-        """Newest-first API search for each topic without categories, down to the submissions of
-        today's listing (with a margin) once the topic has progress, else the look-back window:
-        no fixed result cap. Each topic's matches and progress are committed after its search."""
+        """An API search for each topic without categories, newest version first, down to the
+        submissions of today's listing (with a margin) once the topic has progress, else the
+        look-back window: no fixed result cap. Papers first submitted in that span are matched;
+        older ones are new versions, which update the stored papers only. Each topic's results
+        and progress are committed after its search."""
         for topic in (t for t in self.topics if t.searches_api):
             floor = self._search_floor(topic, listing.announced)
             found: list[Paper] = []
+            revised: list[Paper] = []
             count = 0
-            for paper in self.api.search(topic.api_query()):
-                if paper.published < floor:
+            for paper in self.api.search(topic.api_query(), sort_by=REVISED):
+                if paper.updated < floor:
                     break
                 count += 1
-                if topic.matches(paper):
+                if paper.published < floor:
+                    revised.append(paper)
+                elif topic.matches(paper):
                     found.append(paper)
             self.report.searched[topic.name] = count
             with self.store.transaction():
                 self.store_matches(found, source="listing")
+                known = self.store.known_ids(p.arxiv_id for p in revised)
+                self._update([p for p in revised if p.arxiv_id in known], source="listing")
                 self._advance_topic(topic, listing)
 
     def _search_floor(self, topic: Topic, announced: date | None) -> datetime:

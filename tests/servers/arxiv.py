@@ -23,7 +23,7 @@ from tests.servers.http import LocalServer, Reply, Request
 
 __all__ = ["FakeArxiv", "atom_page", "listing_days", "make_paper", "submitted_for"]
 
-_WINDOW = re.compile(r"submittedDate:\[(\d{12}) TO (\d{12})\]")
+_WINDOW = re.compile(r"(submittedDate|lastUpdatedDate):\[(\d{12}) TO (\d{12})\]")
 _CAT = re.compile(r"cat:([\w.-]+)")
 _EASTERN = ZoneInfo("America/New_York")
 
@@ -150,6 +150,10 @@ class FakeArxiv:
         """API searches over a ``submittedDate`` window (gap fills and backfills)."""
         return [r for r in self.api_requests() if "submittedDate" in r.param("search_query")]
 
+    def revision_searches(self) -> list[Request]:
+        """API searches over a ``lastUpdatedDate`` window (new versions on missed days)."""
+        return [r for r in self.api_requests() if "lastUpdatedDate" in r.param("search_query")]
+
     # --- wire formats ---------------------------------------------------------------------------
 
     def _rss(self, request: Request) -> Reply:
@@ -186,11 +190,12 @@ class FakeArxiv:
             return Reply(503, "search is down")
         if self.on_search is not None:
             self.on_search(request)
-        matches = self._search(query)
+        by_update = request.param("sortBy") == "lastUpdatedDate"
+        matches = self._search(query, by_update=by_update)
         if request.param("sortOrder") == "ascending":
             matches.reverse()
         if self.unstable_ties is not None:
-            matches = _shuffle_ties(matches, self.unstable_ties)
+            matches = _shuffle_ties(matches, self.unstable_ties, by_update=by_update)
         start = int(request.param("start", "0"))
         size = int(request.param("max_results", "10"))
         page = matches[start : start + size]
@@ -198,27 +203,41 @@ class FakeArxiv:
             page = self.mangle(request, page)
         return atom_page(page, total=len(matches), start=start)
 
-    def _search(self, query: str) -> list[Paper]:
-        papers = sorted(self.known.values(), key=lambda p: (p.published, p.arxiv_id), reverse=True)
+    def _search(self, query: str, *, by_update: bool = False) -> list[Paper]:
+        """Newest first by the sort date; a window filters on its own date (first version for
+        ``submittedDate``, latest for ``lastUpdatedDate``)."""
+
+        def sort_key(paper: Paper) -> tuple[datetime, str]:
+            return (paper.updated if by_update else paper.published, paper.arxiv_id)
+
+        papers = sorted(self.known.values(), key=sort_key, reverse=True)
         window = _WINDOW.search(query)
         if window:
+            field, *bounds = window.groups()
             low, high = (
-                datetime.strptime(w, "%Y%m%d%H%M").replace(tzinfo=timezone.utc)
-                for w in window.groups()
+                datetime.strptime(w, "%Y%m%d%H%M").replace(tzinfo=timezone.utc) for w in bounds
             )
-            papers = [p for p in papers if low <= p.published <= high]
+
+            def stamp(paper: Paper) -> datetime:
+                return paper.updated if field == "lastUpdatedDate" else paper.published
+
+            papers = [p for p in papers if low <= stamp(p) <= high]
         category = _CAT.search(query)
         if category and window:
             papers = [p for p in papers if category.group(1) in p.categories]
         return papers
 
 
-def _shuffle_ties(papers: list[Paper], rng: random.Random) -> list[Paper]:
-    """Shuffle each run of papers submitted in the same minute, keeping the runs in order."""
+def _shuffle_ties(papers: list[Paper], rng: random.Random, *, by_update: bool) -> list[Paper]:
+    """Shuffle each run of papers sorted into the same minute, keeping the runs in order."""
+
+    def minute(paper: Paper) -> datetime:
+        return _minute(paper.updated if by_update else paper.published)
+
     shuffled: list[Paper] = []
     run: list[Paper] = []
     for paper in papers:
-        if run and _minute(run[-1].published) != _minute(paper.published):
+        if run and minute(run[-1]) != minute(paper):
             rng.shuffle(run)
             shuffled += run
             run = []

@@ -243,9 +243,10 @@ class ArxivAPI:
             page = parse_feed(response.content, url=redact_url(str(response.url)))
             expected = min(size, page.total - page.start)
             if expect_results and len(page.papers) < expected:
-                problem = "empty page" if not page.papers else "short page"
+                served = f": {len(page.papers)} of {expected} entries" if page.papers else ""
+                problem = "short page" if page.papers else "empty page"
                 raise RetryableResponse(
-                    f"{problem} at start={page.start}: {len(page.papers)} of {expected} entries "
+                    f"{problem} at start={page.start}{served} "
                     f"although arXiv reports {page.total} results"
                 )
             pages.append(page)
