@@ -183,7 +183,9 @@ class _DailyFetch:
         submissions of today's listing (with a margin) once the topic has progress, else the
         look-back window: no fixed result cap. Papers first submitted in that span are matched;
         older ones are new versions, which update the stored papers only. Each topic's results
-        and progress are committed after its search."""
+        and progress are committed after its search; a search that fails (arXiv's paging
+        skipped a paper, see :class:`~arxiv_radar.sources.arxiv_api.IncompleteSearchError`)
+        leaves the topic's mark, and the next gap fill searches the day by windows."""
         for topic in (t for t in self.topics if t.searches_api):
             floor = self._search_floor(topic, listing.announced)
             found: list[Paper] = []
@@ -205,8 +207,14 @@ class _DailyFetch:
                 self._advance_topic(topic, listing)
 
     def _search_floor(self, topic: Topic, announced: date | None) -> datetime:
+        """Today's submissions (with a margin) for a topic with progress, else the look-back
+        window. A topic's first search saves the day before as its progress at once, so if it
+        fails, the next run's gap fill still covers today."""
         horizon = self.now - timedelta(days=self.config.lookback_days)
-        if announced is None or topic.name not in self.store.topic_state():
+        if announced is None:
+            return horizon
+        if topic.name not in self.store.topic_state():
+            self.store.set_topic_state(topic.name, previous_listing_day(announced), at=self.now)
             return horizon
         return submission_cutoff(previous_listing_day(announced)) - MARGIN
 

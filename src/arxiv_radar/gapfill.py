@@ -31,7 +31,7 @@ from arxiv_radar import categories as taxonomy
 from arxiv_radar.config import RadarConfig
 from arxiv_radar.match import Topic, match_all
 from arxiv_radar.paper import Paper
-from arxiv_radar.sources.arxiv_api import ArxivAPI, IncompleteSearchError
+from arxiv_radar.sources.arxiv_api import ArxivAPI
 from arxiv_radar.store import Store, UpsertResult
 
 __all__ = [
@@ -320,33 +320,30 @@ class WindowFiller:
         return job.window.start
 
     def _page_through(self, job: FillJob, piece: Window, *, last: bool) -> None:
-        buffer: list[Paper] = []
-        seen = 0
-        results = self.api.search(
-            piece.search_query(job.query, job.by),
-            page_size=self.page_size,
-            sort_by=job.by,
-            sort_order="ascending",
-        )
-        try:
-            for paper in results:
-                buffer.append(paper)
-                seen += 1
-                if len(buffer) == self.page_size:
-                    # Ascending order: every submission before the newest minute of this page is
-                    # now committed (ties at that minute may come next: the resume includes it).
-                    done = _minute(max(job.stamp(p) for p in buffer))
-                    self._commit(job, buffer, done_until=done, last=False)
-                    buffer = []
-        except IncompleteSearchError:
-            # A paper was skipped somewhere in this piece, perhaps before the last checkpoint:
-            # keep what was found but start the piece again next time.
-            self._commit(job, buffer, done_until=piece.start, last=False)
-            raise
-        # The final request returned a short (or empty) page, unless the last full page
-        # already reached arXiv's total.
-        final_request = bool(buffer) or seen == 0
-        self._commit(job, buffer, done_until=piece.end, last=last, request=final_request)
+        """Page ascending through ``piece``, each request a fresh window from the newest minute
+        the previous page reached, rather than an offset into one result set.
+
+        arXiv reorders papers of the same minute between requests, so offsets into one result
+        set serve some twice and skip others. A fresh window from the last page's newest minute
+        (inclusive) holds everything not yet seen, whatever the order of ties; only a minute
+        with more papers than a page is paged by offset.
+        """
+        low, offset = piece.start, 0
+        while True:
+            page = self.api.search_page(
+                Window(low, piece.end).search_query(job.query, job.by),
+                start=offset,
+                page_size=self.page_size,
+                sort_by=job.by,
+                sort_order="ascending",
+            )
+            if offset + len(page.papers) >= page.total:
+                self._commit(job, page.papers, done_until=piece.end, last=last)
+                return
+            newest = _minute(max(job.stamp(p) for p in page.papers))
+            low, offset = (newest, 0) if newest > low else (low, offset + len(page.papers))
+            # Every submission before ``low`` is now committed: the checkpoint to resume from.
+            self._commit(job, page.papers, done_until=low, last=False)
 
     def _commit(
         self,
@@ -355,7 +352,6 @@ class WindowFiller:
         *,
         done_until: datetime,
         last: bool,
-        request: bool = True,
     ) -> None:
         with self.store.transaction():
             if job.revisions:
@@ -366,7 +362,7 @@ class WindowFiller:
             self.store.set_checkpoint(job.name, checkpoint, at=self.now)
             if last and job.on_complete is not None:
                 job.on_complete(self.store)
-        self._count(job, papers, result, request=request)
+        self._count(job, papers, result)
         log.info("%s: %d papers, %d matched, committed", job.label, len(papers), matched)
 
     def _store_matches(self, job: FillJob, papers: list[Paper]) -> tuple[int, UpsertResult]:
@@ -387,14 +383,13 @@ class WindowFiller:
         stored = [p for p in papers if p.arxiv_id in known]
         return len(stored), self.store.upsert_papers(stored, seen_at=self.now, source=job.source)
 
-    def _count(
-        self, job: FillJob, papers: list[Paper], result: UpsertResult, *, request: bool
-    ) -> None:
+    def _count(self, job: FillJob, papers: list[Paper], result: UpsertResult) -> None:
+        """One commit per request: count it with what it brought."""
         if job.revisions:
-            self.stats.revision_requests += int(request)
+            self.stats.revision_requests += 1
             self.stats.revised += len(result.updated)
         else:
-            self.stats.requests += int(request)
+            self.stats.requests += 1
             self.stats.found += len(papers)
             self.stats.new_papers += len(result.new)
         if self.progress:

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from arxiv_radar.paper import Paper
+from arxiv_radar.query import parse
 from tests.servers.http import LocalServer, Reply, Request
 
 __all__ = ["FakeArxiv", "atom_page", "listing_days", "make_paper", "submitted_for"]
@@ -103,6 +104,9 @@ class FakeArxiv:
         # Papers submitted in the same minute come back in a new order on every request, as
         # arXiv's sort leaves ties unordered.
         self.unstable_ties: random.Random | None = None
+        # Searches without a window return only the papers their query matches (evaluated with
+        # the project's own query language), as arXiv does, instead of everything.
+        self.filter_queries = False
         server.route("GET", "/rss/" + "+".join(self.categories), self._rss)
         server.route("GET", "/api/query", self._api)
 
@@ -225,6 +229,9 @@ class FakeArxiv:
         category = _CAT.search(query)
         if category and window:
             papers = [p for p in papers if category.group(1) in p.categories]
+        if self.filter_queries and not window:
+            matcher = parse(query)
+            papers = [p for p in papers if matcher.matches(p)]
         return papers
 
 

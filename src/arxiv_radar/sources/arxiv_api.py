@@ -7,6 +7,7 @@ one. Parsing uses ``defusedxml`` because the bytes come from the network.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -201,37 +202,64 @@ class ArxivAPI:
 
         Paging goes on to arXiv's ``totalResults``: arXiv serves short pages mid-result, so a
         short page is retried like an empty one and, if it stays short, raises FetchError rather
-        than end the results early. An id served twice (arXiv reorders ties between requests) is
-        yielded once; a search that reaches the total with fewer distinct papers than it reports
-        raises :class:`IncompleteSearchError`: one paper was skipped and the caller must not
-        treat the results as complete.
+        than end the results early. A paper served again on a later page means arXiv reordered
+        the results between requests (it leaves papers of the same date unordered), so another
+        was skipped: that raises :class:`IncompleteSearchError` rather than pass the results
+        off as complete. Exhaustive searches page by windows instead
+        (:class:`arxiv_radar.gapfill.WindowFiller`).
         """
         start = 0
         seen: set[str] = set()
         while True:
-            params = {
-                "search_query": search_query,
-                "start": str(start),
-                "max_results": str(page_size),
-                "sortBy": sort_by,
-                "sortOrder": sort_order,
-            }
-            page = self._page(params, expect_results=True)
-            for paper in page.papers:
-                if paper.arxiv_id not in seen:
-                    seen.add(paper.arxiv_id)
-                    yield paper
+            page = self.search_page(
+                search_query,
+                start=start,
+                page_size=page_size,
+                sort_by=sort_by,
+                sort_order=sort_order,
+            )
+            repeated = [p.arxiv_id for p in page.papers if p.arxiv_id in seen]
+            if repeated:
+                raise self._incomplete(
+                    search_query,
+                    f"page at start={start} repeats {repeated[0]} from an earlier page",
+                )
+            seen.update(p.arxiv_id for p in page.papers)
+            yield from page.papers
             start += len(page.papers)
             if start >= page.total:
-                break
-        if len(seen) < page.total:
-            url = redact_url(f"{self.url}?search_query={search_query}")
-            raise IncompleteSearchError(
-                f"{url}: arXiv reported {page.total} results but served {len(seen)} distinct "
-                "papers (some appeared twice)",
-                url=url,
-                fix=_INCOMPLETE_FIX,
-            )
+                return
+
+    def _incomplete(self, search_query: str, problem: str) -> IncompleteSearchError:
+        url = redact_url(f"{self.url}?search_query={search_query}")
+        return IncompleteSearchError(
+            f"{url}: {problem}: arXiv reordered its results between pages, so one may be missing",
+            url=url,
+            fix=_INCOMPLETE_FIX,
+        )
+
+    def search_page(
+        self,
+        search_query: str,
+        *,
+        start: int,
+        page_size: int,
+        sort_by: str = "submittedDate",
+        sort_order: str = "descending",
+    ) -> FeedPage:
+        """One page of a search, whole: a page with fewer distinct papers than it should hold
+        (short, empty, or with a paper twice) is retried and, if it stays so, raises
+        FetchError. Its papers come once each."""
+        params = {
+            "search_query": search_query,
+            "start": str(start),
+            "max_results": str(page_size),
+            "sortBy": sort_by,
+            "sortOrder": sort_order,
+        }
+        page = self._page(params, expect_results=True)
+        unique = list({paper.arxiv_id: paper for paper in page.papers}.values())
+        return dataclasses.replace(page, papers=unique)
 
     def _page(self, params: dict[str, str], *, expect_results: bool = False) -> FeedPage:
         """One request; with ``expect_results``, an empty or short page inside ``total`` is
@@ -242,8 +270,9 @@ class ArxivAPI:
         def validate(response: httpx.Response) -> None:
             page = parse_feed(response.content, url=redact_url(str(response.url)))
             expected = min(size, page.total - page.start)
-            if expect_results and len(page.papers) < expected:
-                served = f": {len(page.papers)} of {expected} entries" if page.papers else ""
+            distinct = len({paper.arxiv_id for paper in page.papers})
+            if expect_results and distinct < expected:
+                served = f": {distinct} of {expected} distinct entries" if page.papers else ""
                 problem = "short page" if page.papers else "empty page"
                 raise RetryableResponse(
                     f"{problem} at start={page.start}{served} "
