@@ -10,7 +10,10 @@ write transaction (5).
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -443,6 +446,43 @@ def test_p4_a_failed_daily_topic_search_leaves_the_day_to_the_next_gap_fill(
     )
     assert run_on(workspace, DAYS[3]).exit_code == 0
     assert topic_ids(workspace, "Avatars") == {"2611.00070"}
+
+
+def test_p4_a_kill_between_the_category_windows_and_the_topic_window_loses_nothing(
+    workspace: Workspace, fake: FakeArxiv
+) -> None:
+    """The deterministic form of the crash loop: `arxiv-radar fetch` is SIGKILLed while arXiv
+    answers the topic's window, after the category windows were committed."""
+    first_day(fake, workspace)
+    fake.publish(
+        make_paper(
+            "2611.00065", "Avatar rigging", categories=["math.HO"], published=submitted_for(DAYS[2])
+        )
+    )
+    fake.announce(
+        DAYS[4], [make_paper("2611.00066", "Unrelated", published=submitted_for(DAYS[4]))]
+    )
+    running: list[subprocess.Popen[bytes]] = []
+
+    def kill_on_topic_window(request: Request) -> None:
+        query = request.param("search_query")
+        if running and "avatar" in query and "submittedDate" in query:
+            running[0].kill()
+            running[0].wait()
+
+    fake.on_search = kill_on_topic_window
+    command = [sys.executable, "-m", "arxiv_radar", "fetch"]
+    running.append(
+        subprocess.Popen(
+            command, cwd=workspace.root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    )
+    assert running[0].wait(timeout=60) == -signal.SIGKILL
+    with Store.open(workspace.database) as store:
+        assert store.category_state() == {"cs.CV": DAYS[3]}  # the category windows completed
+    running.clear()
+    assert run_on(workspace, DAYS[4], hour=3).exit_code == 0
+    assert topic_ids(workspace, "Avatars") == {"2611.00065"}
 
 
 # --- 5. no HTTP inside a write transaction ------------------------------------------------------
