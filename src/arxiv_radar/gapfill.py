@@ -9,7 +9,14 @@ category, with a margin on each side), paged to the end and matched locally like
 One implementation pages every window, for the gap fill and for ``backfill``: it sorts ascending
 by submission date and commits each page together with a checkpoint "everything submitted before
 this minute is done", so an interrupted fill resumes where it stopped, and a window that has
-grown since (a later listing) simply continues past its old end.
+grown since (a later listing) simply continues past its old end. Each request is a fresh window
+from that minute, so arXiv reordering papers of one minute between requests loses none.
+
+Every gap has two windows per category (and per topic without categories): first versions
+(``submittedDate``) for new papers, latest versions (``lastUpdatedDate``) for the new versions of
+stored papers that the missed listings announced. A category's or topic's watermark moves only
+with the last page of both, and topics keep their own (``topic_state``), so a failure anywhere
+leaves exactly the unfinished windows for the next run.
 """
 
 from __future__ import annotations

@@ -483,11 +483,13 @@ class _StoredRow:
 
     def replaced_by(self, paper: Paper, *, provisional: bool) -> bool:
         """A higher version always replaces the row; the same version only with the API's
-        record (never the listing's) and only when something differs."""
+        record (never the listing's), when the row is provisional or something differs."""
         version = int(self.metadata[0])
         if paper.version != version:
             return paper.version > version
-        return not provisional and _metadata(paper) != self.metadata
+        if provisional:
+            return False
+        return self.source == PROVISIONAL_SOURCE or _metadata(paper) != self.metadata
 
 
 def _wrap(path: Path, exc: sqlite3.Error) -> StoreError:
