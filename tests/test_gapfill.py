@@ -313,14 +313,14 @@ def test_an_interrupted_gap_fill_resumes_from_its_checkpoint(
     fake.api_budget = 2  # two pages of the cs.CV window, then arXiv goes down
     assert run_on(workspace, DAYS[4]).exit_code == 1
     with Store.open(workspace.database) as store:
-        # Two pages were committed: day 0's three cs.CV papers (inside the window's margin),
-        # then studies 0 to 196.
-        assert store.topic_count("Gaussian Splatting") == 2 + 197
+        # Two pages were committed: day 0's three cs.CV papers (inside the window's margin)
+        # with studies 0 to 96, then a window from study 96's minute: studies 96 to 195.
+        assert store.topic_count("Gaussian Splatting") == 2 + 196
         checkpoint = store.get_checkpoint("gapfill:cs.CV")
         assert store.category_state() == dict.fromkeys(CATEGORIES, DAYS[0])
     assert checkpoint is not None
     done = datetime.fromisoformat(checkpoint["done_until"])
-    assert done == submitted_for(DAYS[2], minute=96)  # study 196, the 200th paper
+    assert done == submitted_for(DAYS[2], minute=95)  # study 195, the last one committed
 
     fake.api_budget = None
     before = len(fake.window_searches())

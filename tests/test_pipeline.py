@@ -255,7 +255,8 @@ def test_topic_without_categories_searches_the_api(
         ids = {entry.paper.arxiv_id for entry in store.topic_entries("Avatars")}
     assert ids == {"2611.00099"}
     searches = [r for r in arxiv.api_requests() if r.param("search_query")]
-    assert searches and all(r.param("sortBy") == "submittedDate" for r in searches)
+    # Newest version first: a search also sees new versions of the topic's stored papers.
+    assert searches and all(r.param("sortBy") == "lastUpdatedDate" for r in searches)
 
 
 def test_no_config_file_runs_the_built_in_topics_with_env_endpoints(

@@ -92,8 +92,14 @@ def test_texts_are_cached_per_version_and_shown_in_the_display_language(store: S
     first = next(e for e in store.iter_entries() if e.paper.arxiv_id == "2611.00001")
     assert first.abstract_translated == "一个摘要"
 
-    # A new version needs a new translation and does not show the old one.
+    # A new version with the same abstract keeps its translation (only the title changed) ...
     store.upsert_papers([make_paper("2611.00001", "One v2", version=2)], seen_at=NOW, source="t")
+    first = next(e for e in store.iter_entries() if e.paper.arxiv_id == "2611.00001")
+    assert first.abstract_translated == "一个摘要"
+    assert "2611.00001" not in {p.arxiv_id for p in store.papers_needing_text(KEY, None)}
+    # ... a new abstract needs a new translation and does not show the old one.
+    rewritten = make_paper("2611.00001", "One v3", version=3, abstract="A new abstract.")
+    store.upsert_papers([rewritten], seen_at=NOW, source="t")
     first = next(e for e in store.iter_entries() if e.paper.arxiv_id == "2611.00001")
     assert first.abstract_translated is None
     assert "2611.00001" in {p.arxiv_id for p in store.papers_needing_text(KEY, None)}

@@ -9,11 +9,19 @@ category, with a margin on each side), paged to the end and matched locally like
 One implementation pages every window, for the gap fill and for ``backfill``: it sorts ascending
 by submission date and commits each page together with a checkpoint "everything submitted before
 this minute is done", so an interrupted fill resumes where it stopped, and a window that has
-grown since (a later listing) simply continues past its old end.
+grown since (a later listing) simply continues past its old end. Each request is a fresh window
+from that minute, so arXiv reordering papers of one minute between requests loses none.
+
+Every gap has two windows per category (and per topic without categories): first versions
+(``submittedDate``) for new papers, latest versions (``lastUpdatedDate``) for the new versions of
+stored papers that the missed listings announced. A category's or topic's watermark moves only
+with the last page of both, and topics keep their own (``topic_state``), so a failure anywhere
+leaves exactly the unfinished windows for the next run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -31,12 +39,14 @@ from arxiv_radar.config import RadarConfig
 from arxiv_radar.match import Topic, match_all
 from arxiv_radar.paper import Paper
 from arxiv_radar.sources.arxiv_api import ArxivAPI
-from arxiv_radar.store import Store
+from arxiv_radar.store import Store, UpsertResult
 
 __all__ = [
     "MARGIN",
     "MAX_WINDOW_DAYS",
     "PAGE_SIZE",
+    "REVISED",
+    "SUBMITTED",
     "FillJob",
     "FillProgress",
     "FillStats",
@@ -68,6 +78,8 @@ PAGE_SIZE = 100
 MAX_WINDOW_DAYS = 30
 FIRST_LISTING = "gapfill:first-listing"
 _API_FORMAT = "%Y%m%d%H%M"
+SUBMITTED = "submittedDate"  # a window of first versions: new papers
+REVISED = "lastUpdatedDate"  # a window of latest versions: new versions of stored papers
 
 
 # --- arXiv's calendar -------------------------------------------------------------------------
@@ -123,7 +135,8 @@ def _minute(moment: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Window:
-    """A span of v1 submission times (UTC, both ends included, minute precision like the API)."""
+    """A span of submission times (UTC, both ends included, minute precision like the API): of
+    v1 (``submittedDate``) or of the latest version (``lastUpdatedDate``)."""
 
     start: datetime
     end: datetime
@@ -138,10 +151,10 @@ class Window:
                 return
             start = end
 
-    def search_query(self, base: str) -> str:
+    def search_query(self, base: str, by: str = SUBMITTED) -> str:
         low = _minute(self.start).strftime(_API_FORMAT)
         high = _minute(self.end).strftime(_API_FORMAT)
-        return f"({base}) AND submittedDate:[{low} TO {high}]"
+        return f"({base}) AND {by}:[{low} TO {high}]"
 
 
 def category_query(code: str) -> str:
@@ -168,6 +181,9 @@ class FillJob:
 
     ``on_complete`` runs in the transaction of the last page (e.g. to advance the category's
     last complete announcement), so completion and its consequences are committed together.
+    A ``revisions`` job searches ``lastUpdatedDate`` instead and only updates stored papers
+    (a replacement is never a new paper): the listing of a missed day also announced new
+    versions, which a window of first versions cannot see.
     """
 
     name: str
@@ -178,6 +194,15 @@ class FillJob:
     source: str
     keep: Callable[[Paper], bool] | None = None
     on_complete: Callable[[Store], None] | None = None
+    revisions: bool = False
+
+    @property
+    def by(self) -> str:
+        return REVISED if self.revisions else SUBMITTED
+
+    def stamp(self, paper: Paper) -> datetime:
+        """The date the window is over: of the latest version, or of the first."""
+        return paper.updated if self.revisions else paper.published
 
 
 @dataclass
@@ -189,6 +214,10 @@ class FillStats:
     found: int = 0
     new_papers: int = 0
     per_topic: dict[str, int] = field(default_factory=dict)
+    # Windows of new versions (``lastUpdatedDate``), counted apart from the submission windows.
+    revision_windows: int = 0
+    revision_requests: int = 0
+    revised: int = 0
 
     def as_stats(self) -> dict[str, Any]:
         return {
@@ -197,6 +226,11 @@ class FillStats:
             "papers_found": self.found,
             "new_papers": self.new_papers,
             "per_topic": dict(self.per_topic),
+            "revisions": {
+                "windows": self.revision_windows,
+                "requests": self.revision_requests,
+                "updated_papers": self.revised,
+            },
         }
 
 
@@ -270,7 +304,10 @@ class WindowFiller:
             log.info("filling %s: submissions %s to %s", job.label, start, job.window.end)
             for piece in Window(start, job.window.end).slices(MAX_WINDOW_DAYS):
                 self._page_through(job, piece, last=piece.end >= job.window.end)
-            self.stats.windows += 1
+            if job.revisions:
+                self.stats.revision_windows += 1
+            else:
+                self.stats.windows += 1
         if self.progress:
             self.progress.finished()
 
@@ -290,25 +327,30 @@ class WindowFiller:
         return job.window.start
 
     def _page_through(self, job: FillJob, piece: Window, *, last: bool) -> None:
-        buffer: list[Paper] = []
-        seen = 0
-        results = self.api.search(
-            piece.search_query(job.query),
-            page_size=self.page_size,
-            sort_by="submittedDate",
-            sort_order="ascending",
-        )
-        for paper in results:
-            buffer.append(paper)
-            seen += 1
-            if len(buffer) == self.page_size:
-                # Ascending order: every submission before this minute is now committed.
-                self._commit(job, buffer, done_until=_minute(buffer[-1].published), last=False)
-                buffer = []
-        # The final request returned a short (or empty) page, unless the last full page
-        # already reached arXiv's total.
-        final_request = bool(buffer) or seen == 0
-        self._commit(job, buffer, done_until=piece.end, last=last, request=final_request)
+        """Page ascending through ``piece``, each request a fresh window from the newest minute
+        the previous page reached, rather than an offset into one result set.
+
+        arXiv reorders papers of the same minute between requests, so offsets into one result
+        set serve some twice and skip others. A fresh window from the last page's newest minute
+        (inclusive) holds everything not yet seen, whatever the order of ties; only a minute
+        with more papers than a page is paged by offset.
+        """
+        low, offset = piece.start, 0
+        while True:
+            page = self.api.search_page(
+                Window(low, piece.end).search_query(job.query, job.by),
+                start=offset,
+                page_size=self.page_size,
+                sort_by=job.by,
+                sort_order="ascending",
+            )
+            if offset + len(page.papers) >= page.total:
+                self._commit(job, page.papers, done_until=piece.end, last=last)
+                return
+            newest = _minute(max(job.stamp(p) for p in page.papers))
+            low, offset = (newest, 0) if newest > low else (low, offset + len(page.papers))
+            # Every submission before ``low`` is now committed: the checkpoint to resume from.
+            self._commit(job, page.papers, done_until=low, last=False)
 
     def _commit(
         self,
@@ -317,30 +359,48 @@ class WindowFiller:
         *,
         done_until: datetime,
         last: bool,
-        request: bool = True,
     ) -> None:
-        kept = [p for p in papers if job.keep is None or job.keep(p)]
-        matches = match_all(job.topics, kept)
-        matched = {p.arxiv_id for group in matches.values() for p in group}
         with self.store.transaction():
-            result = self.store.upsert_papers(
-                [p for p in kept if p.arxiv_id in matched], seen_at=self.now, source=job.source
-            )
-            for name, group in matches.items():
-                added = self.store.add_matches(
-                    name, [p.arxiv_id for p in group], matched_at=self.now
-                )
-                self.stats.per_topic[name] = self.stats.per_topic.get(name, 0) + added
+            if job.revisions:
+                matched, result = self._store_revisions(job, papers)
+            else:
+                matched, result = self._store_matches(job, papers)
             checkpoint = {"done_until": done_until.isoformat(), "query": job.query}
             self.store.set_checkpoint(job.name, checkpoint, at=self.now)
             if last and job.on_complete is not None:
                 job.on_complete(self.store)
-        self.stats.requests += int(request)
-        self.stats.found += len(papers)
-        self.stats.new_papers += len(result.new)
+        self._count(job, papers, result)
+        log.info("%s: %d papers, %d matched, committed", job.label, len(papers), matched)
+
+    def _store_matches(self, job: FillJob, papers: list[Paper]) -> tuple[int, UpsertResult]:
+        kept = [p for p in papers if job.keep is None or job.keep(p)]
+        matches = match_all(job.topics, kept)
+        matched = {p.arxiv_id for group in matches.values() for p in group}
+        result = self.store.upsert_papers(
+            [p for p in kept if p.arxiv_id in matched], seen_at=self.now, source=job.source
+        )
+        for name, group in matches.items():
+            added = self.store.add_matches(name, [p.arxiv_id for p in group], matched_at=self.now)
+            self.stats.per_topic[name] = self.stats.per_topic.get(name, 0) + added
+        return len(matched), result
+
+    def _store_revisions(self, job: FillJob, papers: list[Paper]) -> tuple[int, UpsertResult]:
+        """New versions of stored papers update them; their topics stay as they are."""
+        known = self.store.known_ids(p.arxiv_id for p in papers)
+        stored = [p for p in papers if p.arxiv_id in known]
+        return len(stored), self.store.upsert_papers(stored, seen_at=self.now, source=job.source)
+
+    def _count(self, job: FillJob, papers: list[Paper], result: UpsertResult) -> None:
+        """One commit per request: count it with what it brought."""
+        if job.revisions:
+            self.stats.revision_requests += 1
+            self.stats.revised += len(result.updated)
+        else:
+            self.stats.requests += 1
+            self.stats.found += len(papers)
+            self.stats.new_papers += len(result.new)
         if self.progress:
             self.progress.papers(len(papers))
-        log.info("%s: %d papers, %d matched, committed", job.label, len(papers), len(matched))
 
 
 # --- the daily gap fill -----------------------------------------------------------------------
@@ -416,15 +476,38 @@ def _first_listings(store: Store) -> dict[str, Any]:
     return store.get_checkpoint(FIRST_LISTING) or {}
 
 
-def _advance(category: str, day: date, checkpoint: str, at: datetime) -> Callable[[Store], None]:
+def _advance(category: str, day: date, at: datetime) -> Callable[[Store], None]:
     """Once a category's gap is filled, its last complete listing is the last missed day."""
 
     def complete(store: Store) -> None:
         if store.category_state().get(category, date.min) < day:
             store.set_category_state(category, day, at=at)
-        store.clear_checkpoint(checkpoint)
 
     return complete
+
+
+def _window_jobs(
+    template: FillJob, plan: GapPlan, complete: Callable[[Store], None]
+) -> list[tuple[FillJob, GapPlan]]:
+    """A gap's two windows, first versions then new versions, each with its own checkpoint.
+
+    The watermark moves (``complete``) only with the last page of the second, when everything
+    that depends on it is done; both checkpoints go then, in the same transaction.
+    """
+    revisions = dataclasses.replace(
+        template,
+        name=f"{template.name}:revisions",
+        label=f"{template.label} (new versions)",
+        keep=None,
+        revisions=True,
+    )
+
+    def finish(store: Store) -> None:
+        complete(store)
+        store.clear_checkpoint(template.name)
+        store.clear_checkpoint(revisions.name)
+
+    return [(template, plan), (dataclasses.replace(revisions, on_complete=finish), plan)]
 
 
 def _category_jobs(
@@ -434,53 +517,82 @@ def _category_jobs(
     listed: date,
     now: datetime,
 ) -> list[tuple[FillJob, GapPlan]]:
-    """One window per category with a gap, matched against every topic like the listing."""
+    """Windows per category with a gap, matched against every topic like the listing."""
     keep = None if config.include_cross_lists else primary_in(config.categories)
     planned: list[tuple[FillJob, GapPlan]] = []
     for code, last in origins.items():
         plan = plan_gap(last, listed, max_gap_days=config.max_gap_days)
         if plan is None:
             continue
-        name = f"gapfill:{code}"
         job = FillJob(
-            name=name,
+            name=f"gapfill:{code}",
             label=code,
             query=category_query(code),
             window=plan.window,
             topics=tuple(topics),
             source="gapfill",
             keep=keep,
-            on_complete=_advance(code, plan.missed[-1], name, now),
         )
-        planned.append((job, plan))
+        planned += _window_jobs(job, plan, _advance(code, plan.missed[-1], now))
     return planned
 
 
+def _topic_origins(
+    store: Store, topics: Sequence[Topic], categories: dict[str, date], listed: date, now: datetime
+) -> dict[str, date]:
+    """Per topic without categories, the last listing day its own search covered.
+
+    A topic never searched yet with a gap open (a store from before topics kept their progress)
+    starts where the categories are; that origin is saved at once, so the topic's window survives
+    the categories' watermarks moving on without it.
+    """
+    state = store.topic_state()
+    fallback = min(categories.values()) if categories else None
+    origins: dict[str, date] = {}
+    for topic in (t for t in topics if t.searches_api):
+        origin = state.get(topic.name)
+        if origin is None and fallback is not None and missed_days(fallback, listed):
+            store.set_topic_state(topic.name, fallback, at=now)
+            origin = fallback
+        if origin is not None:
+            origins[topic.name] = origin
+    return origins
+
+
+def _advance_topic(topic: str, day: date, at: datetime) -> Callable[[Store], None]:
+    """Once a topic's own windows are filled, its search covered every day up to ``day``."""
+
+    def complete(store: Store) -> None:
+        store.set_topic_state(topic, day, at=at)
+
+    return complete
+
+
 def _topic_jobs(
-    config: RadarConfig, topics: Sequence[Topic], origins: dict[str, date], listed: date
+    config: RadarConfig,
+    topics: Sequence[Topic],
+    origins: dict[str, date],
+    listed: date,
+    now: datetime,
 ) -> list[tuple[FillJob, GapPlan]]:
-    """Topics without categories match anywhere on arXiv: their own query gets a window too,
-    over the oldest category gap (the daily search only looks back ``lookback_days``)."""
-    searching = [topic for topic in topics if topic.searches_api]
-    if not searching or not origins:
-        return []
-    plan = plan_gap(min(origins.values()), listed, max_gap_days=config.max_gap_days)
-    if plan is None:
-        return []
-    return [
-        (
-            FillJob(
-                name=topic_checkpoint(topic),
-                label=f"topic {topic.name}",
-                query=topic.api_query(),
-                window=plan.window,
-                topics=(topic,),
-                source="gapfill",
-            ),
-            plan,
+    """Topics without categories match anywhere on arXiv: their own query gets windows over the
+    days their own search missed (the daily search only covers today's listing). They keep their
+    own checkpoints and progress, independent of the categories' watermarks."""
+    planned: list[tuple[FillJob, GapPlan]] = []
+    for topic in (t for t in topics if t.name in origins):
+        plan = plan_gap(origins[topic.name], listed, max_gap_days=config.max_gap_days)
+        if plan is None:
+            continue
+        job = FillJob(
+            name=topic_checkpoint(topic),
+            label=f"topic {topic.name}",
+            query=topic.api_query(),
+            window=plan.window,
+            topics=(topic,),
+            source="gapfill",
         )
-        for topic in searching
-    ]
+        planned += _window_jobs(job, plan, _advance_topic(topic.name, plan.missed[-1], now))
+    return planned
 
 
 def topic_checkpoint(topic: Topic) -> str:
@@ -498,21 +610,25 @@ def fill_gaps(
 ) -> GapReport:
     """Fill every missed listing day before ``listed`` (today's listing date) through the API.
 
-    Each category whose window completes advances its last complete listing to the last missed
-    day in the same transaction; a failure raises with every committed page kept for next time.
+    Each category or topic whose window completes advances its own last complete listing to the
+    last missed day in the same transaction; a failure raises with every committed page kept for
+    next time, and what did not complete keeps its old watermark.
     """
     report = GapReport()
     if listed is None:
         return report
     origins = _origins(store, config, listed, now)
     planned = _category_jobs(config, topics, origins, listed, now)
-    planned += _topic_jobs(config, topics, origins, listed)
+    planned += _topic_jobs(
+        config, topics, _topic_origins(store, topics, origins, listed, now), listed, now
+    )
     if not planned:
         return report
     days = sorted({day for _, plan in planned for day in plan.missed})
     log.info("missed listings %s: filling them through the arXiv API", ", ".join(map(str, days)))
     for job, plan in planned:
-        report.missed[job.label] = [day.isoformat() for day in plan.missed]
+        if not job.revisions:
+            report.missed[job.label] = [day.isoformat() for day in plan.missed]
     capped = next((plan for _, plan in planned if plan.capped), None)
     if capped is not None:
         note = capped.describe_cap(config.max_gap_days)
@@ -530,11 +646,8 @@ def fill_gaps(
     return report
 
 
-def finish_gap_fill(store: Store, topics: Sequence[Topic], *, every_category_known: bool) -> None:
-    """After a complete fetch no gap-fill progress is left to resume; the first listing
-    attempted is forgotten only once every category has a last complete listing."""
-    for topic in topics:
-        if topic.searches_api:
-            store.clear_checkpoint(topic_checkpoint(topic))
+def finish_gap_fill(store: Store, *, every_category_known: bool) -> None:
+    """The first listing attempted is forgotten only once every category has a last complete
+    listing (topics keep their own progress in ``topic_state``)."""
     if every_category_known:
         store.clear_checkpoint(FIRST_LISTING)

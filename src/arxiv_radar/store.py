@@ -32,7 +32,15 @@ from arxiv_radar.enrich.model import (
 from arxiv_radar.errors import StoreError
 from arxiv_radar.paper import Entry, Paper
 
-__all__ = ["MIGRATIONS", "RUN_STATUSES", "SCHEMA_VERSION", "RunRecord", "Store", "UpsertResult"]
+__all__ = [
+    "MIGRATIONS",
+    "PROVISIONAL_SOURCE",
+    "RUN_STATUSES",
+    "SCHEMA_VERSION",
+    "RunRecord",
+    "Store",
+    "UpsertResult",
+]
 
 log = logging.getLogger(__name__)
 
@@ -277,6 +285,18 @@ def _m005_destinations_and_intents(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX delivery_intents_by_channel ON delivery_intents (channel)")
 
 
+def _m006_topic_state(conn: sqlite3.Connection) -> None:
+    """Per topic without categories, the last listing day its own search covered completely: its
+    searches resume from there, whatever the categories' progress."""
+    conn.execute(
+        """CREATE TABLE topic_state (
+            topic TEXT PRIMARY KEY,
+            searched_through TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _m001_initial_schema,
@@ -284,6 +304,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m003_deliveries,
     _m004_revisions,
     _m005_destinations_and_intents,
+    _m006_topic_state,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -412,8 +433,15 @@ _RECORD_CODE = """INSERT INTO code_links
         next_check = excluded.next_check"""
 
 # Id lists travel as one JSON parameter: no bound-parameter limit, no SQL built per call.
-_STORED_VERSIONS = """SELECT arxiv_id, version, published FROM papers
-    WHERE arxiv_id IN (SELECT value FROM json_each(?))"""
+_STORED_ROWS = """SELECT arxiv_id, published, source, version, title, authors, abstract, comment,
+        categories, primary_category, doi, journal_ref, updated
+    FROM papers WHERE arxiv_id IN (SELECT value FROM json_each(?))"""
+# Rows built from the daily listing alone (the API had no record yet): their metadata is
+# requested again on later runs, and any API answer for the same version replaces it.
+PROVISIONAL_SOURCE = "listing-only"
+# Texts made from a field, and the fields they are made from: a new version whose fields are
+# unchanged keeps its translations and summary, a changed one has them made again.
+_TEXT_SOURCES = {"title": ("title",), "abstract": ("abstract",), "tldr": ("title", "abstract")}
 _KNOWN_IDS = "SELECT arxiv_id FROM papers WHERE arxiv_id IN (SELECT value FROM json_each(?))"
 
 
@@ -471,6 +499,28 @@ def _merge_batch(papers: Iterable[Paper]) -> dict[str, Paper]:
             best = dataclasses.replace(best, published=earliest)
         merged[paper.arxiv_id] = best
     return merged
+
+
+@dataclass(frozen=True)
+class _StoredRow:
+    """What an upsert compares a paper with: its stored date, source and metadata columns."""
+
+    published: str
+    source: str
+    metadata: tuple[Any, ...]  # as :func:`_metadata` writes them
+
+    def text(self, name: str) -> str:
+        return str(self.metadata[_METADATA_FIELDS.index(name)])
+
+    def replaced_by(self, paper: Paper, *, provisional: bool) -> bool:
+        """A higher version always replaces the row; the same version only with the API's
+        record (never the listing's), when the row is provisional or something differs."""
+        version = int(self.metadata[0])
+        if paper.version != version:
+            return paper.version > version
+        if provisional:
+            return False
+        return self.source == PROVISIONAL_SOURCE or _metadata(paper) != self.metadata
 
 
 def _wrap(path: Path, exc: sqlite3.Error) -> StoreError:
@@ -728,25 +778,36 @@ class Store:
     def upsert_papers(
         self, papers: Iterable[Paper], *, seen_at: datetime, source: str
     ) -> UpsertResult:
-        """Insert new papers, update those with a higher version, touch ``last_seen`` on the rest.
+        """Insert new papers, update changed ones, touch ``last_seen`` on the rest.
 
-        A new version replaces the metadata but keeps ``first_seen`` and the earliest
-        ``published`` ever seen: that is the v1 date readers know the paper by. A paper whose only
-        change is an earlier ``published`` (a source that knew v1) counts as updated.
+        A paper changes with a higher version, or at the same version when its metadata differs
+        (a comment, DOI or journal ref added, or a row built from the listing alone meeting the
+        API's record). An update keeps ``first_seen`` and the earliest ``published`` ever seen:
+        that is the v1 date readers know the paper by. A paper whose only change is an earlier
+        ``published`` (a source that knew v1) counts as updated. With ``source`` equal to
+        :data:`PROVISIONAL_SOURCE` the papers carry listing data only: they are inserted or
+        take a new version, but never overwrite a stored record of the same version.
         """
         seen = _iso(seen_at)
         merged = _merge_batch(papers)
+        provisional = source == PROVISIONAL_SOURCE
         with self.transaction():
-            stored = self._stored_versions(list(merged))
+            stored = self._stored_rows(list(merged))
             new = [p for i, p in merged.items() if i not in stored]
-            newer = [p for i, p in merged.items() if i in stored and p.version > stored[i][0]]
+            changed = [
+                p
+                for i, p in merged.items()
+                if i in stored and stored[i].replaced_by(p, provisional=provisional)
+            ]
+            changed_ids = {p.arxiv_id for p in changed}
             redated = [
                 p
                 for i, p in merged.items()
-                if i in stored and p.version <= stored[i][0] and _iso(p.published) < stored[i][1]
+                if i in stored and i not in changed_ids and _iso(p.published) < stored[i].published
             ]
             self._insert_papers(new, seen, source)
-            self._update_papers(newer, seen, source)
+            self._carry_texts(changed, stored)
+            self._update_papers(changed, seen, source)
             self._conn.executemany(
                 "UPDATE papers SET published = min(published, ?) WHERE arxiv_id = ?",
                 [(_iso(p.published), p.arxiv_id) for p in redated],
@@ -755,16 +816,41 @@ class Store:
                 "UPDATE papers SET last_seen = max(last_seen, ?) WHERE arxiv_id = ?",
                 [(seen, arxiv_id) for arxiv_id in stored],
             )
-        changed = [p.arxiv_id for p in newer] + [p.arxiv_id for p in redated]
+        updated = [p.arxiv_id for p in changed] + [p.arxiv_id for p in redated]
         return UpsertResult(
             new=[p.arxiv_id for p in new],
-            updated=changed,
-            unchanged=len(stored) - len(changed),
+            updated=updated,
+            unchanged=len(stored) - len(updated),
         )
 
-    def _stored_versions(self, ids: Sequence[str]) -> dict[str, tuple[int, str]]:
-        rows = self._conn.execute(_STORED_VERSIONS, (json.dumps(list(ids)),))
-        return {row[0]: (row[1], row[2]) for row in rows}
+    def _stored_rows(self, ids: Sequence[str]) -> dict[str, _StoredRow]:
+        rows = self._conn.execute(_STORED_ROWS, (json.dumps(list(ids)),))
+        return {row[0]: _StoredRow(row[1], row[2], tuple(row[3:])) for row in rows}
+
+    def _carry_texts(self, papers: Sequence[Paper], stored: Mapping[str, _StoredRow]) -> None:
+        """Translations and summaries follow a paper to its new version when the text they were
+        made from is unchanged; otherwise they are dropped, so enrichment makes them again."""
+        for paper in papers:
+            old = stored[paper.arxiv_id]
+            for made, sources in _TEXT_SOURCES.items():
+                if all(old.text(name) == getattr(paper, name) for name in sources):
+                    self._conn.execute(
+                        """UPDATE OR REPLACE texts SET version = ?
+                        WHERE arxiv_id = ? AND field = ? AND version <> ?""",
+                        (paper.version, paper.arxiv_id, made, paper.version),
+                    )
+                else:
+                    self._conn.execute(
+                        "DELETE FROM texts WHERE arxiv_id = ? AND field = ?",
+                        (paper.arxiv_id, made),
+                    )
+
+    def provisional_ids(self) -> list[str]:
+        """Papers stored from the listing alone, whose API record is still to be read."""
+        rows = self._conn.execute(
+            "SELECT arxiv_id FROM papers WHERE source = ? ORDER BY arxiv_id", (PROVISIONAL_SOURCE,)
+        )
+        return [row[0] for row in rows]
 
     def _insert_papers(self, papers: Sequence[Paper], seen: str, source: str) -> None:
         self._conn.executemany(
@@ -823,13 +909,6 @@ class Store:
     def topic_count(self, topic: str) -> int:
         row = self._conn.execute("SELECT count(*) FROM topic_papers WHERE topic = ?", (topic,))
         return int(row.fetchone()[0])
-
-    def is_member(self, topic: str, arxiv_id: str) -> bool:
-        """Whether ``arxiv_id`` already belongs to ``topic`` (where an API search may stop)."""
-        row = self._conn.execute(
-            "SELECT 1 FROM topic_papers WHERE topic = ? AND arxiv_id = ?", (topic, arxiv_id)
-        )
-        return row.fetchone() is not None
 
     def topic_entries(self, topic: str, *, limit: int | None = None) -> list[Entry]:
         """The papers of ``topic``, newest ``published`` first, ties by arxiv_id descending."""
@@ -1196,6 +1275,22 @@ class Store:
                 (category, announced.isoformat(), _iso(at)),
             )
 
+    def topic_state(self) -> dict[str, date]:
+        """Per topic without categories, the last listing day its own search covered."""
+        rows = self._conn.execute("SELECT topic, searched_through FROM topic_state")
+        return {row[0]: date.fromisoformat(row[1]) for row in rows}
+
+    def set_topic_state(self, topic: str, searched_through: date, *, at: datetime) -> None:
+        """Record a topic's progress; it never moves back (an older listing is no news)."""
+        with self.transaction():
+            self._conn.execute(
+                """INSERT INTO topic_state (topic, searched_through, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (topic) DO UPDATE SET
+                    searched_through = max(searched_through, excluded.searched_through),
+                    updated_at = excluded.updated_at""",
+                (topic, searched_through.isoformat(), _iso(at)),
+            )
+
     def get_checkpoint(self, name: str) -> dict[str, Any] | None:
         row = self._conn.execute("SELECT value FROM checkpoints WHERE name = ?", (name,))
         found = row.fetchone()
@@ -1216,6 +1311,20 @@ class Store:
     def clear_checkpoint(self, name: str) -> None:
         with self.transaction():
             self._conn.execute("DELETE FROM checkpoints WHERE name = ?", (name,))
+
+
+_METADATA_FIELDS = (
+    "version",
+    "title",
+    "authors",
+    "abstract",
+    "comment",
+    "categories",
+    "primary_category",
+    "doi",
+    "journal_ref",
+    "updated",
+)
 
 
 def _metadata(paper: Paper) -> tuple[Any, ...]:

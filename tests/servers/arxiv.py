@@ -9,8 +9,9 @@ a superset of what arXiv would return, leaving the local match to decide.
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -18,11 +19,12 @@ from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from arxiv_radar.paper import Paper
+from arxiv_radar.query import parse
 from tests.servers.http import LocalServer, Reply, Request
 
-__all__ = ["FakeArxiv", "listing_days", "make_paper", "submitted_for"]
+__all__ = ["FakeArxiv", "atom_page", "listing_days", "make_paper", "submitted_for"]
 
-_WINDOW = re.compile(r"submittedDate:\[(\d{12}) TO (\d{12})\]")
+_WINDOW = re.compile(r"(submittedDate|lastUpdatedDate):\[(\d{12}) TO (\d{12})\]")
 _CAT = re.compile(r"cat:([\w.-]+)")
 _EASTERN = ZoneInfo("America/New_York")
 
@@ -92,6 +94,19 @@ class FakeArxiv:
         self.fail_api: int = 0  # answer this many API requests with 503 first
         self.api_budget: int | None = None  # answer this many more API requests, then 503s
         self.searches_down = False  # every search_query request answers 503 (id_list still works)
+        # Searches whose query contains one of these strings answer 503 (one job fails).
+        self.failing_queries: tuple[str, ...] = ()
+        # Tamper with one search page: (request, the page's papers) -> the papers served, with
+        # totalResults unchanged (short, empty or reordered pages, duplicates).
+        self.mangle: Callable[[Request, list[Paper]], list[Paper]] | None = None
+        # Called while a search is being answered, before the reply is sent.
+        self.on_search: Callable[[Request], None] | None = None
+        # Papers submitted in the same minute come back in a new order on every request, as
+        # arXiv's sort leaves ties unordered.
+        self.unstable_ties: random.Random | None = None
+        # Searches without a window return only the papers their query matches (evaluated with
+        # the project's own query language), as arXiv does, instead of everything.
+        self.filter_queries = False
         server.route("GET", "/rss/" + "+".join(self.categories), self._rss)
         server.route("GET", "/api/query", self._api)
 
@@ -110,6 +125,7 @@ class FakeArxiv:
         *,
         cross: Iterable[Paper] = (),
         replaced: Iterable[Paper] = (),
+        replaced_cross: Iterable[Paper] = (),
     ) -> None:
         """Make ``day`` the current listing; the API learns of every paper in it."""
         self.announced = day
@@ -117,6 +133,7 @@ class FakeArxiv:
             *(_Announcement(p, "new") for p in new),
             *(_Announcement(p, "cross") for p in cross),
             *(_Announcement(p, "replace") for p in replaced),
+            *(_Announcement(p, "replace-cross") for p in replaced_cross),
         ]
         for item in self.today:
             self.publish(item.paper)
@@ -136,6 +153,10 @@ class FakeArxiv:
     def window_searches(self) -> list[Request]:
         """API searches over a ``submittedDate`` window (gap fills and backfills)."""
         return [r for r in self.api_requests() if "submittedDate" in r.param("search_query")]
+
+    def revision_searches(self) -> list[Request]:
+        """API searches over a ``lastUpdatedDate`` window (new versions on missed days)."""
+        return [r for r in self.api_requests() if "lastUpdatedDate" in r.param("search_query")]
 
     # --- wire formats ---------------------------------------------------------------------------
 
@@ -167,29 +188,73 @@ class FakeArxiv:
         ids = [i for i in request.param("id_list").split(",") if i]
         if ids:
             found = [self.known[i] for i in ids if i in self.known]
-            return _atom(found, total=len(found), start=0)
-        if self.searches_down:
+            return atom_page(found, total=len(found), start=0)
+        query = request.param("search_query")
+        if self.searches_down or any(text in query for text in self.failing_queries):
             return Reply(503, "search is down")
-        matches = self._search(request.param("search_query"))
+        if self.on_search is not None:
+            self.on_search(request)
+        by_update = request.param("sortBy") == "lastUpdatedDate"
+        matches = self._search(query, by_update=by_update)
         if request.param("sortOrder") == "ascending":
             matches.reverse()
+        if self.unstable_ties is not None:
+            matches = _shuffle_ties(matches, self.unstable_ties, by_update=by_update)
         start = int(request.param("start", "0"))
         size = int(request.param("max_results", "10"))
-        return _atom(matches[start : start + size], total=len(matches), start=start)
+        page = matches[start : start + size]
+        if self.mangle is not None:
+            page = self.mangle(request, page)
+        return atom_page(page, total=len(matches), start=start)
 
-    def _search(self, query: str) -> list[Paper]:
-        papers = sorted(self.known.values(), key=lambda p: (p.published, p.arxiv_id), reverse=True)
+    def _search(self, query: str, *, by_update: bool = False) -> list[Paper]:
+        """Newest first by the sort date; a window filters on its own date (first version for
+        ``submittedDate``, latest for ``lastUpdatedDate``)."""
+
+        def sort_key(paper: Paper) -> tuple[datetime, str]:
+            return (paper.updated if by_update else paper.published, paper.arxiv_id)
+
+        papers = sorted(self.known.values(), key=sort_key, reverse=True)
         window = _WINDOW.search(query)
         if window:
+            field, *bounds = window.groups()
             low, high = (
-                datetime.strptime(w, "%Y%m%d%H%M").replace(tzinfo=timezone.utc)
-                for w in window.groups()
+                datetime.strptime(w, "%Y%m%d%H%M").replace(tzinfo=timezone.utc) for w in bounds
             )
-            papers = [p for p in papers if low <= p.published <= high]
+
+            def stamp(paper: Paper) -> datetime:
+                return paper.updated if field == "lastUpdatedDate" else paper.published
+
+            papers = [p for p in papers if low <= stamp(p) <= high]
         category = _CAT.search(query)
         if category and window:
             papers = [p for p in papers if category.group(1) in p.categories]
+        if self.filter_queries and not window:
+            matcher = parse(query)
+            papers = [p for p in papers if matcher.matches(p)]
         return papers
+
+
+def _shuffle_ties(papers: list[Paper], rng: random.Random, *, by_update: bool) -> list[Paper]:
+    """Shuffle each run of papers sorted into the same minute, keeping the runs in order."""
+
+    def minute(paper: Paper) -> datetime:
+        return _minute(paper.updated if by_update else paper.published)
+
+    shuffled: list[Paper] = []
+    run: list[Paper] = []
+    for paper in papers:
+        if run and minute(run[-1]) != minute(paper):
+            rng.shuffle(run)
+            shuffled += run
+            run = []
+        run.append(paper)
+    rng.shuffle(run)
+    return shuffled + run
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
 
 
 def _rss_item(item: _Announcement, pub: str) -> str:
@@ -207,7 +272,8 @@ def _rss_item(item: _Announcement, pub: str) -> str:
     )
 
 
-def _atom(papers: Sequence[Paper], *, total: int, start: int) -> Reply:
+def atom_page(papers: Sequence[Paper], *, total: int, start: int) -> Reply:
+    """One API answer in the current Atom format, with arXiv's opensearch counts."""
     entries = "".join(_atom_entry(p) for p in papers)
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -229,6 +295,10 @@ def _atom_entry(paper: Paper) -> str:
         f'<category term="{c}" scheme="http://arxiv.org/schemas/atom"/>' for c in paper.categories
     )
     comment = f"<arxiv:comment>{escape(paper.comment)}</arxiv:comment>" if paper.comment else ""
+    if paper.doi:
+        comment += f"<arxiv:doi>{escape(paper.doi)}</arxiv:doi>"
+    if paper.journal_ref:
+        comment += f"<arxiv:journal_ref>{escape(paper.journal_ref)}</arxiv:journal_ref>"
     return (
         f"<entry><id>http://arxiv.org/abs/{paper.arxiv_id}v{paper.version}</id>"
         f"<title>{escape(paper.title)}</title>"

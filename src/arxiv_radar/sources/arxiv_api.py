@@ -7,6 +7,7 @@ one. Parsing uses ``defusedxml`` because the bytes come from the network.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -17,11 +18,11 @@ import httpx
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
-from arxiv_radar.errors import SourceFormatError, UserError
+from arxiv_radar.errors import FetchError, SourceFormatError, UserError
 from arxiv_radar.http import HttpStatusError, PoliteClient, RetryableResponse, redact_url
 from arxiv_radar.paper import Paper, split_version
 
-__all__ = ["ArxivAPI", "FeedPage", "parse_feed"]
+__all__ = ["ArxivAPI", "FeedPage", "IncompleteSearchError", "parse_feed"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 ACCEPT = "application/atom+xml, application/xml;q=0.9"
 ID_BATCH = 100
+_INCOMPLETE_FIX = "the next run searches again; arXiv's paging is usually right on a retry"
 _FORMAT_FIX = "arXiv may have changed its API format or returned a partial answer; try again later"
 
 
@@ -201,31 +203,85 @@ class ArxivAPI:
         sort_by: str = "submittedDate",
         sort_order: str = "descending",
     ) -> Iterator[Paper]:
-        """Yield results page by page so the caller can stop as soon as it reaches known papers."""
+        """Yield results page by page so the caller can stop as soon as it has enough.
+
+        Paging goes on to arXiv's ``totalResults``: arXiv serves short pages mid-result, so a
+        short page is retried like an empty one and, if it stays short, raises FetchError rather
+        than end the results early. A paper served again on a later page means arXiv reordered
+        the results between requests (it leaves papers of the same date unordered), so another
+        was skipped: that raises :class:`IncompleteSearchError` rather than pass the results
+        off as complete. Exhaustive searches page by windows instead
+        (:class:`arxiv_radar.gapfill.WindowFiller`).
+        """
         start = 0
+        seen: set[str] = set()
         while True:
-            params = {
-                "search_query": search_query,
-                "start": str(start),
-                "max_results": str(page_size),
-                "sortBy": sort_by,
-                "sortOrder": sort_order,
-            }
-            page = self._page(params, expect_results=True)
+            page = self.search_page(
+                search_query,
+                start=start,
+                page_size=page_size,
+                sort_by=sort_by,
+                sort_order=sort_order,
+            )
+            repeated = [p.arxiv_id for p in page.papers if p.arxiv_id in seen]
+            if repeated:
+                raise self._incomplete(
+                    search_query,
+                    f"page at start={start} repeats {repeated[0]} from an earlier page",
+                )
+            seen.update(p.arxiv_id for p in page.papers)
             yield from page.papers
             start += len(page.papers)
-            if len(page.papers) < page_size or start >= page.total:
+            if start >= page.total:
                 return
 
+    def _incomplete(self, search_query: str, problem: str) -> IncompleteSearchError:
+        url = redact_url(f"{self.url}?search_query={search_query}")
+        return IncompleteSearchError(
+            f"{url}: {problem}: arXiv reordered its results between pages, so one may be missing",
+            url=url,
+            fix=_INCOMPLETE_FIX,
+        )
+
+    def search_page(
+        self,
+        search_query: str,
+        *,
+        start: int,
+        page_size: int,
+        sort_by: str = "submittedDate",
+        sort_order: str = "descending",
+    ) -> FeedPage:
+        """One page of a search, whole: a page with fewer distinct papers than it should hold
+        (short, empty, or with a paper twice) is retried and, if it stays so, raises
+        FetchError. Its papers come once each."""
+        params = {
+            "search_query": search_query,
+            "start": str(start),
+            "max_results": str(page_size),
+            "sortBy": sort_by,
+            "sortOrder": sort_order,
+        }
+        page = self._page(params, expect_results=True)
+        unique = list({paper.arxiv_id: paper for paper in page.papers}.values())
+        return dataclasses.replace(page, papers=unique)
+
     def _page(self, params: dict[str, str], *, expect_results: bool = False) -> FeedPage:
-        """One request; with ``expect_results``, an empty page inside ``total`` is retried."""
+        """One request; with ``expect_results``, an empty or short page inside ``total`` is
+        retried (arXiv sometimes serves fewer entries than the page holds)."""
         pages: list[FeedPage] = []
+        size = int(params.get("max_results", "0"))
 
         def validate(response: httpx.Response) -> None:
             page = parse_feed(response.content, url=redact_url(str(response.url)))
-            if expect_results and not page.papers and page.start < page.total:
+            expected = min(size, page.total - page.start)
+            distinct = len({paper.arxiv_id for paper in page.papers})
+            if expect_results and distinct < expected:
+                served = f": {distinct} of {expected} distinct entries" if page.papers else ""
+                problem = "short page" if page.papers else "empty page"
                 raise RetryableResponse(
-                    f"empty page at start={page.start} although arXiv reports {page.total} results"
+                    f"{problem} at start={page.start}{served} "
+                    f"although arXiv reports {page.total} results"
                 )
             pages.append(page)
 
@@ -236,6 +292,10 @@ class ArxivAPI:
                 _raise_error_feed(exc)
             raise
         return pages[-1]
+
+
+class IncompleteSearchError(FetchError):
+    """Paging reached arXiv's total with papers missing: the results must not count as complete."""
 
 
 def _raise_error_feed(exc: HttpStatusError) -> None:
