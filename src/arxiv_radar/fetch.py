@@ -43,6 +43,7 @@ class FetchReport:
     searched: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     gap: GapReport = field(default_factory=GapReport)
+    rejected: list[str] = field(default_factory=list)  # unusable entries skipped, and why
 
     def as_stats(self) -> dict[str, object]:
         return {
@@ -56,6 +57,7 @@ class FetchReport:
             "searched": dict(self.searched),
             "notes": [*self.gap.notes, *self.notes],
             "gap": self.gap.as_stats(),
+            "rejected": self.rejected[:50],
         }
 
 
@@ -103,6 +105,7 @@ def fetch(
         daily.store_matches(daily.search_topics())
     if not listing.items:
         daily.report.notes.append("the listing was empty: no announcement (weekend or holiday)")
+    daily.report.rejected = [*listing.rejected, *api.rejected]
     return daily.report
 
 

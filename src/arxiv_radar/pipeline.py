@@ -22,7 +22,7 @@ from arxiv_radar.config import Workspace
 from arxiv_radar.enrich.run import PreparedEnrich, display_language, prepare_enrich
 from arxiv_radar.errors import StageError, UserError
 from arxiv_radar.fetch import FetchReport, fetch
-from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
+from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent, RunBudget
 from arxiv_radar.lock import workspace_lock
 from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.publish.digest import publish_all
@@ -59,6 +59,7 @@ class _Context:
     topics: list[Topic]
     now: datetime
     transport: httpx.BaseTransport | None
+    budget: RunBudget
     enricher: PreparedEnrich | None = None
     backfill: BackfillRange | None = None
     retries: list[RetryEvent] = field(default_factory=list)
@@ -66,7 +67,9 @@ class _Context:
     def arxiv_client(self) -> PoliteClient:
         """One client for every arXiv host: arXiv's 3-second rule spans all of them."""
         settings = http_settings(self.workspace)
-        return PoliteClient(settings, transport=self.transport, on_retry=self.retries.append)
+        return PoliteClient(
+            settings, transport=self.transport, on_retry=self.retries.append, budget=self.budget
+        )
 
 
 def http_settings(workspace: Workspace) -> HttpSettings:
@@ -74,8 +77,13 @@ def http_settings(workspace: Workspace) -> HttpSettings:
     return HttpSettings(
         request_interval=http.request_interval,
         timeout=http.timeout,
+        request_deadline=http.request_deadline,
+        max_response_bytes=http.max_response_bytes,
         max_retries=http.max_retries,
         backoff_base=http.backoff_base,
+        retry_after_max=http.retry_after_max,
+        retry_after_per_host=http.retry_after_per_host,
+        retry_after_per_run=http.retry_after_per_run,
         user_agent=USER_AGENT,
     )
 
@@ -95,8 +103,11 @@ def run_pipeline(
     topics = compile_topics(workspace.config.topics)
     if backfill is not None:
         backfill_jobs(workspace.config, topics, backfill)  # a bad range is a user error: say it now
+    settings = http_settings(workspace)
+    # Fetch and enrich share one budget; publish and notify run whatever it has left.
+    budget = RunBudget(settings, workspace.config.http.run_budget)
     # Built before anything runs: a missing API key is a user error to report at once.
-    enricher = prepare_enrich(workspace, http_settings(workspace)) if "enrich" in stages else None
+    enricher = prepare_enrich(workspace, settings, budget=budget) if "enrich" in stages else None
     if "notify" in stages:
         check_secrets(workspace)
     with workspace_lock(workspace.database), Store.open(workspace.database) as store:
@@ -108,6 +119,7 @@ def run_pipeline(
             topics=topics,
             now=now,
             transport=transport,
+            budget=budget,
             enricher=enricher,
             backfill=backfill,
         )
@@ -116,6 +128,8 @@ def run_pipeline(
                 _run_stage(stage, context, outcome)
             if context.retries:
                 outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
+            if budget.deferred:
+                outcome.stats["deferred"] = dict(sorted(budget.deferred.items()))
         return outcome
 
 
@@ -158,6 +172,11 @@ def _recorded(store: Store, command: str, now: datetime) -> Iterator[RunOutcome]
 
 
 def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
+    """Run one stage; whatever it raises is that stage's recorded failure, never the run's.
+
+    Only an interrupt (KeyboardInterrupt, SystemExit) ends the run here: a stage that meets an
+    answer nobody foresaw must not skip publish and notify, every day the remote answers so.
+    """
     runner: Callable[[_Context], dict[str, Any]] = _RUNNERS[stage]
     try:
         outcome.stats[stage] = runner(context)
@@ -165,11 +184,16 @@ def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
         log.error("%s failed: %s", stage, err)
         if err.partial is not None:
             outcome.stats[stage] = err.partial
-        outcome.errors.append(
-            {"stage": stage, "error": _one_line(err), "url": getattr(err, "url", "")}
-        )
-        if stage == "fetch":
-            _remember_fetch(context, ok=False, error=_one_line(err))
+        _record_failure(stage, context, outcome, err)
+    except Exception as err:  # recorded on the run, which exits 1
+        log.error("%s failed: %s", stage, _one_line(err), exc_info=log.isEnabledFor(logging.DEBUG))
+        _record_failure(stage, context, outcome, err)
+
+
+def _record_failure(stage: str, context: _Context, outcome: RunOutcome, err: Exception) -> None:
+    outcome.errors.append({"stage": stage, "error": _one_line(err), "url": getattr(err, "url", "")})
+    if stage == "fetch":
+        _remember_fetch(context, ok=False, error=_one_line(err))
 
 
 def _fetch_stage(context: _Context) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from arxiv_radar.enrich.codelinks import CodeLinkSettings
 from arxiv_radar.enrich.stage import Enrichers, EnrichSettings, build_enrichers, enrich
 from arxiv_radar.enrich.summarize import SummarySettings
 from arxiv_radar.enrich.translate import TranslationSettings
-from arxiv_radar.http import HttpSettings
+from arxiv_radar.http import HttpSettings, RunBudget
 from arxiv_radar.store import Store
 
 __all__ = ["PreparedEnrich", "display_language", "enrich_settings", "prepare_enrich"]
@@ -93,7 +93,11 @@ class PreparedEnrich:
 
 
 def prepare_enrich(
-    workspace: Workspace, http: HttpSettings, env: Mapping[str, str] | None = None
+    workspace: Workspace,
+    http: HttpSettings,
+    env: Mapping[str, str] | None = None,
+    *,
+    budget: RunBudget | None = None,
 ) -> PreparedEnrich:
     """Build the providers now; raises UserError for a missing key or model."""
     env = os.environ if env is None else env
@@ -102,6 +106,7 @@ def prepare_enrich(
     pool = ClientPool(
         replace(http, request_interval=_PROVIDER_INTERVAL),
         intervals=dict.fromkeys(("huggingface", "paperswithcode", "github"), interval),
+        budget=budget,
     )
     try:
         enrichers = build_enrichers(
