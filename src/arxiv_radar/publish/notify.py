@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from arxiv_radar.config import ChatConfig, EmailConfig, Workspace
 from arxiv_radar.errors import ArxivRadarError, StageError, UserError
+from arxiv_radar.http import HttpSettings, PoliteClient
 from arxiv_radar.match import Topic
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chat import ChatSettings, make_notifier
@@ -98,12 +99,13 @@ def _send(
             send_empty=destination.send_empty,
         )
         return send_digest(settings, sections=sections, day=day, site_url=site_url)
-    notifier = make_notifier(
-        ChatSettings(
-            service=destination.service,
-            webhook_env=destination.webhook_env,
-            secret_env=destination.secret_env,
-            send_empty=destination.send_empty,
-        )
+    chat = ChatSettings(
+        service=destination.service,
+        webhook_env=destination.webhook_env,
+        secret_env=destination.secret_env,
+        send_empty=destination.send_empty,
     )
-    return notifier.send(sections, day, site_url) > 0
+    # Closed here whatever the send raises: a notifier does not own its client's socket.
+    http = HttpSettings(request_interval=chat.request_interval, timeout=chat.timeout)
+    with PoliteClient(http) as client:
+        return make_notifier(chat, client=client).send(sections, day, site_url) > 0
