@@ -441,14 +441,28 @@ def _tree_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
+def _huge_title(size: int) -> Any:
+    """Serve the real answer with the paper's title marker blown up to ``size`` characters
+    (a ``Paper`` cannot carry such a title: it caps its own fields)."""
+
+    def fault(request: Request, real: Any) -> Reply:
+        reply = real()
+        body = reply.payload().replace(b"HUGE-TITLE", b"x" * size)
+        return Reply(body=body, headers=reply.headers)
+
+    return fault
+
+
 def test_a_huge_title_is_capped_in_the_store_and_every_output(
     tmp_path: Path, server: LocalServer
 ) -> None:
-    huge = "Splatting " + "x" * 5_000_000  # under the response cap, far over the title cap
-    _workspace(tmp_path, server, [make_paper("2611.00001", huge, published=RECENT)])
+    _workspace(tmp_path, server, [make_paper("2611.00001", "Splatting HUGE-TITLE")])
+    for path in ("/rss/cs.CV", "/api/query"):  # under the response cap, far over the title cap
+        FaultInjector(server, path).always(_huge_title(5_000_000))
     outcome = _run(tmp_path / "arxiv-radar.yml", ("fetch", "publish"))
     assert outcome.errors == []
     with Store.open(tmp_path / "arxiv-radar.db") as store:
         (entry,) = store.topic_entries("Splats")
+    assert entry.paper.title.startswith("Splatting xxx")
     assert len(entry.paper.title) == TEXT_CAPS["title"] and entry.paper.title.endswith("…")
     assert _tree_bytes(tmp_path) < 2_000_000  # the store, the WAL and every output together

@@ -272,9 +272,8 @@ class RunBudget:
             raise self.exceeded()
         return wait
 
-    def attempt_deadline(self) -> float:
-        """The ``time.monotonic`` moment the next attempt must be over by."""
-        limit = self._settings.request_deadline
+    def attempt_deadline(self, limit: float) -> float:
+        """The ``time.monotonic`` moment an attempt allowed ``limit`` seconds must be over by."""
         remaining = self.remaining()
         if remaining is not None:
             limit = min(limit, remaining)
@@ -402,7 +401,7 @@ class PoliteClient:
             with self._send_lock:
                 self._pacer.wait_turn()
                 logger.debug("%s %s", request.method, safe_url)
-                with deadline(self._budget.attempt_deadline()):
+                with deadline(self._budget.attempt_deadline(self.settings.request_deadline)):
                     response = self._receive(request)
         except httpx.TimeoutException:
             if self._budget.remaining() == 0:

@@ -25,6 +25,7 @@ from arxiv_radar.fetch import FetchReport, fetch
 from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent, RunBudget
 from arxiv_radar.lock import workspace_lock
 from arxiv_radar.match import Topic, compile_topics
+from arxiv_radar.paper import clip
 from arxiv_radar.publish.digest import publish_all
 from arxiv_radar.publish.notify import check_secrets, notify_all
 from arxiv_radar.store import Store
@@ -37,6 +38,7 @@ STAGES = ("fetch", "enrich", "publish", "notify")  # what `run` does
 _ORDER = ("backfill", *STAGES)
 INTERRUPTED = "interrupted: the process stopped before the run finished (killed or crashed)"
 _STALE_SCAN = 50
+_ERROR_CHARS = 2_000
 USER_AGENT = f"arxiv-radar/{__version__} (+https://github.com/arxiv-radar/arxiv-radar)"
 
 
@@ -191,9 +193,11 @@ def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
 
 
 def _record_failure(stage: str, context: _Context, outcome: RunOutcome, err: Exception) -> None:
-    outcome.errors.append({"stage": stage, "error": _one_line(err), "url": getattr(err, "url", "")})
+    # An exception's text may quote what a server sent: the run record keeps a bounded line.
+    line = clip(_one_line(err), _ERROR_CHARS)
+    outcome.errors.append({"stage": stage, "error": line, "url": getattr(err, "url", "")})
     if stage == "fetch":
-        _remember_fetch(context, ok=False, error=_one_line(err))
+        _remember_fetch(context, ok=False, error=line)
 
 
 def _fetch_stage(context: _Context) -> dict[str, Any]:
