@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import zlib
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -435,6 +436,21 @@ def test_a_gzip_bomb_stops_at_the_cap_without_inflating(hostile: HostileServer) 
     assert "larger than the limit of 8388608 bytes" in measured["outcome"]
     assert measured["peak_mb"] < 100, measured
     assert measured["seconds"] < 10, measured
+
+
+@pytest.mark.parametrize("wbits", [31, 15], ids=["gzip", "deflate"])
+def test_compressed_answers_within_the_cap_are_still_read_whole(
+    server: LocalServer, wbits: int
+) -> None:
+    """The bounded inflater must decode what httpx used to: a megabyte and more, in pieces."""
+    payload = b"".join(b"line %d of a listing\n" % k for k in range(200_000))
+    encoding = "gzip" if wbits == 31 else "deflate"
+    packed = zlib.compress(payload, 6, wbits=wbits)
+    server.route("GET", "/z", Reply(body=packed, headers={"Content-Encoding": encoding}))
+    with PoliteClient(QUICK) as client:
+        response = client.get(f"{server.url}/z", accept="text/plain")
+    assert response.content == payload
+    assert server.requests[0].headers["accept-encoding"] == "gzip, deflate"
 
 
 def _tree_bytes(root: Path) -> int:

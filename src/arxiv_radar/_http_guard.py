@@ -38,6 +38,7 @@ ACCEPT_ENCODING = "gzip, deflate"
 _INFLATE_WBITS = zlib.MAX_WBITS | 32  # zlib or gzip header, detected from the stream
 _IDENTITY = frozenset({"", "identity"})
 _INFLATED = frozenset({"gzip", "x-gzip", "deflate"})
+_PIECE = 1024 * 1024  # inflate at most this much per step
 _DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 _local = threading.local()
@@ -149,15 +150,26 @@ def guarded_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
 
 
 class _Inflater:
-    """gzip/zlib inflation that never produces more than it is asked for."""
+    """gzip/zlib inflation that never produces more than the caller has room for."""
 
     def __init__(self) -> None:
         self._inflate = zlib.decompressobj(_INFLATE_WBITS)
 
-    def feed(self, data: bytes, room: int) -> bytes:
-        """At most ``room`` bytes; reaching ``room`` means "too large" to the caller."""
+    def inflate_into(self, body: bytearray, data: bytes, cap: int) -> None:
+        """Append what ``data`` inflates to, a megabyte at a time, stopping past ``cap``."""
+        pending = data
         try:
-            return self._inflate.decompress(data, room)
+            while pending and len(body) <= cap:
+                room = cap - len(body) + 1
+                body += self._inflate.decompress(pending, min(room, _PIECE))
+                pending = self._inflate.unconsumed_tail
+        except zlib.error as exc:
+            raise CorruptBody(f"corrupt compressed body ({exc})") from exc
+
+    def finish_into(self, body: bytearray) -> None:
+        """Append what zlib still holds back (at most its 32 KB window) at the end."""
+        try:
+            body += self._inflate.flush()
         except zlib.error as exc:
             raise CorruptBody(f"corrupt compressed body ({exc})") from exc
 
@@ -165,6 +177,25 @@ class _Inflater:
 def _declared_size(response: httpx.Response) -> int | None:
     raw = response.headers.get("Content-Length", "").strip()
     return int(raw) if raw.isdigit() else None
+
+
+def _check_size(body: bytearray, cap: int) -> None:
+    if len(body) > cap:
+        raise BodyTooLarge(f"is larger than the limit of {cap} bytes")
+
+
+def _collect(chunks: Iterable[bytes], inflater: _Inflater | None, cap: int) -> bytearray:
+    body = bytearray()
+    for chunk in chunks:
+        if inflater is None:
+            body += chunk
+        else:
+            inflater.inflate_into(body, chunk, cap)
+        _check_size(body, cap)
+    if inflater is not None:
+        inflater.finish_into(body)
+        _check_size(body, cap)
+    return body
 
 
 def read_capped(response: httpx.Response, cap: int) -> httpx.Response:
@@ -179,11 +210,7 @@ def read_capped(response: httpx.Response, cap: int) -> httpx.Response:
     if encoding not in _IDENTITY | _INFLATED:
         raise CorruptBody(f"unexpected Content-Encoding {encoding!r}")
     inflater = _Inflater() if encoding in _INFLATED else None
-    body = bytearray()
-    for chunk in response.iter_raw():
-        body += inflater.feed(chunk, cap - len(body) + 1) if inflater else chunk
-        if len(body) > cap:
-            raise BodyTooLarge(f"is larger than the limit of {cap} bytes")
+    body = _collect(response.iter_raw(), inflater, cap)
     headers = [(k, v) for k, v in response.headers.multi_items() if k not in _DROPPED_HEADERS]
     return httpx.Response(
         response.status_code,
