@@ -3,7 +3,7 @@
 Every case runs against a real server on 127.0.0.1: the hostile raw-socket server of
 ``tests/servers/hostile.py`` for answers that must be written byte by byte (dripping, 200 MB
 streams, gzip bombs), the ordinary local server with the fakes for the rest. The size cases run
-the client in a subprocess and measure its peak memory (``ru_maxrss``) and run time there, with
+the client in a subprocess and measure its peak memory (``VmHWM``) and run time there, with
 an address-space limit so that a regression fails with MemoryError instead of eating the machine.
 """
 
@@ -386,6 +386,12 @@ resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
 from arxiv_radar.http import HttpSettings, PoliteClient
 settings = HttpSettings(request_interval=0, timeout=5, request_deadline=60, max_retries=0,
                         **json.loads(sys.argv[2]))
+def peak_mb():
+    # VmHWM, not ru_maxrss: after a vfork+exec, ru_maxrss starts at the parent's peak.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 started = time.monotonic()
 try:
     with PoliteClient(settings) as client:
@@ -394,7 +400,7 @@ try:
 except BaseException as exc:
     outcome = f"{type(exc).__name__}: {exc}"
 print(json.dumps({"outcome": outcome, "seconds": time.monotonic() - started,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_mb()}))
 """
 
 

@@ -213,7 +213,6 @@ class RunBudget:
     def __init__(self, settings: HttpSettings, seconds: float | None = None) -> None:
         self.seconds = seconds
         self._settings = settings
-        self._clock = time.monotonic
         self._started = time.monotonic()
         self._lock = threading.Lock()
         self._waited: dict[str, float] = {}
@@ -224,7 +223,7 @@ class RunBudget:
         """Seconds left, ``None`` without a budget; never negative."""
         if self.seconds is None:
             return None
-        return max(0.0, self.seconds - (self._clock() - self._started))
+        return max(0.0, self.seconds - (time.monotonic() - self._started))
 
     def check(self, method: str, safe_url: str, host: str) -> None:
         """Refuse a request when the budget is spent or ``host`` asked us to come back later."""
@@ -232,7 +231,7 @@ class RunBudget:
             raise self.exceeded()
         with self._lock:
             until = self._deferred_until.get(host)
-        if until is not None and self._clock() < until:
+        if until is not None and time.monotonic() < until:
             raise FetchError(
                 f"{method} {safe_url}: deferred to the next run ({host} asked to wait longer "
                 "than this run allows)",
@@ -261,7 +260,7 @@ class RunBudget:
             if fits:
                 self._waited[host] = host_total
                 return wait
-            self._deferred_until[host] = self._clock() + asked
+            self._deferred_until[host] = time.monotonic() + asked
             self.deferred[host] = max(asked, self.deferred.get(host, 0.0))
             return None
 
