@@ -219,6 +219,11 @@ class RunBudget:
         self._deferred_until: dict[str, float] = {}
         self.deferred: dict[str, float] = {}  # host -> the longest wait it asked for, unpaid
 
+    def start(self) -> None:
+        """Start the clock again: a run's budget counts from when it holds the workspace lock,
+        not from the time it spent waiting for another run to finish."""
+        self._started = time.monotonic()
+
     def remaining(self) -> float | None:
         """Seconds left, ``None`` without a budget; never negative."""
         if self.seconds is None:

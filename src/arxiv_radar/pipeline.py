@@ -113,6 +113,7 @@ def run_pipeline(
     if "notify" in stages:
         check_secrets(workspace)
     with workspace_lock(workspace.database), Store.open(workspace.database) as store:
+        budget.start()
         _close_interrupted(store, now)
         store.display_language = display_language(workspace)
         context = _Context(
