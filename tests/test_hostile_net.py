@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from arxiv_radar.config import load_workspace
@@ -124,6 +125,20 @@ def test_a_server_dripping_its_headers_fails_within_the_request_deadline(
     hostile.route("/drip", drip_headers(interval=0.05, count=200))
     started = time.monotonic()
     with PoliteClient(QUICK) as client, pytest.raises(FetchError, match="timed out"):
+        client.get(f"{hostile.url}/drip", accept="text/plain")
+    assert time.monotonic() - started < QUICK.request_deadline + 1.0
+
+
+def test_the_deadline_holds_on_a_transport_without_the_guarded_backend(
+    hostile: HostileServer,
+) -> None:
+    """A caller's (or a proxy's) transport has httpx's own sockets: the body read still stops."""
+    hostile.route("/drip", drip_body(interval=0.05, size=200))
+    started = time.monotonic()
+    with (
+        PoliteClient(QUICK, transport=httpx.HTTPTransport()) as client,
+        pytest.raises(FetchError, match="timed out"),
+    ):
         client.get(f"{hostile.url}/drip", accept="text/plain")
     assert time.monotonic() - started < QUICK.request_deadline + 1.0
 

@@ -187,6 +187,8 @@ def _check_size(body: bytearray, cap: int) -> None:
 def _collect(chunks: Iterable[bytes], inflater: _Inflater | None, cap: int) -> bytearray:
     body = bytearray()
     for chunk in chunks:
+        # Also checked here, for transports that do not run on DeadlineBackend (a proxy's).
+        _left(None, httpx.ReadTimeout)
         if inflater is None:
             body += chunk
         else:
