@@ -197,10 +197,12 @@ def test_missing_total_is_a_format_error() -> None:
         parse_feed(data.encode(), url="u")
 
 
-def test_entry_with_bad_id_is_a_format_error() -> None:
+def test_entry_with_bad_id_is_skipped_and_named() -> None:
     data = atom_feed(["garbage"], total=1)
-    with pytest.raises(SourceFormatError, match="not an arXiv id"):
-        parse_feed(data.encode(), url="u")
+    page = parse_feed(data.encode(), url="u")
+    assert page.papers == []
+    assert len(page.rejected) == 1
+    assert "not an arXiv id" in page.rejected[0]
 
 
 # --- fetch_ids ---------------------------------------------------------------------------------

@@ -88,16 +88,15 @@ def test_empty_weekend_feed_is_an_empty_listing() -> None:
     assert listing.announced == date(2026, 8, 15)
 
 
-def test_malformed_item_is_a_format_error_naming_the_url(
+def test_malformed_item_is_skipped_and_named_with_the_url(
     server: LocalServer, client: PoliteClient
 ) -> None:
     server.route("GET", "/rss/cs.CV", Reply(body=fixture("rss-malformed-item.xml")))
-    with pytest.raises(SourceFormatError) as caught:
-        fetch_listing(client, f"{server.url}/rss", ["cs.CV"])
-    message = str(caught.value)
+    listing = fetch_listing(client, f"{server.url}/rss", ["cs.CV"])
+    assert len(listing.items) == 1  # the good item beside it is kept
+    (message,) = listing.rejected
     assert f"{server.url}/rss/cs.CV" in message
-    assert "item 2 (An item whose identifier was mangled) has no readable arXiv id" in message
-    assert caught.value.url == f"{server.url}/rss/cs.CV"
+    assert "item 2 ('An item whose identifier was mangled') has no readable arXiv id" in message
 
 
 def test_duplicates_are_dropped_and_description_is_a_fallback() -> None:

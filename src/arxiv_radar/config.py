@@ -231,9 +231,19 @@ class EndpointsConfig(_Section):
 class HttpConfig(_Section):
     request_interval: float = Field(3.0, ge=0)
     timeout: float = Field(30.0, gt=0)
+    # Seconds one attempt may take in total, however the server drips its answer.
+    request_deadline: float = Field(120.0, gt=0)
+    # Decoded bytes one answer may have; a larger one is refused (a gzip bomb stops here).
+    max_response_bytes: int = Field(32 * 1024 * 1024, ge=1024)
     max_retries: int = Field(4, ge=0, le=20)
     # Seconds; the first retry waits up to this, doubling each time (tests use a tiny value).
     backoff_base: float = Field(2.0, ge=0)
+    # Seconds fetch and enrich may spend in one run; null for no budget. GitHub kills the job
+    # at 60 minutes: stopping cleanly before that keeps the run record and the publish step.
+    run_budget: float | None = Field(2700.0, gt=0)
+    retry_after_max: float = Field(30.0, ge=0)
+    retry_after_per_host: float = Field(60.0, ge=0)
+    retry_after_per_run: float = Field(180.0, ge=0)
 
 
 class RadarConfig(_Section):

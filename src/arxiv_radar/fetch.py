@@ -97,6 +97,7 @@ class FetchReport:
     searched: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     gap: GapReport = field(default_factory=GapReport)
+    rejected: list[str] = field(default_factory=list)  # unusable entries skipped, and why
 
     def total_new(self) -> int:
         """New papers from the listing, the topic searches and the gap fill together."""
@@ -121,6 +122,7 @@ class FetchReport:
             "searched": dict(self.searched),
             "notes": [*self.gap.notes, *self.notes],
             "gap": self.gap.as_stats(),
+            "rejected": self.rejected[:50],
         }
 
 
@@ -171,6 +173,7 @@ def fetch(
     daily.search_topics(listing)
     if not listing.items:
         daily.report.notes.append("the listing was empty: no announcement (weekend or holiday)")
+    daily.report.rejected = [*listing.rejected, *api.rejected]
     return daily.report
 
 

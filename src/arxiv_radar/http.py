@@ -6,6 +6,12 @@ start on it. Transient failures (429, 5xx, timeouts, resets, truncated bodies, a
 caller's ``validate`` hook rejects as :class:`RetryableResponse`) are retried with exponential
 backoff and full jitter; a server's ``Retry-After`` wins over the backoff. Anything that still
 fails becomes a :class:`~arxiv_radar.errors.FetchError` naming the (redacted) URL.
+
+A hostile or broken server cannot hang, stall or bloat a run: every attempt has a total deadline
+(:data:`HttpSettings.request_deadline`, headers and body included), every answer a cap on its
+decoded size (:data:`HttpSettings.max_response_bytes`), and every run a :class:`RunBudget` that
+bounds its time on the network and the ``Retry-After`` waits it grants each host. A wait beyond
+that allowance is not slept: the request fails as *deferred* and the work is retried next run.
 """
 
 from __future__ import annotations
@@ -25,7 +31,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from arxiv_radar import __version__
-from arxiv_radar.errors import FetchError
+from arxiv_radar._http_guard import (
+    ACCEPT_ENCODING,
+    BodyTooLarge,
+    CorruptBody,
+    deadline,
+    guarded_transport,
+    read_capped,
+)
+from arxiv_radar.errors import FetchError, StageError
 
 __all__ = [
     "DeliveryUncertain",
@@ -34,6 +48,8 @@ __all__ = [
     "PoliteClient",
     "RetryEvent",
     "RetryableResponse",
+    "RunBudget",
+    "RunBudgetExceeded",
     "redact_url",
     "retry_after_seconds",
 ]
@@ -55,11 +71,15 @@ class HttpSettings:
     """Pacing, timeouts and retry policy; tests shrink the waits to keep the suite fast."""
 
     request_interval: float = 3.0
-    timeout: float = 30.0
+    timeout: float = 30.0  # per socket operation (connect, each read, each write)
+    request_deadline: float = 120.0  # per attempt, from connecting to the last body byte
+    max_response_bytes: int = 32 * 1024 * 1024  # decoded; a larger answer is refused
     max_retries: int = 4
     backoff_base: float = 2.0
     backoff_max: float = 60.0
-    retry_after_max: float = 300.0
+    retry_after_max: float = 30.0  # longest single Retry-After wait honoured
+    retry_after_per_host: float = 60.0  # Retry-After waits one host may cost a run
+    retry_after_per_run: float = 180.0  # Retry-After waits all hosts together may cost a run
     user_agent: str = f"arxiv-radar/{__version__} (+https://github.com/arxiv-radar/arxiv-radar)"
 
 
@@ -84,6 +104,14 @@ _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 class RetryableResponse(Exception):
     """Raised by a ``validate`` hook when a 2xx answer is a known transient glitch to retry."""
+
+
+class RunBudgetExceeded(StageError):
+    """The run's time budget (``http.run_budget``) is spent: the stage stops where it is.
+
+    Not a :class:`FetchError`, so no per-paper handler mistakes it for one failed look-up and
+    carries on: it ends the stage, which keeps what it committed.
+    """
 
 
 class HttpStatusError(FetchError):
@@ -185,6 +213,87 @@ class _Pacer:
             self._last_start = time.monotonic()
 
 
+class RunBudget:
+    """One run's time on the network, and the ``Retry-After`` waits it grants, across clients.
+
+    Shared by every client of a run, so the caps hold however many host families it talks to.
+    ``seconds=None`` means no time budget (one-off commands such as ``doctor``).
+    """
+
+    def __init__(self, settings: HttpSettings, seconds: float | None = None) -> None:
+        self.seconds = seconds
+        self._settings = settings
+        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._waited: dict[str, float] = {}
+        self._deferred_until: dict[str, float] = {}
+        self.deferred: dict[str, float] = {}  # host -> the longest wait it asked for, unpaid
+
+    def start(self) -> None:
+        """Start the clock again: a run's budget counts from when it holds the workspace lock,
+        not from the time it spent waiting for another run to finish."""
+        self._started = time.monotonic()
+
+    def remaining(self) -> float | None:
+        """Seconds left, ``None`` without a budget; never negative."""
+        if self.seconds is None:
+            return None
+        return max(0.0, self.seconds - (time.monotonic() - self._started))
+
+    def check(self, method: str, safe_url: str, host: str) -> None:
+        """Refuse a request when the budget is spent or ``host`` asked us to come back later."""
+        if self.remaining() == 0:
+            raise self.exceeded()
+        with self._lock:
+            until = self._deferred_until.get(host)
+        if until is not None and time.monotonic() < until:
+            raise FetchError(
+                f"{method} {safe_url}: deferred to the next run ({host} asked to wait longer "
+                "than this run allows)",
+                url=safe_url,
+                fix="nothing to do: the request is retried on the next run",
+            )
+
+    def exceeded(self) -> RunBudgetExceeded:
+        return RunBudgetExceeded(
+            f"the run budget of {self.seconds:g} s is spent; the rest waits for the next run",
+            fix="raise http.run_budget, or let the next run carry on from here",
+        )
+
+    def grant(self, host: str, asked: float) -> float | None:
+        """The part of a ``Retry-After`` wait this run pays for, or ``None``: deferred."""
+        wait = min(asked, self._settings.retry_after_max)
+        with self._lock:
+            host_total = self._waited.get(host, 0.0) + wait
+            run_total = sum(self._waited.values()) + wait
+            remaining = self.remaining()
+            fits = (
+                host_total <= self._settings.retry_after_per_host
+                and run_total <= self._settings.retry_after_per_run
+                and (remaining is None or wait < remaining)
+            )
+            if fits:
+                self._waited[host] = host_total
+                return wait
+            self._deferred_until[host] = time.monotonic() + asked
+            self.deferred[host] = max(asked, self.deferred.get(host, 0.0))
+            return None
+
+    def backoff(self, wait: float) -> float:
+        """A backoff wait the budget can afford; raise when it would outlast the run."""
+        remaining = self.remaining()
+        if remaining is not None and wait >= remaining:
+            raise self.exceeded()
+        return wait
+
+    def attempt_deadline(self, limit: float) -> float:
+        """The ``time.monotonic`` moment an attempt allowed ``limit`` seconds must be over by."""
+        remaining = self.remaining()
+        if remaining is not None:
+            limit = min(limit, remaining)
+        return time.monotonic() + limit
+
+
 Validator = Callable[[httpx.Response], None]
 
 
@@ -197,20 +306,23 @@ class PoliteClient:
         *,
         transport: httpx.BaseTransport | None = None,
         on_retry: Callable[[RetryEvent], None] | None = None,
+        budget: RunBudget | None = None,
     ) -> None:
         self.settings = settings
         self.retries: list[RetryEvent] = []
         self._on_retry = on_retry
+        self._budget = budget or RunBudget(settings)
         self._pacer = _Pacer(settings.request_interval)
         # One connection (max_connections=1) cannot carry two requests at once: threads that
         # share this client take turns, and pacing already spaces their starts anyway.
         self._send_lock = threading.Lock()
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
         self._client = httpx.Client(
             timeout=httpx.Timeout(settings.timeout),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            limits=limits,
             follow_redirects=True,
-            headers={"User-Agent": settings.user_agent},
-            transport=transport,
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            transport=transport or guarded_transport(limits),
         )
 
     def get(
@@ -287,13 +399,14 @@ class PoliteClient:
         self, request: httpx.Request, validate: Validator | None, *, once: bool = False
     ) -> httpx.Response:
         safe_url = redact_url(str(request.url))
+        host = _host(request.url)
         attempts = self.settings.max_retries + 1
         for attempt in range(1, attempts):
-            outcome = self._attempt(request, safe_url, validate, once=once)
+            outcome = self._attempt(request, safe_url, host, validate, once=once)
             if isinstance(outcome, httpx.Response):
                 return outcome
-            self._record_retry(safe_url, attempt, outcome)
-        last = self._attempt(request, safe_url, validate, once=once)
+            self._record_retry(safe_url, host, attempt, outcome)
+        last = self._attempt(request, safe_url, host, validate, once=once)
         if isinstance(last, httpx.Response):
             return last
         raise FetchError(
@@ -303,34 +416,54 @@ class PoliteClient:
         )
 
     def _attempt(
-        self, request: httpx.Request, safe_url: str, validate: Validator | None, *, once: bool
+        self,
+        request: httpx.Request,
+        safe_url: str,
+        host: str,
+        validate: Validator | None,
+        *,
+        once: bool,
     ) -> httpx.Response | _Attempt:
+        self._budget.check(request.method, safe_url, host)
         try:
             with self._send_lock:
                 self._pacer.wait_turn()
                 logger.debug("%s %s", request.method, safe_url)
-                response = self._client.send(request)
-        except httpx.UnsupportedProtocol as exc:
-            raise FetchError(
-                f"{request.method} {safe_url}: unsupported URL scheme",
-                url=safe_url,
-                fix="use an http:// or https:// endpoint URL",
-            ) from exc
-        except httpx.TransportError as exc:
-            reason = (
-                f"timed out after {self.settings.timeout:g} s"
-                if isinstance(exc, httpx.TimeoutException)
-                else f"{type(exc).__name__}: {exc}"
-            )
-            if once and not isinstance(exc, _UNSENT):
-                raise DeliveryUncertain(
-                    f"{request.method} {safe_url}: no answer after sending ({reason}); it may "
-                    "have arrived, so it is not sent again in this run",
-                    url=safe_url,
-                    fix="nothing to do: the next run sends it again (at most one duplicate)",
-                ) from None
+                with deadline(self._budget.attempt_deadline(self.settings.request_deadline)):
+                    response = self._receive(request)
+        except httpx.TimeoutException as exc:
+            if self._budget.remaining() == 0:
+                raise self._budget.exceeded() from None
+            reason = self._timeout_reason()
+            _refuse_resend(request, safe_url, exc, reason, once=once)
             return _Attempt(reason)
+        except (httpx.TransportError, CorruptBody) as exc:
+            if isinstance(exc, httpx.UnsupportedProtocol):
+                raise _unsupported(request, safe_url) from exc
+            reason = f"{type(exc).__name__}: {exc}"
+            _refuse_resend(request, safe_url, exc, reason, once=once)
+            return _Attempt(reason)
+        except (httpx.HTTPError, httpx.InvalidURL, BodyTooLarge) as exc:
+            raise _unusable(request, safe_url, exc) from exc
         return self._judge(request, response, safe_url, validate)
+
+    def _receive(self, request: httpx.Request) -> httpx.Response:
+        """Send, then read the body within the size cap; a retryable status skips the body."""
+        response = self._client.send(request, stream=True)
+        try:
+            if response.status_code in RETRY_STATUSES:
+                return httpx.Response(
+                    response.status_code, headers=response.headers, request=response.request
+                )
+            return read_capped(response, self.settings.max_response_bytes)
+        finally:
+            response.close()
+
+    def _timeout_reason(self) -> str:
+        return (
+            f"timed out (no complete answer within {self.settings.request_deadline:g} s, "
+            f"or {self.settings.timeout:g} s of silence)"
+        )
 
     def _judge(
         self,
@@ -358,8 +491,8 @@ class PoliteClient:
                 return _Attempt(str(exc) or "response rejected as transient")
         return response
 
-    def _record_retry(self, safe_url: str, attempt: int, outcome: _Attempt) -> None:
-        wait = self._wait_for(attempt, outcome)
+    def _record_retry(self, safe_url: str, host: str, attempt: int, outcome: _Attempt) -> None:
+        wait = self._wait_for(safe_url, host, attempt, outcome)
         event = RetryEvent(url=safe_url, attempt=attempt, reason=outcome.reason, wait=wait)
         self.retries.append(event)
         logger.info(
@@ -369,9 +502,57 @@ class PoliteClient:
             self._on_retry(event)
         time.sleep(wait)
 
-    def _wait_for(self, attempt: int, outcome: _Attempt) -> float:
-        """Retry-After (capped) when the server gave one, else exponential backoff, full jitter."""
+    def _wait_for(self, safe_url: str, host: str, attempt: int, outcome: _Attempt) -> float:
+        """Retry-After (within the run's allowance) when the server gave one, else exponential
+        backoff with full jitter; either must fit in the run budget."""
         if outcome.retry_after is not None:
-            return min(outcome.retry_after, self.settings.retry_after_max)
+            granted = self._budget.grant(host, outcome.retry_after)
+            if granted is None:
+                raise FetchError(
+                    f"{safe_url}: {outcome.reason} asking to wait {outcome.retry_after:g} s "
+                    f"(Retry-After), more than this run allows for {host}; deferred to the "
+                    "next run",
+                    url=safe_url,
+                    fix="nothing to do: the request is retried on the next run",
+                )
+            return self._budget.backoff(granted)
         ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2 ** (attempt - 1))
-        return random.uniform(0, ceiling)
+        return self._budget.backoff(random.uniform(0, ceiling))
+
+
+def _host(url: httpx.URL) -> str:
+    """The host (and port) a request goes to: Retry-After allowances are kept per host."""
+    return f"{url.host}:{url.port}" if url.port else url.host
+
+
+def _refuse_resend(
+    request: httpx.Request, safe_url: str, exc: Exception, reason: str, *, once: bool
+) -> None:
+    """A request sent ``once`` (a chat post) that failed after it left may have arrived: say so
+    instead of retrying it blindly. Failures before sending (connect errors) are retried."""
+    if once and not isinstance(exc, _UNSENT):
+        raise DeliveryUncertain(
+            f"{request.method} {safe_url}: no answer after sending ({reason}); it may "
+            "have arrived, so it is not sent again in this run",
+            url=safe_url,
+            fix="nothing to do: the next run sends it again (at most one duplicate)",
+        ) from None
+
+
+def _unsupported(request: httpx.Request, safe_url: str) -> FetchError:
+    return FetchError(
+        f"{request.method} {safe_url}: unsupported URL scheme",
+        url=safe_url,
+        fix="use an http:// or https:// endpoint URL",
+    )
+
+
+def _unusable(request: httpx.Request, safe_url: str, exc: Exception) -> FetchError:
+    """An answer no retry can fix (a redirect loop, a body over the cap): fail this request."""
+    if isinstance(exc, BodyTooLarge):
+        reason = f"the answer {exc}"
+        fix = "raise http.max_response_bytes if this server's answers are really that large"
+    else:
+        reason = f"{type(exc).__name__}: {exc}"
+        fix = "the server answered with something unusable; it is retried on the next run"
+    return FetchError(f"{request.method} {safe_url} failed: {reason}", url=safe_url, fix=fix)

@@ -8,9 +8,52 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-__all__ = ["Entry", "Paper", "abs_url", "pdf_url", "split_version"]
+__all__ = [
+    "EARLIEST_DATE",
+    "FUTURE_SLACK",
+    "TEXT_CAPS",
+    "Entry",
+    "Paper",
+    "abs_url",
+    "check_date",
+    "clip",
+    "pdf_url",
+    "split_version",
+]
+
+# arXiv opened in August 1991; nothing it serves is older, and nothing is from the future
+# beyond a few days of clock skew. A date outside is garbage (9999-12-31 once blocked every
+# later publish with "year 10000 is out of range"), rejected before it reaches the store.
+EARLIEST_DATE = datetime(1991, 1, 1, tzinfo=timezone.utc)
+FUTURE_SLACK = timedelta(days=3)
+
+# The longest text a stored field keeps (characters; authors: names kept, and characters per
+# name). arXiv's own limits are far lower (abstracts: 1,920 characters); these only stop a
+# hostile answer from multiplying into every published file. Longer text is cut, ending in "…".
+TEXT_CAPS = {
+    "title": 1_000,
+    "abstract": 10_000,
+    "comment": 1_000,
+    "journal_ref": 1_000,
+    "doi": 200,
+    "author": 300,
+    "authors": 5_000,
+    "category": 40,
+    "categories": 100,
+    "text": 20_000,  # a translation or TL;DR
+    "url": 2_000,  # a code or project link; a longer one is dropped, not cut
+}
+_ELLIPSIS = "…"
+_STRING_CAPS = (
+    *((name, TEXT_CAPS[name]) for name in ("title", "abstract", "comment", "journal_ref", "doi")),
+    ("primary_category", TEXT_CAPS["category"]),
+)
+_LIST_CAPS = (
+    ("authors", TEXT_CAPS["authors"], TEXT_CAPS["author"]),
+    ("categories", TEXT_CAPS["categories"], TEXT_CAPS["category"]),
+)
 
 # New-style ids (0704.0001 .. 2608.11232) and old-style ids (hep-th/9711200, math.GT/0309136).
 _ID_RE = re.compile(
@@ -44,6 +87,22 @@ def split_version(raw: str) -> tuple[str, int | None]:
     return match.group("id"), int(version) if version else None
 
 
+def check_date(value: datetime, *, now: datetime | None = None) -> datetime:
+    """``value`` when it is a plausible arXiv date (1991 to a few days from now), else
+    ``ValueError``: callers reject the one entry that carries it."""
+    latest = (now or datetime.now(timezone.utc)) + FUTURE_SLACK
+    if not EARLIEST_DATE <= value <= latest:
+        raise ValueError(
+            f"date {value.isoformat()} is outside {EARLIEST_DATE.year}..{latest:%Y-%m-%d}"
+        )
+    return value
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters (the last one an ellipsis) when it is longer."""
+    return text if len(text) <= limit else text[: limit - 1] + _ELLIPSIS
+
+
 def abs_url(arxiv_id: str) -> str:
     return f"https://arxiv.org/abs/{arxiv_id}"
 
@@ -73,6 +132,17 @@ class Paper:
     comment: str = ""
     doi: str = ""
     journal_ref: str = ""
+
+    def __post_init__(self) -> None:
+        """Cap every text field (see :data:`TEXT_CAPS`), whichever source built the paper."""
+        for name, cap in _STRING_CAPS:
+            value: str = getattr(self, name)
+            if len(value) > cap:
+                object.__setattr__(self, name, clip(value, cap))
+        for name, count, cap in _LIST_CAPS:
+            values: tuple[str, ...] = getattr(self, name)
+            if len(values) > count or any(len(value) > cap for value in values):
+                object.__setattr__(self, name, tuple(clip(v, cap) for v in values[:count]))
 
     @property
     def abs_url(self) -> str:

@@ -22,9 +22,10 @@ from arxiv_radar.config import Workspace
 from arxiv_radar.enrich.run import PreparedEnrich, display_language, prepare_enrich
 from arxiv_radar.errors import StageError, StoreError, UserError
 from arxiv_radar.fetch import FetchReport, fetch
-from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent
+from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent, RunBudget
 from arxiv_radar.lock import workspace_lock
 from arxiv_radar.match import Topic, compile_topics
+from arxiv_radar.paper import clip
 from arxiv_radar.publish.digest import check_pages_are_ours, publish_all
 from arxiv_radar.publish.notify import check_secrets, notify_all
 from arxiv_radar.secrets import scrub, scrub_data
@@ -38,6 +39,7 @@ STAGES = ("fetch", "enrich", "publish", "notify")  # what `run` does
 _ORDER = ("backfill", *STAGES)
 INTERRUPTED = "interrupted: the process stopped before the run finished (killed or crashed)"
 _STALE_SCAN = 50
+_ERROR_CHARS = 2_000
 USER_AGENT = f"arxiv-radar/{__version__} (+https://github.com/arxiv-radar/arxiv-radar)"
 
 
@@ -60,6 +62,7 @@ class _Context:
     topics: list[Topic]
     now: datetime
     transport: httpx.BaseTransport | None
+    budget: RunBudget
     enricher: PreparedEnrich | None = None
     enrich_error: UserError | None = None  # why the enricher could not be built (a key)
     backfill: BackfillRange | None = None
@@ -68,7 +71,9 @@ class _Context:
     def arxiv_client(self) -> PoliteClient:
         """One client for every arXiv host: arXiv's 3-second rule spans all of them."""
         settings = http_settings(self.workspace)
-        return PoliteClient(settings, transport=self.transport, on_retry=self.retries.append)
+        return PoliteClient(
+            settings, transport=self.transport, on_retry=self.retries.append, budget=self.budget
+        )
 
 
 def http_settings(workspace: Workspace) -> HttpSettings:
@@ -76,8 +81,13 @@ def http_settings(workspace: Workspace) -> HttpSettings:
     return HttpSettings(
         request_interval=http.request_interval,
         timeout=http.timeout,
+        request_deadline=http.request_deadline,
+        max_response_bytes=http.max_response_bytes,
         max_retries=http.max_retries,
         backoff_base=http.backoff_base,
+        retry_after_max=http.retry_after_max,
+        retry_after_per_host=http.retry_after_per_host,
+        retry_after_per_run=http.retry_after_per_run,
         user_agent=USER_AGENT,
     )
 
@@ -97,12 +107,16 @@ def run_pipeline(
     topics = compile_topics(workspace.config.topics)
     if backfill is not None:
         backfill_jobs(workspace.config, topics, backfill)  # a bad range is a user error: say it now
-    enricher, enrich_error = _prepare_enricher(workspace, stages)
+    settings = http_settings(workspace)
+    # Fetch and enrich share one budget; publish and notify run whatever it has left.
+    budget = RunBudget(settings, workspace.config.http.run_budget)
+    enricher, enrich_error = _prepare_enricher(workspace, stages, settings, budget)
     if "notify" in stages:
         check_secrets(workspace)
     if "publish" in stages:
         check_pages_are_ours(workspace)  # a user's own README.md: say so before any fetch
     with workspace_lock(workspace.database), Store.open(workspace.database) as store:
+        budget.start()
         _close_interrupted(store, now)
         store.display_language = display_language(workspace)
         context = _Context(
@@ -111,6 +125,7 @@ def run_pipeline(
             topics=topics,
             now=now,
             transport=transport,
+            budget=budget,
             enricher=enricher,
             enrich_error=enrich_error,
             backfill=backfill,
@@ -120,11 +135,13 @@ def run_pipeline(
                 _run_stage(stage, context, outcome)
             if context.retries:
                 outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
+            if budget.deferred:
+                outcome.stats["deferred"] = dict(sorted(budget.deferred.items()))
         return outcome
 
 
 def _prepare_enricher(
-    workspace: Workspace, stages: Sequence[str]
+    workspace: Workspace, stages: Sequence[str], settings: HttpSettings, budget: RunBudget
 ) -> tuple[PreparedEnrich | None, UserError | None]:
     """Build the enricher before anything runs.
 
@@ -135,14 +152,13 @@ def _prepare_enricher(
     """
     if "enrich" not in stages:
         return None, None
-    settings = http_settings(workspace)
     try:
-        return prepare_enrich(workspace, settings), None
+        return prepare_enrich(workspace, settings, budget=budget), None
     except UserError as err:
         if set(stages) <= {"enrich"}:
             raise
         log.error("no translations or TL;DRs this run: %s", err)
-        return prepare_enrich(workspace, settings, texts=False), err
+        return prepare_enrich(workspace, settings, texts=False, budget=budget), err
 
 
 def _close_interrupted(store: Store, now: datetime) -> None:
@@ -196,6 +212,11 @@ def _finish(store: Store, outcome: RunOutcome) -> None:
 
 
 def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
+    """Run one stage; whatever it raises is that stage's recorded failure, never the run's.
+
+    Only an interrupt (KeyboardInterrupt, SystemExit) ends the run here: a stage that meets an
+    answer nobody foresaw must not skip publish and notify, every day the remote answers so.
+    """
     runner: Callable[[_Context], dict[str, Any]] = _RUNNERS[stage]
     try:
         outcome.stats[stage] = runner(context)
@@ -203,11 +224,18 @@ def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
         log.error("%s failed: %s", stage, err)
         if err.partial is not None:
             outcome.stats[stage] = err.partial
-        outcome.errors.append(
-            {"stage": stage, "error": _one_line(err), "url": getattr(err, "url", "")}
-        )
-        if stage == "fetch":
-            _remember_fetch(context, ok=False, error=_one_line(err))
+        _record_failure(stage, context, outcome, err)
+    except Exception as err:  # recorded on the run, which exits 1
+        log.error("%s failed: %s", stage, _one_line(err), exc_info=log.isEnabledFor(logging.DEBUG))
+        _record_failure(stage, context, outcome, err)
+
+
+def _record_failure(stage: str, context: _Context, outcome: RunOutcome, err: Exception) -> None:
+    # An exception's text may quote what a server sent: the run record keeps a bounded line.
+    line = clip(_one_line(err), _ERROR_CHARS)
+    outcome.errors.append({"stage": stage, "error": line, "url": getattr(err, "url", "")})
+    if stage == "fetch":
+        _remember_fetch(context, ok=False, error=line)
 
 
 def _fetch_stage(context: _Context) -> dict[str, Any]:

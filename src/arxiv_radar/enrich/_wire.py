@@ -17,19 +17,24 @@ from typing import Any, Protocol
 import httpx
 
 from arxiv_radar.errors import SourceFormatError
-from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, redact_url
+from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, RunBudget, redact_url
 
 __all__ = [
     "DEFAULT_INTERVALS",
     "JSON_ACCEPT",
+    "MAX_COUNT",
     "ClientPool",
     "HttpClient",
+    "count_or_none",
     "get_json_or_none",
     "json_object",
+    "loads_json",
     "post_json",
 ]
 
 JSON_ACCEPT = "application/json"
+# Star counts and the like beyond this are nonsense (and overflow SQLite's 64-bit INTEGER).
+MAX_COUNT = 2**53 - 1
 
 
 class HttpClient(Protocol):
@@ -55,17 +60,36 @@ class HttpClient(Protocol):
     ) -> httpx.Response: ...
 
 
+def count_or_none(value: object) -> int | None:
+    """A count an API reported, or ``None`` when it is not a plausible one (bool, negative,
+    ``10**30``): such a value is dropped, never stored."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if 0 <= value <= MAX_COUNT else None
+
+
+def loads_json(body: bytes, url: str, *, fix: str) -> object:
+    """Parse a JSON body; malformed or absurdly nested JSON is a SourceFormatError naming ``url``.
+
+    ``json`` recurses once per nesting level, so 200,000 nested brackets raise RecursionError,
+    which is as unusable an answer as a syntax error.
+    """
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise SourceFormatError(
+            f"{url} answered with malformed JSON ({exc.__class__.__name__})", url=url, fix=fix
+        ) from exc
+
+
 def json_object(response: httpx.Response) -> dict[str, Any]:
     """The body as a JSON object; anything else means the API changed or answered garbage."""
     url = redact_url(str(response.request.url))
-    try:
-        data = json.loads(response.content)
-    except ValueError as exc:
-        raise SourceFormatError(
-            f"{url} answered with malformed JSON ({exc.__class__.__name__})",
-            url=url,
-            fix="the service may be degraded; the work stays pending and is retried next run",
-        ) from exc
+    data = loads_json(
+        response.content,
+        url,
+        fix="the service may be degraded; the work stays pending and is retried next run",
+    )
     if not isinstance(data, dict):
         raise SourceFormatError(
             f"{url} answered JSON that is not an object", url=url, fix="report this API change"
@@ -107,10 +131,16 @@ class ClientPool:
     """
 
     def __init__(
-        self, settings: HttpSettings, intervals: Mapping[str, float] = DEFAULT_INTERVALS
+        self,
+        settings: HttpSettings,
+        intervals: Mapping[str, float] = DEFAULT_INTERVALS,
+        *,
+        budget: RunBudget | None = None,
     ) -> None:
         self._settings = settings
         self._intervals = dict(intervals)
+        # One budget for every family: the run's time and Retry-After caps span all of them.
+        self._budget = budget or RunBudget(settings)
         self._clients: dict[str, PoliteClient] = {}
         self._lock = threading.Lock()
 
@@ -119,7 +149,9 @@ class ClientPool:
             client = self._clients.get(family)
             if client is None:
                 interval = self._intervals.get(family, self._settings.request_interval)
-                client = PoliteClient(replace(self._settings, request_interval=interval))
+                client = PoliteClient(
+                    replace(self._settings, request_interval=interval), budget=self._budget
+                )
                 self._clients[family] = client
             return client
 

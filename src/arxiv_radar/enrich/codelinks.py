@@ -28,18 +28,23 @@ few days later.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol, runtime_checkable
 
-from arxiv_radar.enrich._wire import JSON_ACCEPT, HttpClient, get_json_or_none
+from arxiv_radar.enrich._wire import (
+    JSON_ACCEPT,
+    HttpClient,
+    count_or_none,
+    get_json_or_none,
+    loads_json,
+)
 from arxiv_radar.enrich.links import LinkFindings, find_links_in_text, normalise_repo_url
 from arxiv_radar.errors import ConfigError, SourceFormatError
 from arxiv_radar.http import redact_url
-from arxiv_radar.paper import Paper
+from arxiv_radar.paper import TEXT_CAPS, Paper
 
 __all__ = [
     "CODE_FINDERS",
@@ -194,13 +199,15 @@ class TextFinder:
 
 
 def _text_field(data: Mapping[str, Any], key: str) -> str | None:
+    """A short string field (an id, a link); one longer than any link can be is garbage."""
     value = data.get(key)
-    return value.strip() or None if isinstance(value, str) else None
+    if not isinstance(value, str) or len(value) > TEXT_CAPS["url"]:
+        return None
+    return value.strip() or None
 
 
 def _int_field(data: Mapping[str, Any], key: str) -> int | None:
-    value = data.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return count_or_none(data.get(key))
 
 
 class HuggingFaceFinder:
@@ -315,14 +322,11 @@ class DailyPapersFinder:
 
 def _json_list(body: bytes, url: str) -> list[Any]:
     """The body as a JSON array (the daily list's shape), or a SourceFormatError naming ``url``."""
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise SourceFormatError(
-            f"{url} answered with malformed JSON ({exc.__class__.__name__})",
-            url=url,
-            fix="the service may be degraded; papers keep their schedule and are checked later",
-        ) from exc
+    data = loads_json(
+        body,
+        url,
+        fix="the service may be degraded; papers keep their schedule and are checked later",
+    )
     if not isinstance(data, list):
         raise SourceFormatError(
             f"{url} answered JSON that is not a list", url=url, fix="report this API change"

@@ -19,7 +19,7 @@ from arxiv_radar.enrich.stage import Enrichers, EnrichSettings, build_enrichers,
 from arxiv_radar.enrich.summarize import SummarySettings
 from arxiv_radar.enrich.translate import TranslationSettings
 from arxiv_radar.errors import StageError
-from arxiv_radar.http import HttpSettings
+from arxiv_radar.http import HttpSettings, RunBudget
 from arxiv_radar.store import Store
 
 __all__ = ["PreparedEnrich", "display_language", "enrich_settings", "prepare_enrich"]
@@ -108,6 +108,7 @@ def prepare_enrich(
     env: Mapping[str, str] | None = None,
     *,
     texts: bool = True,
+    budget: RunBudget | None = None,
 ) -> PreparedEnrich:
     """Build the providers now; raises UserError for a missing key or model. ``texts=False``
     leaves translations and TL;DRs out (code links and stars need no key)."""
@@ -123,6 +124,7 @@ def prepare_enrich(
     pool = ClientPool(
         replace(http, request_interval=_PROVIDER_INTERVAL),
         intervals=dict.fromkeys(("huggingface", "paperswithcode", "github"), interval),
+        budget=budget,
     )
     try:
         enrichers = build_enrichers(

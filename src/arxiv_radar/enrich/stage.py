@@ -56,7 +56,7 @@ from arxiv_radar.enrich.translate import (
     translate_texts,
 )
 from arxiv_radar.errors import FetchError
-from arxiv_radar.paper import Paper
+from arxiv_radar.paper import TEXT_CAPS, Paper, clip
 
 __all__ = [
     "CodeCandidate",
@@ -466,7 +466,7 @@ class _TranslationRun:
                 self.report.rejected += 1
                 self.report.failures.append(EnrichFailure(step, paper.arxiv_id, str(result)))
                 continue
-            self.store.record_text(paper, key, result, self.now)
+            self.store.record_text(paper, key, clip(result, TEXT_CAPS["text"]), self.now)
             self.report.translated += 1
 
 
@@ -498,5 +498,5 @@ def _enrich_summaries(
             report.failures.append(EnrichFailure("summary", paper.arxiv_id, str(rejected)))
             continue
         breaker.record(summarizer.name, ok=True)
-        store.record_text(paper, key, text, now)
+        store.record_text(paper, key, clip(text, TEXT_CAPS["text"]), now)
         report.summarized += 1

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from arxiv_radar import secrets
-from arxiv_radar.enrich._wire import HttpClient, post_json
+from arxiv_radar.enrich._wire import HttpClient, count_or_none, post_json
 from arxiv_radar.enrich.model import StarsSchedule
 from arxiv_radar.errors import SourceFormatError
 
@@ -105,8 +105,8 @@ def _read_counts(
     counts: dict[str, int] = {}
     for index, (url, _pair) in enumerate(batch):
         node = nodes.get(f"r{index}")
-        count = node.get("stargazerCount") if isinstance(node, dict) else None
-        if isinstance(count, int):
+        count = count_or_none(node.get("stargazerCount")) if isinstance(node, dict) else None
+        if count is not None:
             counts[url] = count
         else:
             logger.debug("no star count for %s", url)

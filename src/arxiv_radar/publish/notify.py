@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from arxiv_radar.config import ChatConfig, EmailConfig, Workspace
 from arxiv_radar.errors import ArxivRadarError, StageError, UserError
-from arxiv_radar.http import DeliveryUncertain
+from arxiv_radar.http import DeliveryUncertain, HttpSettings, PoliteClient
 from arxiv_radar.match import Topic
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chat import ChatSettings, Message, Notifier, make_notifier
@@ -62,10 +63,10 @@ def notify_all(
     for channel, destination in destinations:
         delivery = _prepare(store, channel, destination, now)
         try:
-            sender = _sender(destination, timeout=config.http.timeout)
-            sections = _sections(topics, delivery.pending)
-            messages = sender.messages(sections, day, workspace.site_url)
-            papers = _deliver(store, channel, sender, messages, now)
+            with _sender(destination, timeout=config.http.timeout) as sender:
+                sections = _sections(topics, delivery.pending)
+                messages = sender.messages(sections, day, workspace.site_url)
+                papers = _deliver(store, channel, sender, messages, now)
         except ArxivRadarError as err:
             failures.append(f"{channel}: {err}")
             continue
@@ -163,7 +164,8 @@ class _EmailSender:
         send_digest(self.settings, sections=sections, day=day, site_url=site_url)
 
 
-def _sender(destination: Destination, *, timeout: float) -> _EmailSender | Notifier:
+@contextmanager
+def _sender(destination: Destination, *, timeout: float) -> Iterator[_EmailSender | Notifier]:
     if isinstance(destination, EmailConfig):
         settings = EmailSettings(
             host=destination.host,
@@ -176,13 +178,16 @@ def _sender(destination: Destination, *, timeout: float) -> _EmailSender | Notif
             subject_prefix=destination.subject_prefix,
             send_empty=destination.send_empty,
         )
-        return _EmailSender(settings)
-    return make_notifier(
-        ChatSettings(
-            service=destination.service,
-            webhook_env=destination.webhook_env,
-            secret_env=destination.secret_env,
-            send_empty=destination.send_empty,
-            timeout=timeout,
-        )
+        yield _EmailSender(settings)
+        return
+    chat = ChatSettings(
+        service=destination.service,
+        webhook_env=destination.webhook_env,
+        secret_env=destination.secret_env,
+        send_empty=destination.send_empty,
+        timeout=timeout,
     )
+    # Closed here whatever the send raises: a notifier does not own its client's socket.
+    http = HttpSettings(request_interval=chat.request_interval, timeout=chat.timeout)
+    with PoliteClient(http) as client:
+        yield make_notifier(chat, client=client)

@@ -12,15 +12,14 @@ import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
 import httpx
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
 from arxiv_radar.errors import FetchError, SourceFormatError, UserError
 from arxiv_radar.http import HttpStatusError, PoliteClient, RetryableResponse, redact_url
-from arxiv_radar.paper import Paper, split_version
+from arxiv_radar.paper import Paper, check_date, split_version
+from arxiv_radar.sources._xml import XML_ERRORS, ParsedXml, is_damaged, parse_xml, short
 
 __all__ = ["ArxivAPI", "FeedPage", "IncompleteSearchError", "parse_feed"]
 
@@ -37,11 +36,21 @@ _FORMAT_FIX = "arXiv may have changed its API format or returned a partial answe
 
 @dataclass(frozen=True)
 class FeedPage:
-    """One page of API results; ``total`` is arXiv's count for the whole query."""
+    """One page of API results; ``total`` is arXiv's count for the whole query.
+
+    ``rejected`` says why each unusable entry (a bad id or date, no category, invalid UTF-8)
+    was skipped: the good entries beside it are kept, and the page still counts all of them.
+    """
 
     total: int
     start: int
     papers: list[Paper]
+    rejected: tuple[str, ...] = ()
+
+    @property
+    def entries(self) -> int:
+        """Entries the page held, usable or not: what paging advances by."""
+        return len(self.papers) + len(self.rejected)
 
 
 def _collapse(text: str | None) -> str:
@@ -62,11 +71,12 @@ def _parse_time(raw: str, *, url: str, what: str) -> datetime:
     try:
         # Python 3.10's fromisoformat does not accept a trailing "Z".
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise _format_error(url, f"unreadable {what} date {text!r}") from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        # OverflowError: a date at the edge of datetime's range moved to UTC.
+        return check_date(value.astimezone(timezone.utc))
+    except (ValueError, OverflowError) as exc:
+        raise _format_error(url, f"unreadable or implausible {what} date {short(text)}") from exc
 
 
 def _categories(entry: Element, *, url: str, arxiv_id: str) -> tuple[str, ...]:
@@ -85,9 +95,9 @@ def _entry_id(raw: str, *, url: str) -> tuple[str, int]:
     try:
         arxiv_id, version = split_version(raw)
     except ValueError as exc:
-        raise _format_error(url, f"entry id {raw!r} is not an arXiv id") from exc
+        raise _format_error(url, f"entry id {short(raw)} is not an arXiv id") from exc
     if version is None:
-        raise _format_error(url, f"entry id {raw!r} has no version")
+        raise _format_error(url, f"entry id {short(raw)} has no version")
     return arxiv_id, version
 
 
@@ -143,31 +153,48 @@ def _read_int(root: Element, tag: str, *, url: str) -> int:
         raise _format_error(url, f"missing or unreadable opensearch:{tag} {raw!r}") from exc
 
 
-def _parse_root(data: bytes, *, url: str) -> Element:
+def _parse_root(data: bytes, *, url: str) -> ParsedXml:
     try:
-        root: Element = fromstring(data)
-    # LookupError/ValueError: an unknown or multi-byte encoding named in the XML declaration.
-    except (ParseError, DefusedXmlException, LookupError, ValueError) as exc:
+        parsed = parse_xml(data)
+    except XML_ERRORS as exc:
         raise _format_error(url, f"malformed XML from the arXiv API ({exc})") from exc
-    if root.tag != f"{ATOM}feed":
-        raise _format_error(url, f"expected an Atom <feed>, got <{root.tag}>")
-    return root
+    if parsed.root.tag != f"{ATOM}feed":
+        raise _format_error(url, f"expected an Atom <feed>, got <{parsed.root.tag}>")
+    return parsed
+
+
+def _read_entry(entry: Element, *, url: str, repaired: bool) -> Paper:
+    """One entry as a Paper, or SourceFormatError saying why this entry alone is unusable."""
+    paper = _parse_entry(entry, url=url)
+    if repaired and is_damaged(entry):
+        raise _format_error(url, f"entry {paper.arxiv_id} holds invalid UTF-8")
+    return paper
 
 
 def parse_feed(data: bytes, *, url: str) -> FeedPage:
-    """Parse one API answer; raise SourceFormatError on bad XML or an arXiv error feed."""
-    root = _parse_root(data, url=url)
+    """Parse one API answer; raise SourceFormatError on bad XML or an arXiv error feed.
+
+    An unusable entry is skipped and named in ``rejected``; the rest of the page is kept.
+    """
+    parsed = _parse_root(data, url=url)
+    root = parsed.root
     papers: list[Paper] = []
+    rejected: list[str] = []
     for entry in root.findall(f"{ATOM}entry"):
         _check_error_entry(entry, url=url)
-        if not _is_placeholder(entry):
-            papers.append(_parse_entry(entry, url=url))
+        if _is_placeholder(entry):
+            continue
+        try:
+            papers.append(_read_entry(entry, url=url, repaired=parsed.repaired))
+        except SourceFormatError as exc:
+            logger.warning("skipped an entry: %s", exc.message)
+            rejected.append(exc.message)
     total = _read_int(root, "totalResults", url=url)
     start = _read_int(root, "startIndex", url=url)
-    if not papers and total == 1:
+    if not papers and not rejected and total == 1:
         # Legacy quirk: an unknown id gave totalResults 1 and a blank entry; it means nothing.
         total = 0
-    return FeedPage(total=total, start=start, papers=papers)
+    return FeedPage(total=total, start=start, papers=papers, rejected=tuple(rejected))
 
 
 class ArxivAPI:
@@ -176,6 +203,7 @@ class ArxivAPI:
     def __init__(self, client: PoliteClient, url: str) -> None:
         self.client = client
         self.url = url
+        self.rejected: list[str] = []  # entries skipped as unusable, for the run record
 
     def fetch_ids(self, ids: Sequence[str]) -> list[Paper]:
         """Latest versions of ``ids``, in no particular order; missing ids are logged, not fatal."""
@@ -231,7 +259,7 @@ class ArxivAPI:
                 )
             seen.update(p.arxiv_id for p in page.papers)
             yield from page.papers
-            start += len(page.papers)
+            start += page.entries  # rejected entries hold their place in arXiv's paging
             if start >= page.total:
                 return
 
@@ -275,10 +303,11 @@ class ArxivAPI:
         def validate(response: httpx.Response) -> None:
             page = parse_feed(response.content, url=redact_url(str(response.url)))
             expected = min(size, page.total - page.start)
-            distinct = len({paper.arxiv_id for paper in page.papers})
+            # A rejected entry (bad id, no category) still held its place on the page.
+            distinct = len({paper.arxiv_id for paper in page.papers}) + len(page.rejected)
             if expect_results and distinct < expected:
-                served = f": {distinct} of {expected} distinct entries" if page.papers else ""
-                problem = "short page" if page.papers else "empty page"
+                served = f": {distinct} of {expected} distinct entries" if page.entries else ""
+                problem = "short page" if page.entries else "empty page"
                 raise RetryableResponse(
                     f"{problem} at start={page.start}{served} "
                     f"although arXiv reports {page.total} results"
@@ -291,6 +320,7 @@ class ArxivAPI:
             if exc.status_code == 400:
                 _raise_error_feed(exc)
             raise
+        self.rejected.extend(pages[-1].rejected)
         return pages[-1]
 
 
@@ -301,7 +331,7 @@ class IncompleteSearchError(FetchError):
 def _raise_error_feed(exc: HttpStatusError) -> None:
     """arXiv explains a 400 in an error feed; surface its text rather than a bare status code."""
     try:
-        root = _parse_root(exc.body, url=exc.url)
+        root = _parse_root(exc.body, url=exc.url).root
     except SourceFormatError:
         return
     for entry in root.findall(f"{ATOM}entry"):

@@ -14,15 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.utils import parsedate_to_datetime
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 from zoneinfo import ZoneInfo
-
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
 from arxiv_radar.errors import ConfigError, SourceFormatError
 from arxiv_radar.http import PoliteClient
-from arxiv_radar.paper import split_version
+from arxiv_radar.paper import check_date, split_version
+from arxiv_radar.sources._xml import XML_ERRORS, ParsedXml, is_damaged, parse_xml, short
 
 __all__ = ["Listing", "ListingItem", "fetch_listing", "listing_url", "parse_listing"]
 
@@ -51,11 +49,20 @@ class ListingItem:
 
 @dataclass(frozen=True)
 class Listing:
-    """A day's announcements; ``announced`` is the feed's date in US/Eastern, arXiv's clock."""
+    """A day's announcements; ``announced`` is the feed's date in US/Eastern, arXiv's clock.
+
+    ``rejected`` says why each unusable item (no readable id, invalid UTF-8) or an implausible
+    channel date was skipped; the good items are kept.
+    """
 
     url: str
     announced: date | None
     items: tuple[ListingItem, ...]
+    rejected: tuple[str, ...] = ()
+
+
+class _ImplausibleDate(SourceFormatError):
+    """The listing's date is far outside arXiv's range: read the listing as undated."""
 
 
 def _format_error(url: str, problem: str) -> SourceFormatError:
@@ -67,16 +74,22 @@ def _collapse(text: str | None) -> str:
 
 
 def _announced(channel: Element, *, url: str) -> date | None:
+    """The channel's date; an implausible one (year 9999) raises SourceFormatError, which the
+    caller records before reading the listing as undated."""
     raw = (channel.findtext("pubDate") or "").strip()
     if not raw:
         return None
     try:
         moment = parsedate_to_datetime(raw)
     except (TypeError, ValueError) as exc:
-        raise _format_error(url, f"unreadable channel pubDate {raw!r}") from exc
+        raise _format_error(url, f"unreadable channel pubDate {short(raw)}") from exc
     if moment.tzinfo is None:
-        raise _format_error(url, f"channel pubDate {raw!r} has no time zone")
-    return moment.astimezone(EASTERN).date()
+        raise _format_error(url, f"channel pubDate {short(raw)} has no time zone")
+    try:
+        return check_date(moment).astimezone(EASTERN).date()
+    except (ValueError, OverflowError) as exc:
+        message = f"{url}: implausible channel pubDate {short(raw)}"
+        raise _ImplausibleDate(message, url=url, fix=_FORMAT_FIX) from exc
 
 
 def _item_id(item: Element) -> tuple[str, int] | None:
@@ -108,7 +121,7 @@ def _parse_item(item: Element, *, url: str, position: int) -> ListingItem:
     title = _collapse(item.findtext("title"))
     if identity is None:
         raise _format_error(
-            url, f"item {position} ({title or 'untitled'}) has no readable arXiv id"
+            url, f"item {position} ({short(title or 'untitled')}) has no readable arXiv id"
         )
     announce_type = _announce_type(item)
     if not announce_type:
@@ -139,29 +152,54 @@ def _authors(item: Element) -> tuple[str, ...]:
     return tuple(name.strip() for name in creators.split(",") if name.strip())
 
 
-def _channel(data: bytes, *, url: str) -> Element:
+def _channel(data: bytes, *, url: str) -> ParsedXml:
     try:
-        root: Element = fromstring(data)
-    # LookupError/ValueError: an unknown or multi-byte encoding named in the XML declaration.
-    except (ParseError, DefusedXmlException, LookupError, ValueError) as exc:
+        parsed = parse_xml(data)
+    except XML_ERRORS as exc:
         raise _format_error(url, f"malformed XML in the RSS listing ({exc})") from exc
+    root = parsed.root
     channel = root.find("channel") if root.tag == "rss" else None
     if channel is None:
         raise _format_error(url, f"expected an RSS 2.0 <rss><channel>, got <{root.tag}>")
-    return channel
+    return ParsedXml(channel, repaired=parsed.repaired)
+
+
+def _read_item(element: Element, *, url: str, position: int, repaired: bool) -> ListingItem:
+    """One item, or SourceFormatError saying why this item alone is unusable."""
+    item = _parse_item(element, url=url, position=position)
+    if repaired and is_damaged(element):
+        raise _format_error(url, f"item {position} ({item.arxiv_id}) holds invalid UTF-8")
+    return item
 
 
 def parse_listing(data: bytes, *, url: str) -> Listing:
-    """Parse one RSS listing; items are deduplicated by id (first occurrence wins)."""
-    channel = _channel(data, url=url)
+    """Parse one RSS listing; items are deduplicated by id (first occurrence wins).
+
+    An unusable item is skipped and named in ``rejected``; the rest of the listing is kept.
+    """
+    parsed = _channel(data, url=url)
     items: dict[str, ListingItem] = {}
-    for position, element in enumerate(channel.findall("item"), start=1):
-        item = _parse_item(element, url=url, position=position)
+    rejected: list[str] = []
+    for position, element in enumerate(parsed.root.findall("item"), start=1):
+        try:
+            item = _read_item(element, url=url, position=position, repaired=parsed.repaired)
+        except SourceFormatError as exc:
+            logger.warning("skipped a listing item: %s", exc.message)
+            rejected.append(exc.message)
+            continue
         if item.arxiv_id in items:
             logger.debug("%s lists %s twice; keeping the first", url, item.arxiv_id)
             continue
         items[item.arxiv_id] = item
-    return Listing(url=url, announced=_announced(channel, url=url), items=tuple(items.values()))
+    try:
+        announced = _announced(parsed.root, url=url)
+    except _ImplausibleDate as exc:
+        logger.warning("read the listing as undated: %s", exc.message)
+        rejected.append(exc.message)
+        announced = None
+    return Listing(
+        url=url, announced=announced, items=tuple(items.values()), rejected=tuple(rejected)
+    )
 
 
 def listing_url(base: str, categories: Sequence[str]) -> str:
