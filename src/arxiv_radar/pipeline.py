@@ -27,6 +27,7 @@ from arxiv_radar.lock import workspace_lock
 from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.publish.digest import publish_all
 from arxiv_radar.publish.notify import check_secrets, notify_all
+from arxiv_radar.snapshot import ensure_database, export_state
 from arxiv_radar.store import Store
 
 __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
@@ -99,24 +100,47 @@ def run_pipeline(
     enricher = prepare_enrich(workspace, http_settings(workspace)) if "enrich" in stages else None
     if "notify" in stages:
         check_secrets(workspace)
-    with workspace_lock(workspace.database), Store.open(workspace.database) as store:
-        _close_interrupted(store, now)
-        store.display_language = display_language(workspace)
-        context = _Context(
-            workspace=workspace,
-            store=store,
-            topics=topics,
-            now=now,
-            transport=transport,
-            enricher=enricher,
-            backfill=backfill,
-        )
-        with _recorded(store, command, now) as outcome:
+    with workspace_lock(workspace.database):
+        # The committed state is the truth: a missing or stale database is rebuilt from it.
+        ensure_database(workspace.database, workspace.state_dir)
+        with Store.open(workspace.database) as store:
+            _close_interrupted(store, now)
+            store.display_language = display_language(workspace)
+            context = _Context(
+                workspace=workspace,
+                store=store,
+                topics=topics,
+                now=now,
+                transport=transport,
+                enricher=enricher,
+                backfill=backfill,
+            )
+            return _run_stages(context, stages, command)
+
+
+def _run_stages(context: _Context, stages: Sequence[str], command: str) -> RunOutcome:
+    store = context.store
+    with _recorded(store, command, context.now) as outcome:
+        try:
             for stage in (s for s in _ORDER if s in stages):
                 _run_stage(stage, context, outcome)
-            if context.retries:
-                outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
-        return outcome
+        finally:
+            # Also after a failed stage: what the others stored must reach the commit.
+            _export(store, context.workspace)
+        if context.retries:
+            outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
+    return outcome
+
+
+def _export(store: Store, workspace: Workspace) -> None:
+    report = export_state(store, workspace.state_dir)
+    if report.written or report.removed:
+        log.info(
+            "state: %d month(s) rendered, wrote %s%s",
+            report.months,
+            ", ".join(report.written) or "nothing",
+            f", removed {', '.join(report.removed)}" if report.removed else "",
+        )
 
 
 def _close_interrupted(store: Store, now: datetime) -> None:
