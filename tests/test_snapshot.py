@@ -137,7 +137,7 @@ def filled_store(path: Path) -> Path:
 
 
 def downgrade_to_schema_4(db: Path) -> None:
-    """Make ``db`` what today's digests have: schema 4, no dirty months, no manifest hash."""
+    """Make ``db`` what today's digests have: schema 4, no dirty days, no manifest hash."""
     conn = sqlite3.connect(db, isolation_level=None)
     try:
         rows = conn.execute(
@@ -146,7 +146,7 @@ def downgrade_to_schema_4(db: Path) -> None:
         ).fetchall()
         for kind, name in rows:
             conn.execute(f"DROP {kind.upper()} {name}")
-        conn.execute("DROP TABLE dirty_months")
+        conn.execute("DROP TABLE dirty_days")
         conn.execute("DELETE FROM meta WHERE key = ?", (META_MANIFEST,))
         conn.execute("PRAGMA user_version = 4")
     finally:
@@ -224,24 +224,25 @@ def digest(tmp_path: Path, server: LocalServer) -> Iterator[Digest]:
         yield running
 
 
-def test_a_run_writes_sorted_monthly_shards_a_manifest_and_watermarks(digest: Digest) -> None:
+def test_a_run_writes_sorted_daily_shards_a_manifest_and_watermarks(digest: Digest) -> None:
     state = digest.root / "state"
-    months = _months(digest.root / DB)
-    assert len(months) == 2
-    assert sorted(p.name for p in (state / "papers").iterdir()) == [f"{m}.jsonl" for m in months]
+    days = _days(digest.root / DB)
+    assert len({day[:7] for day in days}) == 2  # papers of two months
+    shards = sorted(str(p.relative_to(state)) for p in (state / "papers").rglob("*.jsonl"))
+    assert shards == [f"papers/{day[:7]}/{day[8:]}.jsonl" for day in days]
     manifest = json.loads((state / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format"] == snapshot.FORMAT_VERSION
     for name, entry in manifest["files"].items():
         data = (state / name).read_bytes()
         assert entry["lines"] == data.count(b"\n")
         assert entry["sha256"] == snapshot._sha256(data)
-    lines = [
-        line
-        for path in sorted((state / "papers").iterdir())
-        for line in path.read_text(encoding="utf-8").splitlines()
-    ]
+    lines: list[str] = []
+    for path in sorted((state / "papers").rglob("*.jsonl")):
+        shard = path.read_text(encoding="utf-8").splitlines()
+        ids = [json.loads(line)["arxiv_id"] for line in shard]
+        assert ids == sorted(ids)
+        lines += shard
     rows = [json.loads(line) for line in lines]
-    assert [r["arxiv_id"] for r in rows] == sorted(r["arxiv_id"] for r in rows)
     for line, row in zip(lines, rows, strict=True):
         assert line == json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         assert "rev" not in row and "last_seen" not in row
@@ -259,10 +260,10 @@ def test_a_run_writes_sorted_monthly_shards_a_manifest_and_watermarks(digest: Di
     assert "last_fetch_ok" not in (state / "watermarks.json").read_text(encoding="utf-8")
 
 
-def _months(db: Path) -> list[str]:
+def _days(db: Path) -> list[str]:
     conn = sqlite3.connect(db)
     try:
-        rows = conn.execute("SELECT DISTINCT substr(published, 1, 7) FROM papers ORDER BY 1")
+        rows = conn.execute("SELECT DISTINCT substr(published, 1, 10) FROM papers ORDER BY 1")
         return [row[0] for row in rows]
     finally:
         conn.close()
@@ -304,16 +305,16 @@ def test_a_second_export_with_nothing_changed_writes_no_file(tmp_path: Path) -> 
     state = tmp_path / "state"
     with Store.open(db) as store:
         first = export_state(store, state)
-        assert "manifest.json" in first.written and len(first.written) == 5  # 3 months
+        assert len(first.written) == len(_days(db)) + 2  # the days, watermarks, manifest
         before = files(state)
         again = export_state(store, state)
-        dirty = store.connection.execute("SELECT count(*) FROM dirty_months").fetchone()[0]
-    assert (again.written, again.removed, again.months) == ([], [], 0)
+        dirty = store.connection.execute("SELECT count(*) FROM dirty_days").fetchone()[0]
+    assert (again.written, again.removed, again.days) == ([], [], 0)
     assert dirty == 0
     assert files(state) == before  # bytes and mtimes
 
 
-def test_one_changed_paper_rewrites_exactly_its_month_and_the_manifest(tmp_path: Path) -> None:
+def test_one_changed_paper_rewrites_exactly_its_shard_and_the_manifest(tmp_path: Path) -> None:
     db = filled_store(tmp_path / DB)
     state = tmp_path / "state"
     with Store.open(db) as store:
@@ -322,14 +323,14 @@ def test_one_changed_paper_rewrites_exactly_its_month_and_the_manifest(tmp_path:
         outcome = CodeOutcome("https://github.com/x/y", None, 7, "test", FETCHED, 1, None)
         store.record_code("2609.00003", outcome)
         report = export_state(store, state)
-    assert report.written == ["papers/2026-09.jsonl", "manifest.json"]
+    assert report.written == ["papers/2026-09/20.jsonl", "manifest.json"]
     after = files(state)
     changed = {name for name in after if after[name] != before[name]}
-    assert changed == {"papers/2026-09.jsonl", "manifest.json"}
-    assert "https://github.com/x/y" in after["papers/2026-09.jsonl"][0].decode()
+    assert changed == {"papers/2026-09/20.jsonl", "manifest.json"}
+    assert "https://github.com/x/y" in after["papers/2026-09/20.jsonl"][0].decode()
 
 
-def test_a_paper_dated_earlier_moves_to_its_new_month(tmp_path: Path) -> None:
+def test_a_paper_dated_earlier_moves_to_its_new_day(tmp_path: Path) -> None:
     db = filled_store(tmp_path / DB)
     state = tmp_path / "state"
     with Store.open(db) as store:
@@ -343,13 +344,16 @@ def test_a_paper_dated_earlier_moves_to_its_new_month(tmp_path: Path) -> None:
             source="api",
         )
         report = export_state(store, state)
-    assert report.written == ["papers/2026-08.jsonl", "papers/2026-09.jsonl", "manifest.json"]
-    august = (state / "papers" / "2026-08.jsonl").read_text(encoding="utf-8")
-    september = (state / "papers" / "2026-09.jsonl").read_text(encoding="utf-8")
-    assert '"arxiv_id":"2609.00003"' in august and "2609.00003" not in september
+    assert report.written == ["papers/2026-08/30.jsonl", "manifest.json"]
+    assert report.removed == ["papers/2026-09/20.jsonl"]  # its only paper left
+    august = (state / "papers" / "2026-08" / "30.jsonl").read_text(encoding="utf-8")
+    assert '"arxiv_id":"2609.00003"' in august
+    manifest = json.loads((state / "manifest.json").read_text(encoding="utf-8"))
+    assert "papers/2026-09/20.jsonl" not in manifest["files"]
+    assert "papers/2026-09/03.jsonl" in manifest["files"]
 
 
-def test_the_month_is_the_utc_month_of_the_first_published_date(tmp_path: Path) -> None:
+def test_the_shard_is_the_utc_day_of_the_first_published_date(tmp_path: Path) -> None:
     eastern_evening = datetime(2026, 9, 30, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
     with Store.open(tmp_path / DB) as store:
         store.upsert_papers(
@@ -358,7 +362,8 @@ def test_the_month_is_the_utc_month_of_the_first_published_date(tmp_path: Path) 
             source="api",
         )
         export_state(store, tmp_path / "state")
-    assert [p.name for p in (tmp_path / "state" / "papers").iterdir()] == ["2026-10.jsonl"]
+    shards = [str(p.relative_to(tmp_path)) for p in (tmp_path / "state").rglob("*.jsonl")]
+    assert shards == ["state/papers/2026-10/01.jsonl"]
 
 
 def test_an_unchanged_re_listing_changes_no_state_byte(tmp_path: Path) -> None:
@@ -372,7 +377,7 @@ def test_an_unchanged_re_listing_changes_no_state_byte(tmp_path: Path) -> None:
         assert paper is not None
         store.upsert_papers([paper], seen_at=FETCHED + timedelta(days=1), source="listing")
         report = export_state(store, state)
-    assert report.months == 0 and report.written == []
+    assert report.days == 0 and report.written == []
     assert files(state) == before
 
 
@@ -428,15 +433,16 @@ def test_a_corrupt_shard_line_is_a_one_line_error_exit_2(tmp_path: Path) -> None
         encoding="utf-8",
     )
     assert cli("publish", cwd=tmp_path).returncode == 0
-    shard = tmp_path / "state" / "papers" / "2026-08.jsonl"
-    lines = shard.read_text(encoding="utf-8").splitlines(keepends=True)
-    shard.write_text(lines[0] + '{"arxiv_id": "2608.00002", "title": \n', encoding="utf-8")
+    shard = tmp_path / "state" / "papers" / "2026-08" / "01.jsonl"
+    with shard.open("a", encoding="utf-8") as out:
+        out.write('{"arxiv_id": "2608.00009", "title": \n')  # a conflict, cut short
     (tmp_path / DB).unlink()
     result = cli("publish", cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert "state/papers/2026-08.jsonl line 2: not a valid paper line" in result.stderr
-    assert "git checkout -- state/papers/2026-08.jsonl" in result.stderr
+    assert "state/papers/2026-08/01.jsonl line 2: not a valid paper line" in result.stderr
+    assert "git checkout -- state/papers/2026-08/01.jsonl" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 2  # the error and its fix
     assert not (tmp_path / f"{DB}.rebuild").exists()  # no half-built database left behind
 
 
@@ -476,10 +482,10 @@ def test_doctor_names_the_state_files_that_disagree(tmp_path: Path, server: Loca
     with Store.open(db) as store:  # a change the next run has not exported yet
         store.record_code("2608.00001", CodeOutcome(None, None, None, "t", FETCHED, 1, None))
     check = state_check()
-    assert not check.ok and "papers/2026-08.jsonl" in check.detail
+    assert not check.ok and "papers/2026-08/01.jsonl" in check.detail
     assert "arxiv-radar publish" in check.fix
-    shard = tmp_path / "state" / "papers" / "2026-09.jsonl"
+    shard = tmp_path / "state" / "papers" / "2026-09" / "20.jsonl"
     shard.write_text(shard.read_text(encoding="utf-8").replace("September", "Sept"), "utf-8")
     check = state_check()
-    assert "papers/2026-09.jsonl: differs from its manifest entry" in check.detail
+    assert "papers/2026-09/20.jsonl: differs from its manifest entry" in check.detail
     assert check.fix.startswith("restore the state from git: git checkout --")

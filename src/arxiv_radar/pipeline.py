@@ -136,8 +136,8 @@ def _export(store: Store, workspace: Workspace) -> None:
     report = export_state(store, workspace.state_dir)
     if report.written or report.removed:
         log.info(
-            "state: %d month(s) rendered, wrote %s%s",
-            report.months,
+            "state: %d day(s) rendered, wrote %s%s",
+            report.days,
             ", ".join(report.written) or "nothing",
             f", removed {', '.join(report.removed)}" if report.removed else "",
         )

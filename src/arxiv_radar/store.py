@@ -249,46 +249,40 @@ def _m004_revisions(conn: sqlite3.Connection) -> None:
 # The papers columns the committed text state holds (see arxiv_radar.snapshot): everything but
 # the derived ``rev`` and ``last_seen``, which every listing that shows a paper again moves.
 _STATE_PAPER_COLUMNS = (*_RENDERED_PAPER_COLUMNS, "source")
-_MONTH_OF = "substr({row}.published, 1, 7)"
-_MARK = "INSERT OR IGNORE INTO dirty_months (month) VALUES ({month});"
-_MARK_PAPER = """INSERT OR IGNORE INTO dirty_months (month)
-    SELECT substr(published, 1, 7) FROM papers WHERE arxiv_id = {row}.arxiv_id;"""
+_DAY_OF = "substr({row}.published, 1, 10)"
+_MARK = "INSERT OR IGNORE INTO dirty_days (day) VALUES ({day});"
+_MARK_PAPER = """INSERT OR IGNORE INTO dirty_days (day)
+    SELECT substr(published, 1, 10) FROM papers WHERE arxiv_id = {row}.arxiv_id;"""
 _STATE_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _STATE_PAPER_COLUMNS)
 
 
 def _dirty_triggers(table: str, mark: str) -> Iterator[str]:
-    """AFTER INSERT / UPDATE / DELETE triggers on ``table`` that mark the paper's month."""
-    yield f"""CREATE TRIGGER {table}_dirty_insert AFTER INSERT ON {table}
-        BEGIN {mark.format(row="NEW", month=_MONTH_OF.format(row="NEW"))} END"""
-    yield f"""CREATE TRIGGER {table}_dirty_update AFTER UPDATE ON {table}
-        BEGIN {mark.format(row="OLD", month=_MONTH_OF.format(row="OLD"))}
-        {mark.format(row="NEW", month=_MONTH_OF.format(row="NEW"))} END"""
-    yield f"""CREATE TRIGGER {table}_dirty_delete AFTER DELETE ON {table}
-        BEGIN {mark.format(row="OLD", month=_MONTH_OF.format(row="OLD"))} END"""
+    """AFTER INSERT / UPDATE / DELETE triggers on ``table`` that mark the paper's day."""
+    new, old = (mark.format(row=row, day=_DAY_OF.format(row=row)) for row in ("NEW", "OLD"))
+    yield f"CREATE TRIGGER {table}_dirty_insert AFTER INSERT ON {table} BEGIN {new} END"
+    yield f"CREATE TRIGGER {table}_dirty_update AFTER UPDATE ON {table} BEGIN {old} {new} END"
+    yield f"CREATE TRIGGER {table}_dirty_delete AFTER DELETE ON {table} BEGIN {old} END"
 
 
 def _schema_5() -> Iterator[str]:
-    # Months (YYYY-MM of the UTC published date) whose state shard must be written again.
-    yield "CREATE TABLE dirty_months (month TEXT PRIMARY KEY) WITHOUT ROWID"
+    # Days (YYYY-MM-DD of the UTC published date) whose state shard must be written again.
+    yield "CREATE TABLE dirty_days (day TEXT PRIMARY KEY) WITHOUT ROWID"
     # A paper's deliveries for its state line, without scanning every channel's rows.
     yield "CREATE INDEX deliveries_by_paper ON deliveries (arxiv_id, channel)"
-    yield f"""CREATE TRIGGER papers_dirty_insert AFTER INSERT ON papers
-        BEGIN {_MARK.format(month=_MONTH_OF.format(row="NEW"))} END"""
-    # Both months: a paper dated earlier leaves its old month's shard.
+    new, old = (_MARK.format(day=_DAY_OF.format(row=row)) for row in ("NEW", "OLD"))
+    yield f"CREATE TRIGGER papers_dirty_insert AFTER INSERT ON papers BEGIN {new} END"
+    # Both days: a paper dated earlier leaves its old day's shard.
     yield f"""CREATE TRIGGER papers_dirty_update AFTER UPDATE OF {", ".join(_STATE_PAPER_COLUMNS)}
-        ON papers WHEN {_STATE_CHANGED}
-        BEGIN {_MARK.format(month=_MONTH_OF.format(row="OLD"))}
-        {_MARK.format(month=_MONTH_OF.format(row="NEW"))} END"""
-    yield f"""CREATE TRIGGER papers_dirty_delete AFTER DELETE ON papers
-        BEGIN {_MARK.format(month=_MONTH_OF.format(row="OLD"))} END"""
+        ON papers WHEN {_STATE_CHANGED} BEGIN {old} {new} END"""
+    yield f"CREATE TRIGGER papers_dirty_delete AFTER DELETE ON papers BEGIN {old} END"
     # topic_papers carries its paper's published date; the others look it up.
     yield from _dirty_triggers("topic_papers", _MARK)
     for table in ("code_links", "texts", "deliveries"):
         yield from _dirty_triggers(table, _MARK_PAPER)
 
 
-def _m005_state_dirty_months(conn: sqlite3.Connection) -> None:
-    """Triggers that record which months of the committed text state changed, so an export
+def _m005_state_dirty_days(conn: sqlite3.Connection) -> None:
+    """Triggers that record which days of the committed text state changed, so an export
     writes only those shards (work proportional to the change, not to the history)."""
     for statement in _schema_5():
         conn.execute(statement)
@@ -300,7 +294,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m002_enrichments,
     _m003_deliveries,
     _m004_revisions,
-    _m005_state_dirty_months,
+    _m005_state_dirty_days,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
