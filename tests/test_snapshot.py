@@ -366,6 +366,24 @@ def test_the_shard_is_the_utc_day_of_the_first_published_date(tmp_path: Path) ->
     assert shards == ["state/papers/2026-10/01.jsonl"]
 
 
+def test_line_separators_inside_texts_survive_the_round_trip(tmp_path: Path) -> None:
+    """ensure_ascii=False leaves U+2028, U+0085 and the like raw: only "\\n" may end a line."""
+    odd = "one\u2028two\u2029three\x85four\x1cfive\rsix\r\nseven\nend"
+    with Store.open(tmp_path / DB) as store:
+        store.upsert_papers(
+            [make_paper("2611.00042", odd, abstract=odd, authors=(odd,))],
+            seen_at=FETCHED,
+            source="api",
+        )
+        export_state(store, tmp_path / "state")
+    rebuilt = tmp_path / "rebuilt.db"
+    rebuild_database(rebuilt, tmp_path / "state")
+    assert tables(rebuilt) == tables(tmp_path / DB)
+    with Store.open(rebuilt) as store:
+        paper = store.get_paper("2611.00042")
+        assert paper is not None and paper.abstract == odd
+
+
 def test_an_unchanged_re_listing_changes_no_state_byte(tmp_path: Path) -> None:
     """Seeing a paper again moves last_seen (run history), never the committed state."""
     db = filled_store(tmp_path / DB)

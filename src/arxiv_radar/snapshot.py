@@ -53,7 +53,7 @@ import os
 import sqlite3
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -470,10 +470,11 @@ def _remove_database(path: Path) -> None:
 def _load(store: Store, state_dir: Path, manifest: _Manifest) -> int:
     conn = store.connection
     shards = _shards(state_dir)
-    mismatched = _mismatched(state_dir, shards, manifest)
+    digests: dict[str, str] = {}
     with store.transaction():
         schema = _drop_schema_extras(conn)
-        papers = sum(_load_shard(conn, shard) for shard in shards)
+        for shard in shards:
+            digests[_shard_name(_shard_day(shard))] = _load_shard(conn, shard)
         _load_watermarks(conn, state_dir / WATERMARKS_FILE)
         for statement in schema:
             conn.execute(statement)
@@ -482,25 +483,25 @@ def _load(store: Store, state_dir: Path, manifest: _Manifest) -> int:
         )
         # Files that disagree with the manifest are written again (normalised) by the next
         # export, and the manifest with them.
+        mismatched = _mismatched(digests, manifest)
         conn.executemany(
-            "INSERT OR IGNORE INTO dirty_days (day) VALUES (?)", [(d,) for d in mismatched]
+            "INSERT OR IGNORE INTO dirty_days (day) VALUES (?)",
+            [(_shard_day(Path(name)),) for name in mismatched],
         )
     if mismatched:
-        shown = ", ".join(_shard_name(day) for day in mismatched)
-        log.warning("loaded state files that differ from the manifest: %s", shown)
-    return papers
+        log.warning("loaded state files that differ from the manifest: %s", ", ".join(mismatched))
+    return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
 
-def _mismatched(state_dir: Path, shards: Sequence[Path], manifest: _Manifest) -> list[str]:
-    """Days whose shard is missing, unlisted or differs from its manifest entry."""
+def _mismatched(digests: Mapping[str, str], manifest: _Manifest) -> list[str]:
+    """Shards missing, unlisted, or whose sha256 differs from their manifest entry."""
     listed = {name for name in manifest.files if name.endswith(_SHARD_SUFFIX)}
-    present = {_shard_name(_shard_day(path)) for path in shards}
-    odd = (listed ^ present) | {
+    odd = (listed - set(digests)) | {
         name
-        for name in listed & present
-        if _file_sha256(state_dir / name) != manifest.files[name].get("sha256")
+        for name, digest in digests.items()
+        if manifest.files.get(name, {}).get("sha256") != digest
     }
-    return sorted(_shard_day(Path(name)) for name in odd)
+    return sorted(odd)
 
 
 def _drop_schema_extras(conn: sqlite3.Connection) -> list[str]:
@@ -547,20 +548,27 @@ class _BadLine(ValueError):
     """A shard line that is not a paper line; the message says what is wrong with it."""
 
 
-def _load_shard(conn: sqlite3.Connection, path: Path) -> int:
+def _load_shard(conn: sqlite3.Connection, path: Path) -> str:
+    """Insert one shard's rows (read once: parsed and hashed); returns its sha256."""
+    data = path.read_bytes()
     rows = _Rows()
+    day = _shard_day(path)
     try:
-        with path.open(encoding="utf-8") as lines:
-            for number, line in enumerate(lines, start=1):
-                try:
-                    _add_line(rows, json.loads(line), _shard_day(path))
-                except (ValueError, KeyError, TypeError, AttributeError) as err:
-                    raise UserError(
-                        f"{_shown(path)} line {number}: not a valid paper line ({_reason(err)})",
-                        fix=_restore_fix(path),
-                    ) from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         raise UserError(f"{_shown(path)}: not UTF-8 text ({err})", fix=_restore_fix(path)) from None
+    # Only "\n" ends a line: the JSON escapes it in strings, not U+2028 or other separators.
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, start=1):
+        try:
+            _add_line(rows, _decode(line), day)
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise UserError(
+                f"{_shown(path)} line {number}: not a valid paper line ({_reason(err)})",
+                fix=_restore_fix(path),
+            ) from None
     try:
         rows.insert(conn)
     except sqlite3.IntegrityError as err:
@@ -568,7 +576,18 @@ def _load_shard(conn: sqlite3.Connection, path: Path) -> int:
             f"{_shown(path)}: a paper, membership or text appears twice ({err})",
             fix=_restore_fix(path),
         ) from None
-    return len(rows.papers)
+    return _sha256(data)
+
+
+# Lines are written compact, with no surrounding whitespace: raw_decode skips json.loads' checks.
+_JSON = json.JSONDecoder()
+
+
+def _decode(line: str) -> Any:
+    value, end = _JSON.raw_decode(line)
+    if end != len(line):
+        raise _BadLine(f"text after the JSON object at column {end + 1}")
+    return value
 
 
 def _reason(err: Exception) -> str:
