@@ -21,6 +21,7 @@ import pytest
 from arxiv_radar import gapfill, snapshot
 from arxiv_radar.doctor import run_doctor
 from arxiv_radar.enrich.model import CodeOutcome
+from arxiv_radar.errors import StoreError
 from arxiv_radar.snapshot import META_MANIFEST, export_state, rebuild_database
 from arxiv_radar.store import Store
 from tests.filling import FETCHED, fill_store
@@ -507,3 +508,31 @@ def test_doctor_names_the_state_files_that_disagree(tmp_path: Path, server: Loca
     check = state_check()
     assert "papers/2026-09/20.jsonl: differs from its manifest entry" in check.detail
     assert check.fix.startswith("restore the state from git: git checkout --")
+
+
+def test_an_export_that_cannot_write_changes_no_file_and_keeps_its_days_dirty(
+    tmp_path: Path,
+) -> None:
+    db = filled_store(tmp_path / DB)
+    state = tmp_path / "state"
+    with Store.open(db) as store:
+        export_state(store, state)
+        for arxiv_id in ("2608.00001", "2610.00004"):  # shards of August, then October
+            outcome = CodeOutcome(
+                f"https://github.com/x/{arxiv_id}", None, 1, "t", FETCHED, 1, None
+            )
+            store.record_code(arxiv_id, outcome)
+        before = files(state)
+        october = state / "papers" / "2026-10"
+        shutil.move(october, tmp_path / "october")
+        october.write_text("a file where the October folder was", encoding="utf-8")
+        with pytest.raises(StoreError, match="cannot write the state"):
+            export_state(store, state)
+        assert {n: v for n, v in files(state).items() if "2026-10" not in n} == {
+            n: v for n, v in before.items() if "2026-10" not in n
+        }  # August's staged shard was discarded, not renamed in
+        assert not [p for p in state.rglob("*.tmp")]
+        october.unlink()
+        shutil.move(tmp_path / "october", october)
+        report = export_state(store, state)
+    assert report.written == ["papers/2026-08/01.jsonl", "papers/2026-10/05.jsonl", "manifest.json"]

@@ -223,20 +223,23 @@ def _file_sha256(path: Path) -> str | None:
         return None
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temporary file in the same folder, fsynced, then renamed over: never a half shard."""
+def _stage(path: Path, data: bytes, *, sync: bool) -> Path:
+    """Write ``data`` to a temporary file next to ``path`` (same filesystem: the rename that
+    follows is atomic); ``sync`` flushes it to disk first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temp = Path(name)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        Path(temp).chmod(0o644)
-        Path(temp).replace(path)
+            if sync:
+                out.flush()
+                os.fsync(out.fileno())
+        temp.chmod(0o644)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
+    return temp
 
 
 def _shard_name(day: str) -> str:
@@ -323,40 +326,39 @@ def export_state(store: Store, state_dir: Path) -> ExportReport:
 
     Only the days the triggers marked dirty are rendered, unless ``state_dir`` does not match
     the store (never written: an existing digest's first run, or a deleted folder), when every
-    day is. Unchanged files are left alone, bytes and mtime.
+    day is. Unchanged files are left alone, bytes and mtime. Changed files are all staged, synced
+    once, then renamed into place; the manifest goes last, so a crash before it leaves files the
+    next export writes again (their days stay dirty until the manifest is written).
     """
     conn = store.connection
     manifest = _read_manifest(state_dir)
     full = manifest is None or store.get_meta(META_MANIFEST) != manifest.sha256
-    files = {} if full or manifest is None else dict(manifest.files)
     days = _export_days(conn, state_dir, full)
-    report = ExportReport(days=len(days))
+    changes = _Changes(state_dir, {} if full or manifest is None else dict(manifest.files))
+    changes.report.days = len(days)
     try:
         for day in days:
             data, lines = render_day(conn, day)
-            _put(state_dir, _shard_name(day), data, lines=lines, files=files, report=report)
+            changes.put(_shard_name(day), data, lines)
         watermarks = render_watermarks(conn)
-        _put(
-            state_dir,
-            WATERMARKS_FILE,
-            watermarks,
-            lines=watermarks.count(b"\n"),
-            files=files,
-            report=report,
-        )
-        raw = _manifest_bytes(dict(sorted(files.items())))
+        changes.put(WATERMARKS_FILE, watermarks, watermarks.count(b"\n"))
+        changes.apply()
+        raw = _manifest_bytes(dict(sorted(changes.files.items())))
         if manifest is None or raw != manifest.raw:
-            _write_atomic(state_dir / MANIFEST, raw)
-            report.written.append(MANIFEST)
-    except OSError as err:
-        raise StoreError(
-            f"cannot write the state in {_shown(state_dir)}: {err}",
-            fix=f"make {_shown(state_dir)} writable; the next run writes it again",
-        ) from err
+            _stage(state_dir / MANIFEST, raw, sync=True).replace(state_dir / MANIFEST)
+            changes.report.written.append(MANIFEST)
+    except BaseException as err:
+        changes.discard()
+        if isinstance(err, OSError):
+            raise StoreError(
+                f"cannot write the state in {_shown(state_dir)}: {err}",
+                fix=f"make {_shown(state_dir)} writable; the next run writes it again",
+            ) from err
+        raise
     with store.transaction():
         store.set_meta(META_MANIFEST, _sha256(raw))
         conn.executemany("DELETE FROM dirty_days WHERE day = ?", [(d,) for d in days])
-    return report
+    return changes.report
 
 
 def _export_days(conn: sqlite3.Connection, state_dir: Path, full: bool) -> list[str]:
@@ -370,33 +372,48 @@ def _export_days(conn: sqlite3.Connection, state_dir: Path, full: bool) -> list[
     return sorted(dirty | stored | on_disk)
 
 
-def _put(
-    state_dir: Path,
-    name: str,
-    data: bytes,
-    *,
-    lines: int,
-    files: dict[str, dict[str, Any]],
-    report: ExportReport,
-) -> None:
-    """Write one state file if its bytes differ from the manifest's (or, with no entry, the
-    disk's) record of it; an empty shard is removed instead."""
-    path = state_dir / name
-    if name.endswith(_SHARD_SUFFIX) and lines == 0:
-        files.pop(name, None)
-        if path.exists():
-            path.unlink()
-            report.removed.append(name)
+class _Changes:
+    """The files one export changes: staged first, synced once, then renamed into place."""
+
+    def __init__(self, state_dir: Path, files: dict[str, dict[str, Any]]) -> None:
+        self.state_dir = state_dir
+        self.files = files  # the manifest's entries, updated as files are put
+        self.report = ExportReport()
+        self._staged: list[tuple[Path, Path]] = []
+        self._removed: list[Path] = []
+
+    def put(self, name: str, data: bytes, lines: int) -> None:
+        """Stage one file if its bytes differ from the manifest's (or, with no entry, the
+        disk's) record of it; an empty shard is removed instead."""
+        path = self.state_dir / name
+        if name.endswith(_SHARD_SUFFIX) and lines == 0:
+            self.files.pop(name, None)
+            if path.exists():
+                self._removed.append(path)
+                self.report.removed.append(name)
+            return
+        entry = _entry(data, lines)
+        known = self.files.get(name, {}).get("sha256")
+        on_file = known if known is not None and path.exists() else _file_sha256(path)
+        self.files[name] = entry
+        if on_file != entry["sha256"]:
+            self._staged.append((_stage(path, data, sync=False), path))
+            self.report.written.append(name)
+
+    def apply(self) -> None:
+        if self._staged:
+            os.sync()  # one sync for every staged file, instead of an fsync per file
+        for temp, path in self._staged:
+            temp.replace(path)
+        self._staged.clear()
+        for path in self._removed:
+            path.unlink(missing_ok=True)
             if not any(path.parent.iterdir()):
                 path.parent.rmdir()  # the month's last shard
-        return
-    entry = _entry(data, lines)
-    known = files.get(name, {}).get("sha256")
-    on_file = known if known is not None and path.exists() else _file_sha256(path)
-    files[name] = entry
-    if on_file != entry["sha256"]:
-        _write_atomic(path, data)
-        report.written.append(name)
+
+    def discard(self) -> None:
+        for temp, _ in self._staged:
+            temp.unlink(missing_ok=True)
 
 
 # --- rebuild -----------------------------------------------------------------------------------
