@@ -65,9 +65,10 @@ def _weekdays(start: datetime, days: int) -> list[datetime]:
     return [day for day in every if day.weekday() < 5]
 
 
-def _dense_papers(rng: random.Random, start: datetime, count: int, prefix: str) -> Iterator[Paper]:
+def _dense_papers(
+    rng: random.Random, days: list[datetime], count: int, prefix: str
+) -> Iterator[Paper]:
     words = _WORDS
-    days = _weekdays(start, 30)
     for i in range(count):
         published = rng.choice(days) + timedelta(seconds=int(rng.random() * 86_400))
         abstract = " ".join(rng.choices(words, k=170 + i % 60))  # ~1,300 characters
@@ -115,7 +116,7 @@ def _enrich(store: Store, papers: list[Paper], rng: random.Random, *, every: boo
 
 
 def _dense_month(store: Store, rng: random.Random) -> None:
-    papers = list(_dense_papers(rng, DENSE_MONTH, DENSE_PAPERS, "2609"))
+    papers = list(_dense_papers(rng, _weekdays(DENSE_MONTH, 30), DENSE_PAPERS, "2609"))
     with store.transaction():
         store.upsert_papers(papers, seen_at=DENSE_MONTH + timedelta(days=30), source="listing")
         ids = [p.arxiv_id for p in papers]
@@ -145,7 +146,7 @@ def _timed(action: Callable[[], T]) -> tuple[float, T]:
 def _daily(store: Store, rng: random.Random, day: int) -> None:
     """One announcement day in the dense month, plus changes to papers of five old months."""
     start = DENSE_MONTH + timedelta(days=28)
-    papers = list(_dense_papers(rng, start, DAILY, f"2609{day}"))
+    papers = list(_dense_papers(rng, [start], DAILY, f"2609{day}"))
     with store.transaction():
         store.upsert_papers(papers, seen_at=start + timedelta(days=1), source="listing")
         store.add_matches("Topic 2", [p.arxiv_id for p in papers], matched_at=start)
@@ -208,11 +209,15 @@ def main(argv: list[str]) -> None:
         papers = store.paper_count()
     _sizes(work, state, papers)
     rebuilt = work / "rebuilt.db"
+    cpu = time.process_time()
     rebuild, _ = _timed(lambda: rebuild_database(rebuilt, state))
+    cpu = time.process_time() - cpu
     how = "measured" if papers >= 400_000 else "extrapolated by papers"
+    scale = max(1.0, 400_000 / papers)
     print(
-        f"rebuild: {rebuild:.1f} s for {papers} papers; at 400k {how}: "
-        f"{rebuild * max(1.0, 400_000 / papers):.1f} s (target <= {TARGET_REBUILD_400K:.0f} s)"
+        f"rebuild: {rebuild:.1f} s wall, {cpu:.1f} s CPU for {papers} papers; at 400k {how}: "
+        f"{rebuild * scale:.1f} s wall, {cpu * scale:.1f} s CPU "
+        f"(target <= {TARGET_REBUILD_400K:.0f} s)"
     )
     megabytes = db.stat().st_size / 1e6, rebuilt.stat().st_size / 1e6
     print(f"database: {megabytes[0]:.0f} MB; rebuilt from the state: {megabytes[1]:.0f} MB")

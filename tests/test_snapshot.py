@@ -22,7 +22,7 @@ from arxiv_radar import gapfill, snapshot
 from arxiv_radar.doctor import run_doctor
 from arxiv_radar.enrich.model import CodeOutcome
 from arxiv_radar.errors import StoreError
-from arxiv_radar.snapshot import META_MANIFEST, export_state, rebuild_database
+from arxiv_radar.snapshot import META_MANIFEST, ensure_database, export_state, rebuild_database
 from arxiv_radar.store import Store
 from tests.filling import FETCHED, fill_store
 from tests.servers.arxiv import FakeArxiv, listing_days, make_paper
@@ -443,6 +443,16 @@ def test_a_stale_database_is_rebuilt_from_the_checked_out_state(
     assert "Gaussian splatting from another machine" in readme
     with Store.open(digest.root / DB) as store:
         assert store.get_paper("2611.00077") is not None
+
+
+def test_a_corrupt_database_is_rebuilt_from_the_state(tmp_path: Path) -> None:
+    db = filled_store(tmp_path / DB)
+    with Store.open(db) as store:
+        export_state(store, tmp_path / "state")
+    expected = tables(db)
+    db.write_bytes(b"not a database, a cache the runner restored half-way" * 100)
+    assert ensure_database(db, tmp_path / "state")
+    assert tables(db) == expected
 
 
 def test_a_corrupt_shard_line_is_a_one_line_error_exit_2(tmp_path: Path) -> None:

@@ -429,10 +429,13 @@ def ensure_database(database: Path, state_dir: Path) -> bool:
     if manifest is None:
         return False
     if database.exists():
-        with Store.open(database) as store:
-            if store.get_meta(META_MANIFEST) == manifest.sha256:
-                return False
-        log.warning("%s does not match %s: rebuilding it", database, _shown(state_dir))
+        try:
+            with Store.open(database) as store:
+                if store.get_meta(META_MANIFEST) == manifest.sha256:
+                    return False
+            log.warning("%s does not match %s: rebuilding it", database, _shown(state_dir))
+        except StoreError as err:  # a corrupt cache: the state has everything it held
+            log.warning("%s is unusable (%s): rebuilding it from the state", database, err)
     rebuild_database(database, state_dir)
     return True
 
