@@ -7,6 +7,7 @@ subprocess where a user runs it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sqlite3
@@ -20,11 +21,11 @@ import pytest
 
 from arxiv_radar import gapfill, snapshot
 from arxiv_radar.doctor import run_doctor
-from arxiv_radar.enrich.model import CodeOutcome
+from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.errors import StoreError
 from arxiv_radar.snapshot import META_MANIFEST, ensure_database, export_state, rebuild_database
 from arxiv_radar.store import Store
-from tests.filling import FETCHED, fill_store
+from tests.filling import FETCHED, LANGUAGE, fill_store
 from tests.servers.arxiv import FakeArxiv, listing_days, make_paper
 from tests.servers.fake_apis import FakeChat, FakeHuggingFace
 from tests.servers.http import LocalServer, Reply
@@ -293,9 +294,14 @@ def test_publish_from_the_rebuilt_database_is_byte_identical(
     the digest that kept its database publishes incrementally. Same files, nothing re-sent."""
     fresh = copy_state(digest.root, tmp_path / "checkout")
     sent = digest.sent()
+    state = files(digest.root / "state")
     digest.run()
+    assert files(digest.root / "state") == state  # nothing new: no byte, no mtime changed
     digest.run(cwd=fresh)
-    assert contents(fresh) == contents(digest.root)
+    published = contents(fresh)
+    assert published == contents(digest.root)
+    assert any(name.endswith(".bib") for name in published)  # the BibTeX keys are compared too
+    assert "README.md" in published and "docs/index.html" in published
     assert digest.sent() == sent  # deliveries and cached texts survived the rebuild
     assert bib_stems(fresh / DB) == bib_stems(digest.root / DB)  # BibTeX keys recomputed equal
     assert tables(fresh / DB) == tables(digest.root / DB)
@@ -546,3 +552,31 @@ def test_an_export_that_cannot_write_changes_no_file_and_keeps_its_days_dirty(
         shutil.move(tmp_path / "october", october)
         report = export_state(store, state)
     assert report.written == ["papers/2026-08/01.jsonl", "papers/2026-10/05.jsonl", "manifest.json"]
+
+
+def test_every_kind_of_change_rewrites_exactly_its_papers_shard(tmp_path: Path) -> None:
+    """Each writer of the store marks its paper's day, upserts included (their conflict policy
+    would override an OR IGNORE inside the triggers)."""
+    db = filled_store(tmp_path / DB)
+    state = tmp_path / "state"
+    shard = "papers/2026-10/06.jsonl"  # 2610.00005: a code link, stars, texts, a delivery
+    found = CodeOutcome("https://github.com/example/fast-splat", None, 99, "t", FETCHED, 2, None)
+    key = TextKey("abstract", LANGUAGE, "test", "m")
+    with Store.open(db) as store:
+        paper = store.get_paper("2610.00005")
+        assert paper is not None
+        newer = dataclasses.replace(paper, version=2, title="Fast splatting, v2")
+        changes = {
+            "code link upsert": lambda: store.record_code(paper.arxiv_id, found),
+            "stars": lambda: store.record_stars({found.code_url or "": 100}, FETCHED),
+            "text replaced": lambda: store.record_text(paper, key, "新的摘要", FETCHED),
+            "delivery": lambda: store.mark_delivered("chat:x", [paper.arxiv_id], at=FETCHED),
+            "membership": lambda: store.add_matches(
+                "LLM Agents", [paper.arxiv_id], matched_at=FETCHED
+            ),
+            "new version": lambda: store.upsert_papers([newer], seen_at=FETCHED, source="api"),
+        }
+        export_state(store, state)
+        for name, change in changes.items():
+            change()
+            assert export_state(store, state).written == [shard, "manifest.json"], name

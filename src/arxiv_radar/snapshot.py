@@ -63,10 +63,13 @@ from arxiv_radar.errors import StoreError, UserError
 from arxiv_radar.store import Store
 
 __all__ = [
+    "FIRST_LISTING_CHECKPOINT",
     "FORMAT_VERSION",
     "MANIFEST",
     "META_MANIFEST",
+    "PAPERS_DIR",
     "WATERMARKS",
+    "WATERMARKS_FILE",
     "ExportReport",
     "StateComparison",
     "StateDifference",
@@ -75,6 +78,8 @@ __all__ = [
     "ensure_database",
     "export_state",
     "rebuild_database",
+    "render_day",
+    "render_watermarks",
 ]
 
 log = logging.getLogger(__name__)
@@ -100,6 +105,8 @@ class Watermark:
 # The first-listing checkpoint's name (arxiv_radar.gapfill.FIRST_LISTING; a test keeps them
 # equal: the state sits below the fetch stages and does not import them).
 FIRST_LISTING_CHECKPOINT = "gapfill:first-listing"
+# Export and rebuild are generic over these entries: another table of progress joins the state
+# with one line, e.g. ``Watermark("topic_state", "topic")``.
 WATERMARKS: tuple[Watermark, ...] = (
     Watermark("category_state", "category"),
     Watermark("meta", "key", only=("last_announcement",)),

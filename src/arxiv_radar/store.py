@@ -250,9 +250,13 @@ def _m004_revisions(conn: sqlite3.Connection) -> None:
 # the derived ``rev`` and ``last_seen``, which every listing that shows a paper again moves.
 _STATE_PAPER_COLUMNS = (*_RENDERED_PAPER_COLUMNS, "source")
 _DAY_OF = "substr({row}.published, 1, 10)"
-_MARK = "INSERT OR IGNORE INTO dirty_days (day) VALUES ({day});"
-_MARK_PAPER = """INSERT OR IGNORE INTO dirty_days (day)
-    SELECT substr(published, 1, 10) FROM papers WHERE arxiv_id = {row}.arxiv_id;"""
+# NOT EXISTS rather than OR IGNORE: the conflict policy of the statement that fires a trigger
+# (an upsert's, say) overrides the one written inside it.
+_MARK = """INSERT INTO dirty_days (day) SELECT {day}
+    WHERE NOT EXISTS (SELECT 1 FROM dirty_days WHERE day = {day});"""
+_MARK_PAPER = """INSERT INTO dirty_days (day) SELECT d FROM
+    (SELECT substr(published, 1, 10) AS d FROM papers WHERE arxiv_id = {row}.arxiv_id)
+    WHERE NOT EXISTS (SELECT 1 FROM dirty_days WHERE day = d);"""
 _STATE_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _STATE_PAPER_COLUMNS)
 
 
