@@ -9,9 +9,10 @@ the database is a cache derived from it:
   UTF-8) with the paper's metadata, its ``topics`` (topic -> matched_at), its ``code`` record,
   its cached ``texts`` (translations, TL;DRs) and its ``deliveries`` (channel -> sent_at). Empty
   parts are left out, so a line changes only when the paper does. Days, not months: a month at
-  cs.* density (12,500 papers) with every paper translated measured about 100 MB as one file,
-  past GitHub's 50 MB warning, while a day stays a few MB; a daily run also rewrites a few MB
-  instead of a whole month, and a month folder lists at most 31 files.
+  cs.* density (12,500 papers) with every paper enriched measured 77 MB as one file
+  (benchmarks/bench_snapshot.py), past GitHub's 50 MB warning, while its largest day was 4.8 MB;
+  a daily run also rewrites a few MB instead of a whole month, and a month folder lists at
+  most 31 files.
 - ``watermarks.json``: the rows of :data:`WATERMARKS` (per-category progress, the latest
   announcement ingested, the first listing ever attempted): what the next run needs to fetch
   exactly what it would have fetched, and the pages need to render byte-identically.
@@ -475,17 +476,15 @@ def rebuild_database(database: Path, state_dir: Path) -> int:
     return papers
 
 
+_BULK_ON = ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536")
+_BULK_OFF = ("journal_mode = WAL", "synchronous = NORMAL")
+
+
 def _bulk_mode(conn: sqlite3.Connection, *, on: bool) -> None:
-    """No journal and no syncs while loading a file that is thrown away if the load fails (and
-    only renamed into place after it succeeded); WAL again for the store's normal use."""
-    for pragma in (
-        ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536")
-        if on
-        else (
-            "journal_mode = WAL",
-            "synchronous = NORMAL",
-        )
-    ):
+    """No journal and no syncs while loading a file that is thrown away if the load fails and
+    only renamed into place after it succeeded (a crash that corrupts it later makes the next
+    run rebuild it again); WAL again for the store's normal use."""
+    for pragma in _BULK_ON if on else _BULK_OFF:
         conn.execute(f"PRAGMA {pragma}")
 
 
