@@ -172,6 +172,7 @@ class Digest:
     env: dict[str, str]
     server: LocalServer
     smtp: SmtpServer
+    arxiv: FakeArxiv
 
     def run(self, *args: str, cwd: Path | None = None) -> str:
         result = cli(*(args or ("run",)), cwd=cwd or self.root, env=self.env)
@@ -216,7 +217,7 @@ def digest(tmp_path: Path, server: LocalServer) -> Iterator[Digest]:
             "SMTP_PASSWORD": PASSWORD,
             "SLACK_WEBHOOK_URL": f"{server.url}/hooks/slack",
         }
-        running = Digest(root, env, server, smtp)
+        running = Digest(root, env, server, smtp, arxiv)
         arxiv.announce(first, papers[:2])
         running.run()
         later = make_paper("2611.00004", "Avatar splatting", published=recent)
@@ -580,3 +581,20 @@ def test_every_kind_of_change_rewrites_exactly_its_papers_shard(tmp_path: Path) 
         for name, change in changes.items():
             change()
             assert export_state(store, state).written == [shard, "manifest.json"], name
+
+
+def test_a_run_whose_notify_failed_still_exports_the_days_papers(digest: Digest) -> None:
+    digest.server.route("POST", "/hooks/slack", Reply(500, "down"))
+    recent = datetime.now(UTC) - timedelta(hours=1)
+    new = make_paper("2611.00055", "Gaussian splatting on a bad day", published=recent)
+    digest.arxiv.announce(date(2026, 11, 25), [new])
+    failed = cli("run", cwd=digest.root, env=digest.env)
+    assert failed.returncode == 1 and "chat:slack" in failed.stderr
+    lines = [
+        json.loads(line)
+        for path in (digest.root / "state" / "papers").rglob("*.jsonl")
+        for line in path.read_text(encoding="utf-8").splitlines()
+    ]
+    exported = {row["arxiv_id"]: row for row in lines}
+    assert "2611.00055" in exported
+    assert exported["2611.00055"]["deliveries"].keys() == {"email"}  # the mail did go out
