@@ -248,7 +248,7 @@ def test_action_inputs_and_steps() -> None:
 @pytest.mark.parametrize(
     ("existing", "expected"),
     [
-        ("", "# arxiv-radar: {h}\n/arxiv-radar.db\n/arxiv-radar.db-*\n/arxiv-radar.db.lock\n"),
+        ("", "# arxiv-radar: {h}\n/arxiv-radar.db\n/arxiv-radar.db-*\n/arxiv-radar.db.*\n.*.tmp\n"),
         ("node_modules/", "node_modules/\n\n# arxiv-radar: {h}\n/arxiv-radar.db\n"),
         ("/arxiv-radar.db\n", "/arxiv-radar.db\n\n# arxiv-radar: {h}\n/arxiv-radar.db-*\n"),
     ],

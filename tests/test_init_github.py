@@ -23,7 +23,7 @@ def test_init_github_writes_a_pinned_workflow_and_ignores_the_database(tmp_path:
     }
     ignored = (tmp_path / ".gitignore").read_text("utf-8").splitlines()
     assert ignored[0] == "node_modules/"
-    assert {"/arxiv-radar.db", "/arxiv-radar.db-*", "/arxiv-radar.db.lock"} <= set(ignored)
+    assert {"/arxiv-radar.db", "/arxiv-radar.db-*", "/arxiv-radar.db.*", ".*.tmp"} <= set(ignored)
     assert "Added the database's entries to" in result.stdout
 
 

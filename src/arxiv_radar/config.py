@@ -256,6 +256,7 @@ class RadarConfig(_Section):
     lookback_days: int = Field(7, ge=1, le=365)
     max_gap_days: int = Field(30, ge=1, le=3650)
     database: str = "arxiv-radar.db"
+    state_dir: str = "state"
     topics: list[TopicConfig] = Field(min_length=1)
     output: OutputConfig = Field(default_factory=OutputConfig)
     site: SiteConfig = Field(default_factory=SiteConfig)
@@ -313,6 +314,11 @@ class Workspace:
     @property
     def database(self) -> Path:
         return self.root / self.config.database
+
+    @property
+    def state_dir(self) -> Path:
+        """The committed text state (see :mod:`arxiv_radar.snapshot`) the database derives from."""
+        return self.root / self.config.state_dir
 
     def resolve(self, relative: str) -> Path:
         return self.root / relative

@@ -32,6 +32,7 @@ from arxiv_radar.enrich.translate import (
 from arxiv_radar.errors import ArxivRadarError, ConfigError, FetchError, UserError
 from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, redact_url
 from arxiv_radar.secrets import secret_variables
+from arxiv_radar.snapshot import MANIFEST, StateComparison, compare_state
 from arxiv_radar.sources.arxiv_api import ACCEPT as API_ACCEPT
 from arxiv_radar.sources.arxiv_api import parse_feed
 from arxiv_radar.sources.listing import ACCEPT as RSS_ACCEPT
@@ -95,6 +96,7 @@ def run_doctor(
     checks += _secret_checks(workspace.config, env)
     checks += _folder_checks(workspace)
     checks.append(_database_check(workspace.database))
+    checks.append(_state_check(workspace))
     return DoctorReport(checks)
 
 
@@ -334,3 +336,41 @@ def _database_check(path: Path) -> Check:
         f"{path}: schema version {SCHEMA_VERSION - len(pending)}{later}, {papers} papers{last}, "
         "integrity ok",
     )
+
+
+_SHOWN_DIFFERENCES = 5
+
+
+def _state_check(workspace: Workspace) -> Check:
+    """The committed state: each file against the manifest, and the shards against the store."""
+    state, database = workspace.state_dir, workspace.database
+    manifest = state / MANIFEST
+    if not manifest.exists():
+        return Check("state", True, f"{state} has no state yet; the next run writes it")
+    if not database.exists():
+        return Check(
+            "state", True, f"{database} does not exist; the next run builds it from {state}"
+        )
+    try:
+        with Store.open(database) as store:
+            found = compare_state(store, state)
+    except ArxivRadarError as err:
+        return Check("state", False, err.message, err.fix)
+    if not found.differences:
+        detail = f"{state}: {found.checked} files match the manifest and the database"
+        return Check("state", True, detail)
+    shown = "; ".join(f"{d.name}: {d.problem}" for d in found.differences[:_SHOWN_DIFFERENCES])
+    more = len(found.differences) - _SHOWN_DIFFERENCES
+    detail = f"{state}: {shown}" + (f"; and {more} more" if more > 0 else "")
+    return Check("state", False, detail, _state_fix(state, found))
+
+
+def _state_fix(state: Path, found: StateComparison) -> str:
+    """Files that disagree with their manifest were edited or half restored: git has them. A
+    store that loaded another manifest is rebuilt by the next run; otherwise it holds changes
+    the next run exports."""
+    if any("manifest" in d.problem for d in found.differences):
+        return f"restore the state from git: git checkout -- {state}"
+    if found.stale:
+        return "the database is stale: `arxiv-radar publish` rebuilds it from the state"
+    return "the database has changes not exported yet: `arxiv-radar publish` writes them"

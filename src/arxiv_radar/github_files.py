@@ -48,7 +48,9 @@ def gitignore_text(existing: str, database: str) -> str:
     Entries already present are not repeated, so running `init --github` twice adds nothing.
     """
     anchored = "/" + database.lstrip("/")
-    wanted = [anchored, f"{anchored}-*", f"{anchored}.lock"]
+    # The database, its -wal/-shm/-journal, its .lock and .rebuild; and the temporary files an
+    # atomic write leaves only when the process is killed (".name.tmp"), which are never state.
+    wanted = [anchored, f"{anchored}-*", f"{anchored}.*", ".*.tmp"]
     present = {line.strip() for line in existing.splitlines()}
     missing = [entry for entry in wanted if entry not in present]
     if not missing:

@@ -29,6 +29,7 @@ from arxiv_radar.paper import clip
 from arxiv_radar.publish.digest import check_pages_are_ours, publish_all
 from arxiv_radar.publish.notify import check_secrets, notify_all
 from arxiv_radar.secrets import scrub, scrub_data
+from arxiv_radar.snapshot import ensure_database, export_state
 from arxiv_radar.store import Store
 
 __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
@@ -115,29 +116,52 @@ def run_pipeline(
         check_secrets(workspace)
     if "publish" in stages:
         check_pages_are_ours(workspace)  # a user's own README.md: say so before any fetch
-    with workspace_lock(workspace.database), Store.open(workspace.database) as store:
+    with workspace_lock(workspace.database):
         budget.start()
-        _close_interrupted(store, now)
-        store.display_language = display_language(workspace)
-        context = _Context(
-            workspace=workspace,
-            store=store,
-            topics=topics,
-            now=now,
-            transport=transport,
-            budget=budget,
-            enricher=enricher,
-            enrich_error=enrich_error,
-            backfill=backfill,
-        )
-        with _recorded(store, command, now) as outcome:
+        # The committed state is the truth: a missing or stale database is rebuilt from it.
+        ensure_database(workspace.database, workspace.state_dir)
+        with Store.open(workspace.database) as store:
+            _close_interrupted(store, now)
+            store.display_language = display_language(workspace)
+            context = _Context(
+                workspace=workspace,
+                store=store,
+                topics=topics,
+                now=now,
+                transport=transport,
+                budget=budget,
+                enricher=enricher,
+                enrich_error=enrich_error,
+                backfill=backfill,
+            )
+            return _run_stages(context, stages, command)
+
+
+def _run_stages(context: _Context, stages: Sequence[str], command: str) -> RunOutcome:
+    store = context.store
+    with _recorded(store, command, context.now) as outcome:
+        try:
             for stage in (s for s in _ORDER if s in stages):
                 _run_stage(stage, context, outcome)
-            if context.retries:
-                outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
-            if budget.deferred:
-                outcome.stats["deferred"] = dict(sorted(budget.deferred.items()))
-        return outcome
+        finally:
+            # Also after a failed stage: what the others stored must reach the commit.
+            _export(store, context.workspace)
+        if context.retries:
+            outcome.stats["retries"] = [_retry_record(event) for event in context.retries]
+        if context.budget.deferred:
+            outcome.stats["deferred"] = dict(sorted(context.budget.deferred.items()))
+    return outcome
+
+
+def _export(store: Store, workspace: Workspace) -> None:
+    report = export_state(store, workspace.state_dir)
+    if report.written or report.removed:
+        log.info(
+            "state: %d day(s) rendered, wrote %s%s",
+            report.days,
+            ", ".join(report.written) or "nothing",
+            f", removed {', '.join(report.removed)}" if report.removed else "",
+        )
 
 
 def _prepare_enricher(

@@ -297,6 +297,52 @@ def _m006_topic_state(conn: sqlite3.Connection) -> None:
     )
 
 
+# The papers columns the committed text state holds (see arxiv_radar.snapshot): everything but
+# the derived ``rev`` and ``last_seen``, which every listing that shows a paper again moves.
+_STATE_PAPER_COLUMNS = (*_RENDERED_PAPER_COLUMNS, "source")
+_DAY_OF = "substr({row}.published, 1, 10)"
+# NOT EXISTS rather than OR IGNORE: the conflict policy of the statement that fires a trigger
+# (an upsert's, say) overrides the one written inside it.
+_MARK = """INSERT INTO dirty_days (day) SELECT {day}
+    WHERE NOT EXISTS (SELECT 1 FROM dirty_days WHERE day = {day});"""
+_MARK_PAPER = """INSERT INTO dirty_days (day) SELECT d FROM
+    (SELECT substr(published, 1, 10) AS d FROM papers WHERE arxiv_id = {row}.arxiv_id)
+    WHERE NOT EXISTS (SELECT 1 FROM dirty_days WHERE day = d);"""
+_STATE_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _STATE_PAPER_COLUMNS)
+
+
+def _dirty_triggers(table: str, mark: str) -> Iterator[str]:
+    """AFTER INSERT / UPDATE / DELETE triggers on ``table`` that mark the paper's day."""
+    new, old = (mark.format(row=row, day=_DAY_OF.format(row=row)) for row in ("NEW", "OLD"))
+    yield f"CREATE TRIGGER {table}_dirty_insert AFTER INSERT ON {table} BEGIN {new} END"
+    yield f"CREATE TRIGGER {table}_dirty_update AFTER UPDATE ON {table} BEGIN {old} {new} END"
+    yield f"CREATE TRIGGER {table}_dirty_delete AFTER DELETE ON {table} BEGIN {old} END"
+
+
+def _schema_7() -> Iterator[str]:
+    # Days (YYYY-MM-DD of the UTC published date) whose state shard must be written again.
+    yield "CREATE TABLE dirty_days (day TEXT PRIMARY KEY) WITHOUT ROWID"
+    # A paper's deliveries for its state line, without scanning every channel's rows.
+    yield "CREATE INDEX deliveries_by_paper ON deliveries (arxiv_id, channel)"
+    new, old = (_MARK.format(day=_DAY_OF.format(row=row)) for row in ("NEW", "OLD"))
+    yield f"CREATE TRIGGER papers_dirty_insert AFTER INSERT ON papers BEGIN {new} END"
+    # Both days: a paper dated earlier leaves its old day's shard.
+    yield f"""CREATE TRIGGER papers_dirty_update AFTER UPDATE OF {", ".join(_STATE_PAPER_COLUMNS)}
+        ON papers WHEN {_STATE_CHANGED} BEGIN {old} {new} END"""
+    yield f"CREATE TRIGGER papers_dirty_delete AFTER DELETE ON papers BEGIN {old} END"
+    # topic_papers carries its paper's published date; the others look it up.
+    yield from _dirty_triggers("topic_papers", _MARK)
+    for table in ("code_links", "texts", "deliveries"):
+        yield from _dirty_triggers(table, _MARK_PAPER)
+
+
+def _m007_state_dirty_days(conn: sqlite3.Connection) -> None:
+    """Triggers that record which days of the committed text state changed, so an export
+    writes only those shards (work proportional to the change, not to the history)."""
+    for statement in _schema_7():
+        conn.execute(statement)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _m001_initial_schema,
@@ -305,6 +351,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m004_revisions,
     _m005_destinations_and_intents,
     _m006_topic_state,
+    _m007_state_dirty_days,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -629,6 +676,12 @@ class Store:
     @property
     def path(self) -> Path:
         return self._path
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The raw connection, for :mod:`arxiv_radar.snapshot` only: the store's text twin reads
+        and writes whole tables (export, bulk rebuild), which no per-job method would serve."""
+        return self._conn
 
     @classmethod
     def open(cls, path: Path, *, readonly: bool = False) -> Store:
@@ -1281,13 +1334,15 @@ class Store:
         return {row[0]: date.fromisoformat(row[1]) for row in rows}
 
     def set_topic_state(self, topic: str, searched_through: date, *, at: datetime) -> None:
-        """Record a topic's progress; it never moves back (an older listing is no news)."""
+        """Record a topic's progress; it never moves back (an older listing is no news), and
+        ``updated_at`` says when it last moved, so a run that adds nothing changes no state."""
         with self.transaction():
             self._conn.execute(
                 """INSERT INTO topic_state (topic, searched_through, updated_at) VALUES (?, ?, ?)
                 ON CONFLICT (topic) DO UPDATE SET
                     searched_through = max(searched_through, excluded.searched_through),
-                    updated_at = excluded.updated_at""",
+                    updated_at = CASE WHEN excluded.searched_through > searched_through
+                        THEN excluded.updated_at ELSE updated_at END""",
                 (topic, searched_through.isoformat(), _iso(at)),
             )
 
