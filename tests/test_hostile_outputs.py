@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from arxiv_radar.publish.export import read_json_exports
+from arxiv_radar.store import Store
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.fake_apis import FakeHuggingFace
 from tests.servers.http import LocalServer, Reply, local_server
@@ -187,8 +188,9 @@ def test_a_lock_path_that_is_a_folder_is_a_one_line_error(tmp_path: Path) -> Non
     (tmp_path / "arxiv-radar.yml").write_text(
         LOCK_CONFIG.format(database="arxiv-radar.db"), encoding="utf-8"
     )
+    with Store.open(tmp_path / "arxiv-radar.db"):
+        pass  # status only looks for the lock in a database that needs no migration
     for command in ("fetch", "status"):
-        (tmp_path / "arxiv-radar.db").touch()  # status only looks when a database exists
         result = cli(tmp_path, command)
         _one_line_user_error(result, "arxiv-radar.db.lock", "is a folder", "remove or rename")
 

@@ -157,10 +157,10 @@ def _export(store: Store, workspace: Workspace) -> None:
     report = export_state(store, workspace.state_dir)
     if report.written or report.removed:
         log.info(
-            "state: %d day(s) rendered, wrote %s%s",
+            "state: %d day(s) rendered; changed: %s%s",
             report.days,
             ", ".join(report.written) or "nothing",
-            f", removed {', '.join(report.removed)}" if report.removed else "",
+            f"; removed: {', '.join(report.removed)}" if report.removed else "",
         )
 
 
