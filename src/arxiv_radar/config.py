@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from arxiv_radar import categories as taxonomy
 from arxiv_radar.errors import ConfigError, QuerySyntaxError
+from arxiv_radar.paper import split_version
 from arxiv_radar.query import parse
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "HttpConfig",
     "OutputConfig",
     "RadarConfig",
+    "RankConfig",
     "SiteConfig",
     "SummaryConfig",
     "TopicConfig",
@@ -81,6 +83,24 @@ def _check_categories(codes: list[str]) -> list[str]:
     return codes
 
 
+def _check_seed_ids(ids: list[str]) -> list[str]:
+    """Seeds are arXiv ids (a version suffix is ignored); anything else is a typo to fix now."""
+    for raw in ids:
+        try:
+            split_version(raw)
+        except ValueError:
+            raise ValueError(
+                f"seed {raw!r} is not an arXiv id; use ids like 2401.01234 or hep-th/9711200"
+            ) from None
+    return ids
+
+
+def _check_names(names: list[str]) -> list[str]:
+    if any(not name.strip() for name in names):
+        raise ValueError("author names must not be empty")
+    return names
+
+
 def _check_query(text: str) -> str:
     try:
         parse(text)
@@ -98,8 +118,16 @@ class TopicConfig(_Section):
     keywords: list[str] | None = None
     categories: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    # Ranking (arxiv_radar.rank): papers like these come first, with a reason.
+    seeds: list[str] = Field(default_factory=list)
+    seeds_file: str | None = None  # a BibTeX (.bib) or RIS (.ris) export, relative to the config
+    follow: list[str] = Field(default_factory=list)
+    # None: by relevance within each announcement day when the topic has seeds, else by date.
+    order: Literal["date", "relevance"] | None = None
 
     _categories = field_validator("categories")(_check_categories)
+    _seeds = field_validator("seeds")(_check_seed_ids)
+    _follow = field_validator("follow")(_check_names)
 
     @field_validator("query")
     @classmethod
@@ -205,6 +233,14 @@ class ChatConfig(_Section):
     send_empty: bool = False
 
 
+class RankConfig(_Section):
+    """Seed-based ranking settings shared by every topic (seeds themselves live on topics)."""
+
+    feedback: str = "feedback.yml"  # up/down votes per topic, relative to the config
+    classifier_min_labels: int = Field(20, ge=2)  # labels before a per-topic classifier runs
+    top_picks: int = Field(5, ge=0, le=100)  # best N across topics on the README and email
+
+
 class EndpointsConfig(_Section):
     api_url: str = "https://export.arxiv.org/api/query"
     rss_url: str = "https://rss.arxiv.org/rss"
@@ -240,6 +276,8 @@ class RadarConfig(_Section):
     max_gap_days: int = Field(30, ge=1, le=3650)
     database: str = "arxiv-radar.db"
     topics: list[TopicConfig] = Field(min_length=1)
+    follow: list[str] = Field(default_factory=list)  # authors followed in every topic
+    rank: RankConfig = Field(default_factory=RankConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     site: SiteConfig = Field(default_factory=SiteConfig)
     feeds: FeedsConfig = Field(default_factory=FeedsConfig)
@@ -252,6 +290,7 @@ class RadarConfig(_Section):
     http: HttpConfig = Field(default_factory=HttpConfig)
 
     _categories = field_validator("categories")(_check_categories)
+    _follow = field_validator("follow")(_check_names)
 
     @field_validator("timezone")
     @classmethod
@@ -367,7 +406,26 @@ def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[Any, 
             f"{label}: the config must be a mapping of keys (repository:, categories:, topics:)",
             fix="start from `arxiv-radar init`",
         )
+    if node is not None:
+        _seeds_as_written(node, data)
     return data, dict(_node_lines(node, ())) if node is not None else {}
+
+
+def _seeds_as_written(root: yaml.Node, data: dict[str, Any]) -> None:
+    """YAML reads an unquoted arXiv id like 2301.10000 as the float 2301.1; keep seed ids as
+    the text the user wrote instead."""
+    topics = next((v for k, v in root.value if k.value == "topics"), None)
+    if not isinstance(root, yaml.MappingNode) or not isinstance(topics, yaml.SequenceNode):
+        return
+    for index, topic in enumerate(topics.value):
+        if not isinstance(topic, yaml.MappingNode) or not isinstance(data["topics"][index], dict):
+            continue
+        for key, value in topic.value:
+            if key.value == "seeds" and isinstance(value, yaml.SequenceNode):
+                data["topics"][index]["seeds"] = [
+                    item.value if isinstance(item, yaml.ScalarNode) else None
+                    for item in value.value
+                ]
 
 
 def _refuse_duplicate_keys(node: yaml.Node, label: str) -> None:

@@ -27,13 +27,15 @@ from arxiv_radar.lock import workspace_lock
 from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.publish.digest import publish_all
 from arxiv_radar.publish.notify import check_secrets, notify_all
+from arxiv_radar.rank import load_ranker, ranking_configured
+from arxiv_radar.sources.arxiv_api import ArxivAPI
 from arxiv_radar.store import Store
 
 __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("fetch", "enrich", "publish", "notify")  # what `run` does
+STAGES = ("fetch", "enrich", "rank", "publish", "notify")  # what `run` does
 _ORDER = ("backfill", *STAGES)
 INTERRUPTED = "interrupted: the process stopped before the run finished (killed or crashed)"
 _STALE_SCAN = 50
@@ -200,6 +202,23 @@ def _enrich_stage(context: _Context) -> dict[str, Any]:
     return context.enricher.run(context.store, now=context.now)
 
 
+@contextmanager
+def _seed_api(context: _Context) -> Iterator[ArxivAPI]:
+    """The arXiv API for seed metadata, opened only when a seed is not stored yet."""
+    with context.arxiv_client() as client:
+        yield ArxivAPI(client, context.workspace.config.endpoints.api_url)
+
+
+def _rank_stage(context: _Context) -> dict[str, Any]:
+    """Scores topic papers against their seeds; skipped (and free) when nothing is configured."""
+    if not ranking_configured(context.workspace):
+        return {}
+    stats: dict[str, Any] = load_ranker().rank_store(
+        context.workspace, context.store, lambda: _seed_api(context), now=context.now
+    )
+    return stats
+
+
 def _publish_stage(context: _Context) -> dict[str, Any]:
     written = publish_all(context.workspace, context.store, context.topics)
     # The run record names a few files; a first publish of a large store writes thousands.
@@ -214,6 +233,7 @@ _RUNNERS: dict[str, Callable[[_Context], dict[str, Any]]] = {
     "backfill": _backfill_stage,
     "fetch": _fetch_stage,
     "enrich": _enrich_stage,
+    "rank": _rank_stage,
     "publish": _publish_stage,
     "notify": _notify_stage,
 }

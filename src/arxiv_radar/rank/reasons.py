@@ -1,0 +1,55 @@
+"""Why a paper was ranked where it is, in at most 200 characters, from what made its score."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["MAX_REASON", "Evidence", "reason"]
+
+MAX_REASON = 200
+_MIN_TITLE = 12  # a nearest-seed title shorter than this says nothing; drop it instead
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The parts of a score worth telling a reader, each already measured."""
+
+    nearest_title: str | None
+    similarity: float
+    followed: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    classifier: tuple[float, int] | None = None  # (probability, labels it was trained on)
+    disliked: tuple[str, float] | None = None  # (title of the nearest down-voted paper, cosine)
+
+
+def _shorten(text: str, budget: int) -> str:
+    return text if len(text) <= budget else text[: max(budget - 1, 0)].rstrip() + "…"
+
+
+def _tail(evidence: Evidence) -> list[str]:
+    parts: list[str] = []
+    if evidence.followed:
+        parts.append("followed author " + ", ".join(evidence.followed))
+    if evidence.classifier is not None:
+        probability, labels = evidence.classifier
+        parts.append(f"classifier on {labels} labels {probability:.2f}")
+    if evidence.disliked is not None:
+        title, similarity = evidence.disliked
+        parts.append(f'like down-voted "{_shorten(title, 40)}" ({similarity:.2f})')
+    if evidence.terms:
+        parts.append("shared terms " + ", ".join(evidence.terms))
+    return parts
+
+
+def reason(evidence: Evidence) -> str:
+    """One line; the nearest seed's title gets what room the other parts leave."""
+    tail = _tail(evidence)
+    parts = list(tail)
+    if evidence.nearest_title is not None:
+        fixed = f'nearest seed "" ({evidence.similarity:.2f})'
+        room = MAX_REASON - len(fixed) - sum(len(p) + 2 for p in tail)
+        if room >= _MIN_TITLE:
+            title = _shorten(evidence.nearest_title, min(room, 60))
+            parts.insert(0, f'nearest seed "{title}" ({evidence.similarity:.2f})')
+    text = "; ".join(parts)
+    return _shorten(text, MAX_REASON)

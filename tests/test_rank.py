@@ -1,0 +1,317 @@
+"""Seed-based ranking against a real SQLite store and a fake arXiv API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from arxiv_radar.config import Workspace, load_workspace
+from arxiv_radar.paper import Paper
+from arxiv_radar.pipeline import run_pipeline
+from arxiv_radar.rank.reasons import MAX_REASON
+from arxiv_radar.rank.scorer import FOLLOW_BONUS
+from arxiv_radar.rank.seeds import read_seeds_file
+from arxiv_radar.store import Store
+from tests.servers.arxiv import FakeArxiv, make_paper
+from tests.servers.http import LocalServer, Reply, Request
+
+NOW = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
+SEEN = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
+FIXTURES = Path(__file__).parent / "fixtures" / "rank"
+
+SPLAT_SEED = make_paper(
+    "2308.04079",
+    "3D Gaussian Splatting for Real-Time Radiance Field Rendering",
+    abstract="Radiance field methods with anisotropic 3D gaussians rasterized by splatting give "
+    "real-time novel view synthesis of captured scenes at high quality.",
+    authors=("Bernhard Kerbl", "Georgios Kopanas"),
+)
+SPEECH_SEED = make_paper(
+    "2212.04356",
+    "Robust Speech Recognition via Large-Scale Weak Supervision",
+    abstract="We train speech recognition models on hundreds of thousands of hours of weakly "
+    "supervised multilingual audio transcripts and study zero-shot transfer.",
+    authors=("Alec Radford",),
+)
+CANDIDATES = [
+    make_paper(
+        "2611.00001",
+        "Dynamic Gaussian Splatting for Deformable Scenes",
+        abstract="We extend 3D gaussian splatting with deformation fields for real-time "
+        "rendering of dynamic scenes and novel view synthesis.",
+        authors=("Mei Chen",),
+    ),
+    make_paper(
+        "2611.00002",
+        "Streaming Speech Recognition for Low-Resource Languages",
+        abstract="A multilingual speech recognition model with weak supervision transfers "
+        "zero-shot to low-resource languages and streaming audio.",
+        authors=("Ravi Kumar",),
+    ),
+    make_paper(
+        "2611.00003",
+        "Graph Neural Networks for Molecule Property Prediction",
+        abstract="Message passing networks predict molecular properties from atom graphs.",
+        authors=("Wei Zhang", "Olga Petrova"),
+    ),
+    make_paper(
+        "2611.00004",
+        "Sparse-View Radiance Fields with Gaussian Primitives",
+        abstract="Gaussian primitives rasterized by splatting recover radiance fields from "
+        "three input views for view synthesis.",
+        authors=("Ana Silva",),
+    ),
+]
+
+CONFIG = """\
+categories: [cs.CV]
+topics:
+  - name: Vision
+    query: 'all:the OR all:a OR all:we OR all:for OR all:from'
+{extra}
+endpoints:
+  api_url: {api}
+  rss_url: {base}/rss
+  hf_url: {base}/hf
+  pwc_url: {base}/pwc
+http:
+  request_interval: 0
+  max_retries: 0
+  backoff_base: 0
+"""
+
+
+@pytest.fixture
+def arxiv(server: LocalServer) -> FakeArxiv:
+    fake = FakeArxiv(server, ["cs.CV"])
+    for paper in (SPLAT_SEED, SPEECH_SEED):
+        fake.publish(paper)
+    return fake
+
+
+def workspace(root: Path, arxiv: FakeArxiv, extra: str, api: str | None = None) -> Workspace:
+    text = CONFIG.format(extra=extra, api=api or arxiv.api_url, base=arxiv.server.url)
+    (root / "arxiv-radar.yml").write_text(text, encoding="utf-8")
+    return load_workspace(root / "arxiv-radar.yml")
+
+
+def fill(ws: Workspace, papers: list[Paper] = CANDIDATES) -> None:
+    with Store.open(ws.database) as store:
+        store.upsert_papers(papers, seen_at=SEEN, source="test")
+        store.add_matches("Vision", [p.arxiv_id for p in papers], matched_at=SEEN)
+
+
+def rank(ws: Workspace) -> dict[str, tuple[float, str]]:
+    outcome = run_pipeline(ws, ("rank",), command="rank", now=NOW)
+    assert outcome.errors == []
+    with Store.open(ws.database) as store:
+        return {k: (r.score, r.why) for k, r in store.topic_scores("Vision").items()}
+
+
+def order(scores: dict[str, tuple[float, str]]) -> list[str]:
+    return sorted(scores, key=lambda k: (-scores[k][0], k))
+
+
+def id_requests(arxiv: FakeArxiv) -> list[str]:
+    return [r.param("id_list") for r in arxiv.api_requests() if r.param("id_list")]
+
+
+SEEDS = "    seeds: [2308.04079, 2212.04356v1]"
+
+
+def test_seeds_from_ids_are_fetched_once_in_one_batch_and_stored(
+    tmp_path: Path, arxiv: FakeArxiv
+) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS)
+    fill(ws)
+    rank(ws)
+    assert id_requests(arxiv) == ["2308.04079,2212.04356"]
+    with Store.open(ws.database) as store:
+        stored = store.seed_papers(["2308.04079", "2212.04356"])
+        assert stored["2308.04079"].title == SPLAT_SEED.title
+        # Seeds are not digest papers: they never enter the papers table.
+        assert store.get_paper("2308.04079") is None
+    rank(ws)
+    assert len(id_requests(arxiv)) == 1
+
+
+def test_reasons_name_the_real_nearest_seed(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS)
+    fill(ws)
+    scores = rank(ws)
+    assert order(scores)[-1] == "2611.00003"  # the molecule paper is near neither seed
+    splat, speech = scores["2611.00001"][1], scores["2611.00002"][1]
+    assert splat.startswith('nearest seed "3D Gaussian Splatting for Real-Time Radiance')
+    assert speech.startswith('nearest seed "Robust Speech Recognition via Large-Scale')
+    assert "shared terms" in splat and "splatting" in splat
+    assert "speech" in speech.split("shared terms")[1]
+    assert all(len(why) <= MAX_REASON for _, why in scores.values())
+
+
+def test_max_over_seeds_keeps_each_interest(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    """Both interests' papers outrank the unrelated one, whatever the other seed says."""
+    ws = workspace(tmp_path, arxiv, SEEDS)
+    fill(ws)
+    top = order(rank(ws))[:3]
+    assert set(top) == {"2611.00001", "2611.00002", "2611.00004"}
+
+
+def test_seeds_from_bibtex_and_ris_exports(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    bib = read_seeds_file(FIXTURES / "zotero.bib", topic="Vision")
+    assert [(s.arxiv_id, s.title) for s in bib] == [
+        ("2308.04079", "3D Gaussian Splatting for Real-Time Radiance Field Rendering"),
+        ("2212.04356", "Robust Speech Recognition via Large-Scale Weak Supervision"),
+        (None, "Message Passing for Molecules"),
+    ]
+    ris = read_seeds_file(FIXTURES / "mendeley.ris", topic="Vision")
+    assert [s.arxiv_id for s in ris] == ["2308.04079", "2212.04356"]
+    (tmp_path / "library.ris").write_bytes((FIXTURES / "mendeley.ris").read_bytes())
+    ws = workspace(tmp_path, arxiv, "    seeds_file: library.ris")
+    fill(ws)
+    scores = rank(ws)
+    assert id_requests(arxiv) == ["2308.04079,2212.04356"]
+    assert "Gaussian Splatting" in scores["2611.00001"][1]
+
+
+def test_bibtex_entry_without_arxiv_id_is_a_seed_by_its_own_text(
+    tmp_path: Path, arxiv: FakeArxiv
+) -> None:
+    (tmp_path / "lib.bib").write_bytes((FIXTURES / "zotero.bib").read_bytes())
+    ws = workspace(tmp_path, arxiv, "    seeds_file: lib.bib")
+    fill(ws)
+    assert rank(ws)["2611.00003"][1].startswith('nearest seed "Message Passing for Molecules"')
+
+
+def test_unreadable_seeds_file_names_topic_and_file(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    (tmp_path / "lib.bib").write_text("@article{broken, title={x", encoding="utf-8")
+    ws = workspace(tmp_path, arxiv, "    seeds_file: lib.bib")
+    result = cli("rank", "Vision", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "topic 'Vision': seeds_file" in result.stderr and "lib.bib" in result.stderr
+    assert "Traceback" not in result.stderr
+    del ws
+
+
+def test_followed_author_is_named_as_the_paper_writes_it(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS + "\nfollow: [wei  zhang]")
+    fill(ws)
+    scores = rank(ws)
+    assert "followed author Wei Zhang" in scores["2611.00003"][1]
+    assert scores["2611.00003"][0] >= FOLLOW_BONUS
+    assert "followed author" not in scores["2611.00001"][1]
+
+
+def test_feedback_changes_the_order(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS)
+    fill(ws)
+    before = order(rank(ws))
+    assert before[-1] == "2611.00003"
+    (tmp_path / "feedback.yml").write_text(
+        f"Vision:\n  up: [2611.00003]\n  down: [{before[0]}]\n", encoding="utf-8"
+    )
+    after = rank(ws)
+    assert order(after)[0] == "2611.00003"
+    assert order(after).index(before[0]) > 0
+    assert "like down-voted" in after[before[0]][1]
+
+
+def test_classifier_joins_after_enough_labels_and_is_named(
+    tmp_path: Path, arxiv: FakeArxiv
+) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS + "\nrank:\n  classifier_min_labels: 2")
+    fill(ws)
+    (tmp_path / "feedback.yml").write_text(
+        "Vision:\n  up: [2611.00004]\n  down: [2611.00003]\n", encoding="utf-8"
+    )
+    scores = rank(ws)
+    assert "classifier on 2 labels" in scores["2611.00001"][1]
+
+
+def test_unknown_seed_id_is_a_clear_error(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    workspace(tmp_path, arxiv, "    seeds: [2308.04079, 2501.99999]")
+    result = cli("rank", "Vision", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error")]
+    assert lines == ["error: topic 'Vision': seed 2501.99999 is not on arXiv"]
+    assert "Traceback" not in result.stderr
+
+
+def test_ranking_is_stable_between_runs(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS)
+    fill(ws)
+    first = rank(ws)
+    with Store.open(ws.database) as store:
+        revision = store.revision()
+    # A new paper arrives: the fitted term weights change, stored scores must not.
+    later = make_paper("2611.00009", "Splatting Gaussians Again", abstract="More splatting.")
+    with Store.open(ws.database) as store:
+        store.upsert_papers([later], seen_at=NOW, source="test")
+        store.add_matches("Vision", ["2611.00009"], matched_at=NOW)
+        revision = store.revision()
+    second = rank(ws)
+    assert {k: v for k, v in second.items() if k != "2611.00009"} == first
+    assert rank(ws) == second
+    with Store.open(ws.database) as store:
+        assert store.revision() == revision + 1  # only the new paper's score was written
+
+
+class _Tripwire:
+    """A server that fails the test if anything calls it."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self.calls: list[str] = []
+        server.route("GET", "/trip/api/query", self._called)
+
+    def _called(self, request: Request) -> Reply:
+        self.calls.append(request.path)
+        return Reply(500, "the ranker must not call the network")
+
+
+def test_no_network_while_scoring(tmp_path: Path, arxiv: FakeArxiv, server: LocalServer) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS)
+    fill(ws)
+    rank(ws)  # seed metadata is fetched and stored here, once
+    tripwire = _Tripwire(server)
+    ws = workspace(
+        tmp_path, arxiv, SEEDS + "\n    follow: [Ana Silva]", api=f"{server.url}/trip/api/query"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_PROXY")}
+    env.update(HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9")
+    scores = rank(ws)
+    assert tripwire.calls == []
+    assert "followed author Ana Silva" in scores["2611.00004"][1]
+    result = cli("rank", "Vision", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert tripwire.calls == []
+
+
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "arxiv_radar", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env or dict(os.environ),
+        check=False,
+    )
+
+
+def test_rank_command_prints_todays_ranking_and_explains(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS)
+    fill(ws)
+    result = cli("rank", "Vision", "--explain", "2611.00001v2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Vision: 2026-11-24" in out
+    assert out.index("2611.00001") < out.index("2611.00003")
+    assert "seed 2308.04079 0." in out and "max seed similarity" in out
+    unknown = cli("rank", "Nope", cwd=tmp_path)
+    assert unknown.returncode == 2 and "no topic named 'Nope'" in unknown.stderr
