@@ -315,3 +315,29 @@ def test_rank_command_prints_todays_ranking_and_explains(tmp_path: Path, arxiv: 
     assert "seed 2308.04079 0." in out and "max seed similarity" in out
     unknown = cli("rank", "Nope", cwd=tmp_path)
     assert unknown.returncode == 2 and "no topic named 'Nope'" in unknown.stderr
+
+
+def test_readme_lists_a_seeded_topic_by_relevance_with_a_why_column(
+    tmp_path: Path, arxiv: FakeArxiv
+) -> None:
+    extra = SEEDS + "\noutput:\n  columns: [date, title, why]\nsite:\n  enabled: false"
+    ws = workspace(tmp_path, arxiv, extra + "\nfeeds:\n  enabled: false")
+    fill(ws)
+    outcome = run_pipeline(ws, ("rank", "publish"), command="run", now=NOW)
+    assert outcome.errors == []
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "|Publish Date|Title|Why|" in readme
+    rows = [line for line in readme.splitlines() if line.startswith("|2026-")]
+    with Store.open(ws.database) as store:
+        expected = order({k: (r.score, r.why) for k, r in store.topic_scores("Vision").items()})
+    titles = {p.arxiv_id: p.title for p in CANDIDATES}
+    assert [next(i for i in expected if titles[i] in row) for row in rows] == expected
+    assert 'nearest seed "3D Gaussian Splatting' in rows[0]
+    # The same topic with order: date keeps the newest-first (here: id) order.
+    ws = workspace(tmp_path, arxiv, extra.replace(SEEDS, SEEDS + "\n    order: date"))
+    run_pipeline(ws, ("rank", "publish"), command="run", now=NOW)
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("|2026-")]
+    assert [next(i for i in titles if titles[i] in row) for row in rows] == sorted(
+        titles, reverse=True
+    )

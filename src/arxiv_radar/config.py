@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_NAME = "arxiv-radar.yml"
-Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr"]
+Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr", "why"]
 _DEFAULT_COLUMNS: tuple[Column, ...] = ("date", "title", "abstract", "pdf", "code")
 Finder = Literal["text", "huggingface-daily", "huggingface", "paperswithcode"]
 _DEFAULT_FINDERS: tuple[Finder, ...] = (

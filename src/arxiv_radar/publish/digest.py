@@ -19,6 +19,7 @@ from arxiv_radar.publish.feeds import Content, FeedSettings, StoreExports
 from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
 from arxiv_radar.publish.markdown import MarkdownSettings, StoreMarkdown
 from arxiv_radar.publish.site import SiteSettings, StoreSite, write_site
+from arxiv_radar.rank import ranked_order
 from arxiv_radar.store import Store
 
 __all__ = ["markdown_settings", "publish_all", "status_line"]
@@ -37,6 +38,7 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
         readme_path=config.output.readme,
         docs_dir=config.output.docs_dir,
         untranslated_marker="(EN)" if config.translation.provider != "none" else "",
+        relevance_topics=tuple(t.name for t in config.topics if ranked_order(config, t.name)),
     )
 
 

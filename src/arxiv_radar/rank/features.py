@@ -58,13 +58,13 @@ class TermSpace:
         """A sparse matrix, one normalised row per text."""
         return self._vectorizer.transform(texts)
 
-    def shared_terms(self, first: Any, second: Any, limit: int = 3) -> list[str]:
-        """The terms that contribute most to the cosine of two rows, strongest first."""
-        product = first.multiply(second).tocoo()
-        if product.nnz == 0:
-            return []
-        order = sorted(
-            zip(product.data.tolist(), product.col.tolist(), strict=True),
-            key=lambda pair: (-pair[0], str(self._terms[pair[1]])),
-        )
-        return [str(self._terms[col]) for _, col in order[:limit]]
+    def shared_terms(self, rows: Any, others: Any, limit: int = 3) -> list[list[str]]:
+        """Per row pair, the terms contributing most to their cosine, strongest first."""
+        product = rows.multiply(others).tocsr()
+        shared: list[list[str]] = []
+        for start, end in zip(product.indptr[:-1], product.indptr[1:], strict=True):
+            weights = product.data[start:end]
+            columns = product.indices[start:end]
+            top = sorted(zip((-weights).tolist(), columns.tolist(), strict=True))[:limit]
+            shared.append([str(self._terms[col]) for _, col in top])
+        return shared

@@ -18,6 +18,7 @@ class Evidence:
     similarity: float
     followed: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()
+    group: tuple[int, float] | None = None  # (seeds in the nearest interest, their mean cosine)
     classifier: tuple[float, int] | None = None  # (probability, labels it was trained on)
     disliked: tuple[str, float] | None = None  # (title of the nearest down-voted paper, cosine)
 
@@ -28,6 +29,8 @@ def _shorten(text: str, budget: int) -> str:
 
 def _tail(evidence: Evidence) -> list[str]:
     parts: list[str] = []
+    if evidence.group is not None:
+        parts.append(f"{evidence.group[0]} seeds like it ({evidence.group[1]:.2f})")
     if evidence.followed:
         parts.append("followed author " + ", ".join(evidence.followed))
     if evidence.classifier is not None:

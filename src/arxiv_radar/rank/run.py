@@ -189,11 +189,15 @@ def rank_store(
     cleared = store.clear_scores([p.topic for p in profiles])
     due = {p.topic: (basis(p), _due(store, p, basis(p))) for p in profiles}
     scored: dict[str, int] = {}
-    if any(candidates for _, candidates in due.values()):
+    union = {c.arxiv_id: c for _, candidates in due.values() for c in candidates}
+    if union:
         space = fit_space(store, profiles)
+        index = {arxiv_id: i for i, arxiv_id in enumerate(union)}
+        rows = space.vectors([c.text for c in union.values()])  # each paper once for all topics
         for profile in profiles:
             fingerprint, candidates = due[profile.topic]
-            results = score(space, profile, candidates)
+            mine = rows[[index[c.arxiv_id] for c in candidates]]
+            results = score(space, profile, candidates, mine)
             store.record_scores(profile.topic, _rows(results, fingerprint), at=now)
             scored[profile.topic] = len(results)
     return {"seeds_fetched": fetched, "scored": scored, "cleared": cleared}

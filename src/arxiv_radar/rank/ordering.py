@@ -1,0 +1,43 @@
+"""How publishers show a ranked topic: each entry with its stored score and reason, and, for
+topics ordered by relevance, best first within each announcement day (the day grouping of the
+date-ordered layout stays)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from arxiv_radar.paper import Entry
+from arxiv_radar.store import Store
+
+__all__ = ["scored_entries"]
+
+
+def scored_entries(
+    store: Store, topic: str, entries: Sequence[Entry], *, by_relevance: bool, zone: tzinfo
+) -> list[Entry]:
+    """``entries`` of ``topic`` carrying their score and reason; reordered when ``by_relevance``.
+
+    The day is the paper's publish date in the display zone, the date the tables show."""
+    scores = store.topic_scores(topic)
+    if not scores:
+        return list(entries)
+    carried = [
+        dataclasses.replace(entry, score=row.score, why=row.why)
+        if (row := scores.get(entry.paper.arxiv_id))
+        else entry
+        for entry in entries
+    ]
+    if not by_relevance:
+        return carried
+    day = {e.paper.arxiv_id: e.paper.published.astimezone(zone).date() for e in carried}
+    position = {e.paper.arxiv_id: i for i, e in enumerate(carried)}
+    return sorted(
+        carried,
+        key=lambda e: (
+            -day[e.paper.arxiv_id].toordinal(),
+            -(e.score or 0.0),
+            position[e.paper.arxiv_id],
+        ),
+    )
