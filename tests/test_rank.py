@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -341,3 +342,15 @@ def test_readme_lists_a_seeded_topic_by_relevance_with_a_why_column(
     assert [next(i for i in titles if titles[i] in row) for row in rows] == sorted(
         titles, reverse=True
     )
+
+
+def test_json_export_carries_score_and_why(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS + "\nsite:\n  enabled: false")
+    fill(ws)
+    assert run_pipeline(ws, ("rank", "publish"), command="run", now=NOW).errors == []
+    exported = json.loads((tmp_path / "docs/exports/papers-2026-11.json").read_text("utf-8"))
+    papers = {p["arxiv_id"]: p for p in exported["papers"]}
+    with Store.open(ws.database) as store:
+        stored = store.topic_scores("Vision")
+    assert papers["2611.00001"]["score"] == stored["2611.00001"].score
+    assert papers["2611.00001"]["why"] == "Vision: " + stored["2611.00001"].why

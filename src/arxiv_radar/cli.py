@@ -126,7 +126,7 @@ def notify(ctx: click.Context) -> int:
 @click.option("--explain", "explain_id", metavar="ID", default=None, help="Take one score apart.")
 @click.pass_context
 def rank(ctx: click.Context, topic: str, explain_id: str | None) -> int:
-    """Score TOPIC against its seeds and print today's ranking with the reasons (no publishing)."""
+    """Rank TOPIC by its seeds and print today's papers with the reasons (no publishing)."""
     workspace = _workspace(ctx)
     outcome = run_pipeline(workspace, ("rank",), command="rank")
     report = topic_ranking(workspace, topic, explain=explain_id)

@@ -1049,6 +1049,21 @@ class Store:
                 [(topic, r.arxiv_id, r.score, r.why, r.basis, _iso(at)) for r in rows],
             )
 
+    def best_scores(self, ids: Iterable[str]) -> dict[str, tuple[str, RankedRow]]:
+        """Per paper id, its highest score over the ranked topics: (topic, row); ties go to the
+        first topic by name."""
+        rows = self._conn.execute(
+            """SELECT topic, arxiv_id, score, why, basis FROM rank_scores
+            WHERE arxiv_id IN (SELECT value FROM json_each(?))
+            ORDER BY arxiv_id, score DESC, topic""",
+            (json.dumps(list(ids)),),
+        )
+        best: dict[str, tuple[str, RankedRow]] = {}
+        for row in rows:
+            if row[1] not in best:
+                best[row[1]] = (row[0], RankedRow(row[1], float(row[2]), row[3], row[4]))
+        return best
+
     def clear_scores(self, keep_topics: Iterable[str]) -> int:
         """Drop the scores of topics that are no longer ranked; returns how many went."""
         with self.transaction():

@@ -11,7 +11,7 @@ from datetime import tzinfo
 from arxiv_radar.paper import Entry
 from arxiv_radar.store import Store
 
-__all__ = ["scored_entries"]
+__all__ = ["best_scored", "scored_entries"]
 
 
 def scored_entries(
@@ -41,3 +41,17 @@ def scored_entries(
             position[e.paper.arxiv_id],
         ),
     )
+
+
+def best_scored(store: Store, entries: Sequence[Entry]) -> list[Entry]:
+    """Entries carrying their best score over the ranked topics (exports list every paper
+    once); the reason names its topic: ``Topic: reason``."""
+    best = store.best_scores(e.paper.arxiv_id for e in entries)
+    if not best:
+        return list(entries)
+    return [
+        dataclasses.replace(entry, score=found[1].score, why=f"{found[0]}: {found[1].why}")
+        if (found := best.get(entry.paper.arxiv_id))
+        else entry
+        for entry in entries
+    ]
