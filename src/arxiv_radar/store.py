@@ -1021,15 +1021,15 @@ class Store:
                 ],
             )
 
-    def rank_corpus(self, limit: int) -> list[tuple[str, str, str]]:
-        """(id, title, abstract) of the ``limit`` latest announced papers: what the ranking
-        vocabulary and term weights are fitted on."""
+    def rank_corpus(self, limit: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        """(id, title, abstract, categories) of the ``limit`` latest announced papers: what the
+        ranking vocabulary and term weights are fitted on."""
         rows = self._conn.execute(
-            """SELECT arxiv_id, title, abstract FROM papers
+            """SELECT arxiv_id, title, abstract, categories FROM papers
             ORDER BY first_seen DESC, published DESC, arxiv_id DESC LIMIT ?""",
             (limit,),
         )
-        return [(row[0], row[1], row[2]) for row in rows]
+        return [(row[0], row[1], row[2], tuple(_json(row[3]))) for row in rows]
 
     def topic_scores(self, topic: str) -> dict[str, RankedRow]:
         """Every stored score of ``topic`` by paper id."""

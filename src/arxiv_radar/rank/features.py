@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-__all__ = ["TermSpace", "document_text"]
+__all__ = ["TermSpace", "categories_text", "document_text"]
 
 # Below this many documents, terms seen once still count (tests and brand-new stores).
 _SMALL_CORPUS = 200
 # Words of two or more characters that start with a letter (drops numbers and stray symbols).
+_CODE = r"\S+"  # a category code is one whitespace-free token
 _WORD = r"(?u)\b[a-zA-Z][a-zA-Z0-9-]+\b"
 
 
@@ -40,23 +41,46 @@ def _vectorizer(documents: int, ngrams: int) -> TfidfVectorizer:
     )
 
 
-class TermSpace:
-    """A fitted TF-IDF space; rows it returns are L2-normalised, so a dot product is a cosine."""
+def _category_vectorizer() -> TfidfVectorizer:
+    """arXiv category codes as tokens: a rare category shared with the seeds says much, one
+    that half the store carries says little."""
+    return TfidfVectorizer(
+        token_pattern=_CODE, lowercase=False, sublinear_tf=True, dtype=np.float32
+    )
 
-    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+
+def categories_text(categories: Sequence[str]) -> str:
+    return " ".join(categories)
+
+
+class TermSpace:
+    """A fitted TF-IDF space of words and one of categories; rows it returns are
+    L2-normalised, so a dot product is a cosine."""
+
+    def __init__(self, vectorizer: TfidfVectorizer, categories: TfidfVectorizer) -> None:
         self._vectorizer = vectorizer
+        self._categories = categories
         self._terms: np.ndarray[Any, Any] = vectorizer.get_feature_names_out()
 
     @classmethod
-    def fit(cls, texts: Sequence[str], *, ngrams: int = 1) -> TermSpace:
-        """Fit on ``texts``; raises ValueError when they hold no usable word at all."""
+    def fit(
+        cls, texts: Sequence[str], categories: Sequence[Sequence[str]], *, ngrams: int = 1
+    ) -> TermSpace:
+        """Fit on ``texts`` and their ``categories``; raises ValueError when the texts hold no
+        usable word at all."""
         vectorizer = _vectorizer(len(texts), ngrams)
         vectorizer.fit(texts)
-        return cls(vectorizer)
+        coded = [categories_text(c) for c in categories if c]
+        category_vectorizer = _category_vectorizer().fit(coded or ["cs.AI"])
+        return cls(vectorizer, category_vectorizer)
 
     def vectors(self, texts: Sequence[str]) -> Any:
         """A sparse matrix, one normalised row per text."""
         return self._vectorizer.transform(texts)
+
+    def category_vectors(self, categories: Sequence[Sequence[str]]) -> Any:
+        """A sparse matrix, one normalised row per list of categories (unknown codes: zero)."""
+        return self._categories.transform([categories_text(c) for c in categories])
 
     def shared_terms(self, rows: Any, others: Any, limit: int = 3) -> list[list[str]]:
         """Per row pair, the terms contributing most to their cosine, strongest first."""

@@ -18,7 +18,8 @@ class Evidence:
     similarity: float
     followed: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()
-    group: tuple[int, float] | None = None  # (seeds in the nearest interest, their mean cosine)
+    group: tuple[int, float] | None = None  # (seeds in the nearest interest, the group score)
+    categories: tuple[tuple[str, ...], float] | None = None  # (shared with the group, lift)
     classifier: tuple[float, int] | None = None  # (probability, labels it was trained on)
     disliked: tuple[str, float] | None = None  # (title of the nearest down-voted paper, cosine)
 
@@ -31,6 +32,9 @@ def _tail(evidence: Evidence) -> list[str]:
     parts: list[str] = []
     if evidence.group is not None:
         parts.append(f"{evidence.group[0]} seeds like it ({evidence.group[1]:.2f})")
+    if evidence.categories is not None:
+        codes, lift = evidence.categories
+        parts.append(f"{', '.join(codes[:3])} like the seeds (x{lift:.2f})")
     if evidence.followed:
         parts.append("followed author " + ", ".join(evidence.followed))
     if evidence.classifier is not None:

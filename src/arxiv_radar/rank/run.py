@@ -108,7 +108,8 @@ def ensure_seed_papers(
 
 
 def _seed(paper: Paper) -> Seed:
-    return Seed(paper.arxiv_id, paper.title, document_text(paper.title, paper.abstract))
+    text = document_text(paper.title, paper.abstract)
+    return Seed(paper.arxiv_id, paper.title, text, paper.categories)
 
 
 def topic_profile(inputs: TopicInputs, papers: Mapping[str, Paper], min_labels: int) -> Profile:
@@ -148,16 +149,18 @@ def basis(profile: Profile) -> str:
 def fit_space(store: Store, profiles: Iterable[Profile]) -> TermSpace:
     """Term weights from the store's latest papers and the seeds (no network)."""
     corpus = store.rank_corpus(CORPUS_LIMIT)
-    texts = [document_text(title, abstract) for _, title, abstract in corpus]
-    texts += [s.text for p in profiles for s in (*p.seeds, *p.down)]
-    return TermSpace.fit(texts)
+    seeds = [s for p in profiles for s in (*p.seeds, *p.down)]
+    texts = [document_text(title, abstract) for _, title, abstract, _ in corpus]
+    categories = [codes for *_, codes in corpus]
+    return TermSpace.fit(
+        texts + [s.text for s in seeds], categories + [s.categories for s in seeds]
+    )
 
 
 def candidate(entry: Entry) -> Candidate:
     paper = entry.paper
-    return Candidate(
-        paper.arxiv_id, paper.title, document_text(paper.title, paper.abstract), paper.authors
-    )
+    text = document_text(paper.title, paper.abstract)
+    return Candidate(paper.arxiv_id, paper.title, text, paper.authors, paper.categories)
 
 
 def profiles_for(

@@ -7,7 +7,8 @@ the similarities are averaged: on real data (benchmarks/bench_rank.py) the maxim
 seeds lets one odd seed pull in its look-alikes, the group average does not.
 
 Seeds are grouped by average-linkage clustering of their cosines: seeds that share more than a
-trace of vocabulary (``GROUP_LINK``) form one interest.
+trace of vocabulary (``GROUP_LINK``) form one interest. A group's similarity is lifted by how
+well the paper's arXiv categories match the group's (``CATEGORY_LIFT``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ __all__ = ["FOLLOW_BONUS", "Candidate", "Profile", "Scored", "Seed", "normalise_
 FOLLOW_BONUS = 0.3  # a followed author lifts a paper about as much as a fairly close seed
 DISLIKE_WEIGHT = 0.5  # how much likeness to a down-voted paper costs
 GROUP_LINK = 0.03  # average seed cosine above which seeds count as one interest
+# A paper whose categories match the seed group's fully scores up to (1 + CATEGORY_LIFT) times
+# its text similarity: categories help where words are shared across fields (benchmark: category
+# tasks 0.36 -> 0.77 precision@20, trait tasks within one category unchanged within noise).
+CATEGORY_LIFT = 2.0
 _EXPLAINED = 5  # nearest seeds kept per paper for --explain
 
 
@@ -39,6 +44,7 @@ class Seed:
     key: str  # arXiv id, or "file:<title>" for an export entry without one
     title: str
     text: str
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class Candidate:
     title: str
     text: str
     authors: tuple[str, ...]
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,15 +133,19 @@ def seed_groups(seed_rows: Any) -> list[list[int]]:
 class _Matrices:
     """Everything per candidate, computed for all candidates at once."""
 
-    value: list[float]  # the winning group's mean similarity
+    value: list[float]  # the winning group's mean similarity, lifted by categories
     group: list[int]  # size of the winning group
+    lift: list[float]  # the winning group's category factor
+    shared: list[tuple[str, ...]]  # the paper's categories the winning group's seeds carry
     nearest: list[list[int]]  # seed indexes, closest first (at most _EXPLAINED)
     nearest_sims: list[list[float]]
     terms: list[list[str]]  # terms shared most with the nearest seed
     disliked: list[tuple[int, float] | None]
 
 
-def _seed_matrices(space: TermSpace, profile: Profile, rows: Any) -> _Matrices:
+def _seed_matrices(
+    space: TermSpace, profile: Profile, candidates: Sequence[Candidate], rows: Any
+) -> _Matrices:
     count = rows.shape[0]
     sims, seed_rows = _similarities(space, profile.seeds, rows)
     down, _ = _similarities(space, profile.down, rows)
@@ -146,16 +157,31 @@ def _seed_matrices(space: TermSpace, profile: Profile, rows: Any) -> _Matrices:
             for i, w in enumerate(worst.tolist())
         ]
     if seed_rows is None:
-        empty: list[list[Any]] = [[] for _ in range(count)]
-        return _Matrices([0.0] * count, [0] * count, empty, empty, empty, disliked)
+        empty: list[Any] = [[] for _ in range(count)]
+        zeros = [0.0] * count
+        return _Matrices(zeros, [0] * count, [1.0] * count, empty, empty, empty, empty, disliked)
     groups = seed_groups(seed_rows)
-    means = np.stack([sims[:, g].mean(axis=1) for g in groups], axis=1)
+    cats = np.asarray(
+        (
+            space.category_vectors([c.categories for c in candidates])
+            @ space.category_vectors([s.categories for s in profile.seeds]).T
+        ).todense(),
+        dtype=np.float64,
+    )
+    lifts = np.stack([1 + CATEGORY_LIFT * cats[:, g].mean(axis=1) for g in groups], axis=1)
+    means = np.stack([sims[:, g].mean(axis=1) for g in groups], axis=1) * lifts
     best = np.argmax(means, axis=1)
     order = np.argsort(-sims, axis=1, kind="stable")[:, :_EXPLAINED]
     terms = space.shared_terms(rows, seed_rows[order[:, 0]])
+    held = [{code for i in g for code in profile.seeds[i].categories} for g in groups]
     return _Matrices(
         value=means[np.arange(count), best].tolist(),
         group=[len(groups[g]) for g in best.tolist()],
+        lift=lifts[np.arange(count), best].tolist(),
+        shared=[
+            tuple(code for code in c.categories if code in held[g])
+            for c, g in zip(candidates, best.tolist(), strict=True)
+        ],
         nearest=order.tolist(),
         nearest_sims=np.take_along_axis(sims, order, axis=1).tolist(),
         terms=terms,
@@ -171,6 +197,7 @@ def _evidence(profile: Profile, index: int, m: _Matrices) -> Evidence:
         nearest_title=profile.seeds[nearest[0]].title if close else None,
         similarity=m.nearest_sims[index][0] if close else 0.0,
         group=(m.group[index], m.value[index]) if close and m.group[index] > 1 else None,
+        categories=(m.shared[index], m.lift[index]) if close and m.shared[index] else None,
         terms=tuple(m.terms[index]) if close else (),
         disliked=(profile.down[disliked[0]].title, disliked[1]) if disliked else None,
     )
@@ -187,7 +214,7 @@ def score(
         return []
     if rows is None:
         rows = space.vectors([c.text for c in candidates])
-    m = _seed_matrices(space, profile, rows)
+    m = _seed_matrices(space, profile, candidates, rows)
     probabilities = _classifier(space, profile, rows)
     wanted = frozenset(normalise_name(name) for name in profile.follow)
     results: list[Scored] = []
