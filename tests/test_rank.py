@@ -334,6 +334,9 @@ def test_readme_lists_a_seeded_topic_by_relevance_with_a_why_column(
     titles = {p.arxiv_id: p.title for p in CANDIDATES}
     assert [next(i for i in expected if titles[i] in row) for row in rows] == expected
     assert 'nearest seed "3D Gaussian Splatting' in rows[0]
+    picks = readme.split("### Top picks", 1)[1].split("<details>", 1)[0]
+    assert picks.strip().startswith(f"1. [{titles[expected[0]]}](https://arxiv.org/abs/")
+    assert picks.count("(Vision, ") == 3 and "nearest seed" in picks  # score 0 is no pick
     # The same topic with order: date keeps the newest-first (here: id) order.
     ws = workspace(tmp_path, arxiv, extra.replace(SEEDS, SEEDS + "\n    order: date"))
     run_pipeline(ws, ("rank", "publish"), command="run", now=NOW)

@@ -39,6 +39,7 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
         docs_dir=config.output.docs_dir,
         untranslated_marker="(EN)" if config.translation.provider != "none" else "",
         relevance_topics=tuple(t.name for t in config.topics if ranked_order(config, t.name)),
+        top_picks=config.rank.top_picks,
     )
 
 

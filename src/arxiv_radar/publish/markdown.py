@@ -40,7 +40,7 @@ from arxiv_radar.publish.incremental import (
     display_zone,
     settings_digest,
 )
-from arxiv_radar.rank.ordering import scored_entries
+from arxiv_radar.rank.ordering import scored_entries, top_picks
 from arxiv_radar.store import Store
 
 __all__ = [
@@ -91,6 +91,7 @@ class MarkdownSettings:
     untranslated_marker: str = ""
     # Topics listed by relevance within each day (arxiv_radar.rank); others newest first.
     relevance_topics: tuple[str, ...] = ()
+    top_picks: int = 0  # best N of the latest day across ranked topics, above the topics
 
     def __post_init__(self) -> None:
         if self.repository and not _REPOSITORY_RE.match(self.repository):
@@ -191,6 +192,7 @@ def render_index(
     archive_months: Sequence[str],
     target: Literal["readme", "pages"],
     status_line: str = "",
+    picks: Sequence[tuple[str, Entry]] = (),
 ) -> str:
     """README.md (``target="readme"``) or docs/index.md (``"pages"``, with Jekyll front matter)."""
     page = settings.readme_path if target == "readme" else f"{settings.docs_dir}/index.md"
@@ -211,6 +213,16 @@ def render_index(
         archive_line=_archive_line(settings, page, archive_months),
         toc=[_TocItem(a, escape_html(t.name)) for t, a in zip(topics, anchors, strict=True)],
         sections=sections,
+        picks=[_pick_line(topic, entry) for topic, entry in picks],
+    )
+
+
+def _pick_line(topic: str, entry: Entry) -> str:
+    """One top pick: title linked to its abstract page, topic, score and reason."""
+    title = escape_cell(entry.paper.title)
+    return (
+        f"[{title}]({entry.paper.abs_url}) ({escape_cell(topic)}, {entry.score or 0:.2f}): "
+        f"{escape_cell(entry.why or '')}"
     )
 
 
@@ -517,6 +529,7 @@ def _index_pages(
         for topic in topics
     ]
     updated_on = _last_fetch(store, settings)
+    picks = top_picks(store, topics, settings.top_picks)
     pages = WriteSet()
     targets: tuple[tuple[Literal["readme", "pages"], Path], ...] = (
         ("readme", root / settings.readme_path),
@@ -530,6 +543,7 @@ def _index_pages(
             archive_months=months,
             target=target,
             status_line=status_line,
+            picks=picks,
         )
         pages.add(path, text)
     pages.add(docs / "archive" / "index.md", render_archive_index(settings=settings, months=months))

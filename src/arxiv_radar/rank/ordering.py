@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import timezone, tzinfo
 
 from arxiv_radar.paper import Entry
 from arxiv_radar.store import Store
 
-__all__ = ["best_scored", "scored_entries"]
+__all__ = ["TOP_PICK_SCAN", "best_scored", "scored_entries", "top_picks"]
+
+TOP_PICK_SCAN = 500  # newest papers per topic looked at for the latest day's top picks
 
 
 def scored_entries(
@@ -55,3 +57,37 @@ def best_scored(store: Store, entries: Sequence[Entry]) -> list[Entry]:
         else entry
         for entry in entries
     ]
+
+
+def top_picks(store: Store, topics: Sequence[str], limit: int) -> list[tuple[str, Entry]]:
+    """The ``limit`` best-scored papers of the latest announcement day across ranked topics,
+    each once, with the topic it scored best in: (topic, entry carrying score and reason)."""
+    if limit <= 0:
+        return []
+    pools = {
+        t: scored_entries(
+            store,
+            t,
+            store.topic_entries(t, limit=TOP_PICK_SCAN),
+            by_relevance=False,
+            zone=timezone.utc,
+        )
+        for t in topics
+    }
+    scored = [(t, e) for t, entries in pools.items() for e in entries if (e.score or 0) > 0]
+    if not scored:
+        return []
+    latest = max(e.first_seen.date() for _, e in scored)
+    best: dict[str, tuple[str, Entry]] = {}
+    for topic, entry in scored:
+        held = best.get(entry.paper.arxiv_id)
+        if entry.first_seen.date() == latest and (held is None or _beats(entry, held[1])):
+            best[entry.paper.arxiv_id] = (topic, entry)
+    ordered = sorted(
+        best.values(), key=lambda pair: (-(pair[1].score or 0.0), pair[1].paper.arxiv_id)
+    )
+    return ordered[:limit]
+
+
+def _beats(entry: Entry, held: Entry) -> bool:
+    return (entry.score or 0.0) > (held.score or 0.0)
