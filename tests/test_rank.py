@@ -357,3 +357,21 @@ def test_json_export_carries_score_and_why(tmp_path: Path, arxiv: FakeArxiv) -> 
         stored = store.topic_scores("Vision")
     assert papers["2611.00001"]["score"] == stored["2611.00001"].score
     assert papers["2611.00001"]["why"] == "Vision: " + stored["2611.00001"].why
+
+
+def test_chat_digest_lists_by_relevance_with_score_and_why(
+    tmp_path: Path, arxiv: FakeArxiv, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.route("POST", "/hooks/generic", Reply(body="ok"))
+    monkeypatch.setenv("RANK_TEST_HOOK", f"{server.url}/hooks/generic")
+    chat = "\nchat:\n  - service: generic\n    webhook_env: RANK_TEST_HOOK"
+    ws = workspace(tmp_path, arxiv, SEEDS + chat)
+    fill(ws)
+    assert run_pipeline(ws, ("rank", "notify"), command="run", now=NOW).errors == []
+    (posted,) = server.requests_to("/hooks/generic")
+    (topic,) = json.loads(posted.body)["topics"]
+    with Store.open(ws.database) as store:
+        stored = store.topic_scores("Vision")
+    scores = {k: (r.score, r.why) for k, r in stored.items()}
+    assert [p["id"] for p in topic["papers"]] == order(scores)
+    assert [p["why"] for p in topic["papers"]] == [scores[i][1] for i in order(scores)]

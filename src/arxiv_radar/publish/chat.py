@@ -595,6 +595,8 @@ def _paper_data(entry: Entry) -> dict[str, Any]:
         "title_translated": entry.title_translated,
         "abstract_translated": entry.abstract_translated,
         "tldr": entry.tldr,
+        "score": entry.score,
+        "why": entry.why,
     }
 
 

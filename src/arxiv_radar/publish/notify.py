@@ -15,10 +15,13 @@ from zoneinfo import ZoneInfo
 
 from arxiv_radar.config import ChatConfig, EmailConfig, Workspace
 from arxiv_radar.errors import ArxivRadarError, StageError, UserError
+from arxiv_radar.http import HttpSettings, PoliteClient
 from arxiv_radar.match import Topic
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chat import ChatSettings, make_notifier
 from arxiv_radar.publish.email import EmailSettings, send_digest
+from arxiv_radar.rank import ranked_order
+from arxiv_radar.rank.ordering import scored_entries
 from arxiv_radar.store import Store
 
 __all__ = ["NOTIFY_WINDOW", "check_secrets", "notify_all"]
@@ -43,7 +46,7 @@ def notify_all(
     destinations += [(f"chat:{c.service}:{c.webhook_env}", c) for c in config.chat]
     for channel, destination in destinations:
         pending = store.undelivered(channel, since=now - NOTIFY_WINDOW)
-        sections = _sections(topics, pending)
+        sections = _ranked(workspace, store, _sections(topics, pending))
         try:
             sent = _send(destination, sections, day, workspace.site_url)
         except ArxivRadarError as err:
@@ -79,6 +82,19 @@ def _sections(topics: Sequence[Topic], entries: Sequence[Entry]) -> dict[str, li
     return {t.name: [e for e in entries if t.name in e.topics] for t in topics}
 
 
+def _ranked(
+    workspace: Workspace, store: Store, sections: dict[str, list[Entry]]
+) -> dict[str, list[Entry]]:
+    """Entries with their topic's score and reason; ranked topics best first within each day."""
+    config, zone = workspace.config, ZoneInfo(workspace.config.timezone)
+    return {
+        topic: scored_entries(
+            store, topic, entries, by_relevance=ranked_order(config, topic), zone=zone
+        )
+        for topic, entries in sections.items()
+    }
+
+
 def _send(
     destination: EmailConfig | ChatConfig,
     sections: dict[str, list[Entry]],
@@ -98,12 +114,13 @@ def _send(
             send_empty=destination.send_empty,
         )
         return send_digest(settings, sections=sections, day=day, site_url=site_url)
-    notifier = make_notifier(
-        ChatSettings(
-            service=destination.service,
-            webhook_env=destination.webhook_env,
-            secret_env=destination.secret_env,
-            send_empty=destination.send_empty,
-        )
+    chat = ChatSettings(
+        service=destination.service,
+        webhook_env=destination.webhook_env,
+        secret_env=destination.secret_env,
+        send_empty=destination.send_empty,
     )
-    return notifier.send(sections, day, site_url) > 0
+    # The webhook's own client (its retries never mix with arXiv's), closed after the send.
+    http = HttpSettings(request_interval=chat.request_interval, timeout=chat.timeout)
+    with PoliteClient(http) as client:
+        return make_notifier(chat, client=client).send(sections, day, site_url) > 0
