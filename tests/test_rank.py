@@ -375,3 +375,32 @@ def test_chat_digest_lists_by_relevance_with_score_and_why(
     scores = {k: (r.score, r.why) for k, r in stored.items()}
     assert [p["id"] for p in topic["papers"]] == order(scores)
     assert [p["why"] for p in topic["papers"]] == [scores[i][1] for i in order(scores)]
+
+
+def test_unquoted_ids_keep_their_trailing_zeros(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    """YAML reads 2301.10000 as the float 2301.1: seeds and votes must keep the text."""
+    ws = workspace(tmp_path, arxiv, "    seeds: [2301.10000, 2301.01230]")
+    assert ws.config.topics[0].seeds == ["2301.10000", "2301.01230"]
+    from arxiv_radar.rank.feedback import read_feedback
+
+    (tmp_path / "feedback.yml").write_text("Vision:\n  up: [2301.10000]\n", encoding="utf-8")
+    assert read_feedback(tmp_path / "feedback.yml", ["Vision"])["Vision"].up == ("2301.10000",)
+
+
+def test_reason_stays_within_200_characters_and_keeps_its_evidence() -> None:
+    from arxiv_radar.rank.reasons import Evidence, reason
+
+    evidence = Evidence(
+        nearest_title="A Very Long Title " * 20,
+        similarity=0.41,
+        followed=("Wei Zhang", "Ana Silva"),
+        terms=("splatting", "radiance", "gaussian"),
+        group=(4, 0.22),
+        categories=(("cs.GR", "cs.CV"), 1.6),
+        classifier=(0.83, 24),
+    )
+    text = reason(evidence)
+    assert len(text) <= MAX_REASON
+    assert text.startswith('nearest seed "A Very Long Title')
+    assert "followed author Wei Zhang, Ana Silva" in text and "classifier on 24 labels" in text
+    assert "shared terms" not in text  # the least telling part made room for the seed

@@ -29,12 +29,9 @@ def _shorten(text: str, budget: int) -> str:
 
 
 def _tail(evidence: Evidence) -> list[str]:
+    """The parts after the nearest seed, most telling first (the last ones go when space is
+    short)."""
     parts: list[str] = []
-    if evidence.group is not None:
-        parts.append(f"{evidence.group[0]} seeds like it ({evidence.group[1]:.2f})")
-    if evidence.categories is not None:
-        codes, lift = evidence.categories
-        parts.append(f"{', '.join(codes[:3])} like the seeds (x{lift:.2f})")
     if evidence.followed:
         parts.append("followed author " + ", ".join(evidence.followed))
     if evidence.classifier is not None:
@@ -43,20 +40,34 @@ def _tail(evidence: Evidence) -> list[str]:
     if evidence.disliked is not None:
         title, similarity = evidence.disliked
         parts.append(f'like down-voted "{_shorten(title, 40)}" ({similarity:.2f})')
+    if evidence.group is not None:
+        parts.append(f"{evidence.group[0]} seeds like it ({evidence.group[1]:.2f})")
+    if evidence.categories is not None:
+        codes, lift = evidence.categories
+        parts.append(f"{', '.join(codes[:3])} like the seeds (x{lift:.2f})")
     if evidence.terms:
         parts.append("shared terms " + ", ".join(evidence.terms))
     return parts
 
 
+def _with_seed(evidence: Evidence, title: str, tail: list[str]) -> str | None:
+    """The reason led by the nearest seed, or None when ``tail`` leaves its title no room."""
+    fixed = f'nearest seed "" ({evidence.similarity:.2f})'
+    room = MAX_REASON - len(fixed) - sum(len(part) + 2 for part in tail)
+    if room < _MIN_TITLE:
+        return None
+    head = f'nearest seed "{_shorten(title, min(room, 60))}" ({evidence.similarity:.2f})'
+    return "; ".join([head, *tail])
+
+
 def reason(evidence: Evidence) -> str:
-    """One line; the nearest seed's title gets what room the other parts leave."""
+    """One line; the nearest seed always shows, the least telling parts go first if needed."""
     tail = _tail(evidence)
-    parts = list(tail)
-    if evidence.nearest_title is not None:
-        fixed = f'nearest seed "" ({evidence.similarity:.2f})'
-        room = MAX_REASON - len(fixed) - sum(len(p) + 2 for p in tail)
-        if room >= _MIN_TITLE:
-            title = _shorten(evidence.nearest_title, min(room, 60))
-            parts.insert(0, f'nearest seed "{title}" ({evidence.similarity:.2f})')
-    text = "; ".join(parts)
-    return _shorten(text, MAX_REASON)
+    title = evidence.nearest_title
+    if title is None:
+        return _shorten("; ".join(tail), MAX_REASON)
+    while True:
+        text = _with_seed(evidence, title, tail)
+        if text is not None or not tail:
+            return text if text is not None else _shorten(title, MAX_REASON)
+        tail = tail[:-1]
