@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import subprocess
@@ -404,3 +405,12 @@ def test_reason_stays_within_200_characters_and_keeps_its_evidence() -> None:
     assert text.startswith('nearest seed "A Very Long Title')
     assert "followed author Wei Zhang, Ana Silva" in text and "classifier on 24 labels" in text
     assert "shared terms" not in text  # the least telling part made room for the seed
+
+
+def test_site_topic_page_cards_carry_the_reason(tmp_path: Path, arxiv: FakeArxiv) -> None:
+    ws = workspace(tmp_path, arxiv, SEEDS + "\nfeeds:\n  enabled: false")
+    fill(ws)
+    assert run_pipeline(ws, ("rank", "publish"), command="run", now=NOW).errors == []
+    page = html.unescape((tmp_path / "docs/topics/vision.html").read_text(encoding="utf-8"))
+    assert page.count('<p class="why"><strong>Why:</strong> nearest seed "') == 3
+    assert 'Why:</strong> nearest seed "Robust Speech Recognition' in page
