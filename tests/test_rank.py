@@ -384,8 +384,9 @@ def test_unquoted_ids_keep_their_trailing_zeros(tmp_path: Path, arxiv: FakeArxiv
     assert ws.config.topics[0].seeds == ["2301.10000", "2301.01230"]
     from arxiv_radar.rank.feedback import read_feedback
 
-    (tmp_path / "feedback.yml").write_text("Vision:\n  up: [2301.10000]\n", encoding="utf-8")
-    assert read_feedback(tmp_path / "feedback.yml", ["Vision"])["Vision"].up == ("2301.10000",)
+    (tmp_path / "feedback.yml").write_text("Vision:\n  up: [2301.10000]\n  down:\n", "utf-8")
+    votes = read_feedback(tmp_path / "feedback.yml", ["Vision"])["Vision"]
+    assert votes.up == ("2301.10000",) and votes.down == ()
 
 
 def test_reason_stays_within_200_characters_and_keeps_its_evidence() -> None:

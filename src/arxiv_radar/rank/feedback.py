@@ -37,7 +37,7 @@ class Votes:
 
 
 def _ids(value: Any, where: str) -> tuple[str, ...]:
-    if value is None:
+    if value is None or value == "":  # "up:" with nothing after it
         return ()
     if not isinstance(value, list):
         raise ConfigError(f"{where}: expected a list of arXiv ids, got {value!r}", fix=_FIX)
@@ -70,7 +70,7 @@ def read_feedback(path: Path, topics: Collection[str]) -> dict[str, Votes]:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)  # noqa: S506
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
         raise ConfigError(f"{path}: cannot read feedback: {err}", fix=_FIX) from None
-    if data is None:
+    if data is None or data == "":
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of topic names", fix=_FIX)
