@@ -415,3 +415,20 @@ def test_site_topic_page_cards_carry_the_reason(tmp_path: Path, arxiv: FakeArxiv
     page = html.unescape((tmp_path / "docs/topics/vision.html").read_text(encoding="utf-8"))
     assert page.count('<p class="why"><strong>Why:</strong> nearest seed "') == 3
     assert 'Why:</strong> nearest seed "Robust Speech Recognition' in page
+
+
+def test_a_category_the_seeds_share_lifts_a_paper_and_is_named() -> None:
+    from arxiv_radar.rank.features import TermSpace
+    from arxiv_radar.rank.scorer import Candidate, Profile, Seed, score
+
+    text = "Real-time rendering of radiance fields with gaussian splatting."
+    store = [f"Paper {i} about image classification and detection." for i in range(20)]
+    cats = [("cs.CV",)] * 20
+    space = TermSpace.fit([*store, text], [*cats, ("cs.CV", "cs.GR")])
+    seed = Seed("2308.04079", "3D Gaussian Splatting", text, ("cs.CV", "cs.GR"))
+    plain = Candidate("2611.00001", "Splats", text, (), ("cs.CV",))
+    graphics = Candidate("2611.00002", "Splats", text, (), ("cs.GR",))
+    first, second = score(space, Profile("Vision", (seed,)), [plain, graphics])
+    assert first.arxiv_id == "2611.00002" and first.score > second.score
+    assert first.evidence.categories is not None and first.evidence.categories[0] == ("cs.GR",)
+    assert second.evidence.categories is None  # cs.CV is on most papers: it explains nothing

@@ -61,6 +61,9 @@ class TermSpace:
         self._vectorizer = vectorizer
         self._categories = categories
         self._terms: np.ndarray[Any, Any] = vectorizer.get_feature_names_out()
+        codes = categories.get_feature_names_out().tolist()
+        # Smooth idf = ln((1 + n) / (1 + df)) + 1, so exp(1 - idf) = (1 + df) / (1 + n).
+        self._share = dict(zip(codes, np.exp(1 - categories.idf_).tolist(), strict=True))
 
     @classmethod
     def fit(
@@ -77,6 +80,10 @@ class TermSpace:
     def vectors(self, texts: Sequence[str]) -> Any:
         """A sparse matrix, one normalised row per text."""
         return self._vectorizer.transform(texts)
+
+    def category_share(self, code: str) -> float:
+        """Roughly the fraction of fitted papers that carry ``code`` (0 when unseen)."""
+        return float(self._share.get(code, 0.0))
 
     def category_vectors(self, categories: Sequence[Sequence[str]]) -> Any:
         """A sparse matrix, one normalised row per list of categories (unknown codes: zero)."""

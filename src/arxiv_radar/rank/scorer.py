@@ -35,6 +35,8 @@ GROUP_LINK = 0.03  # average seed cosine above which seeds count as one interest
 # tasks 0.36 -> 0.77 precision@20, trait tasks within one category unchanged within noise).
 CATEGORY_LIFT = 2.0
 _EXPLAINED = 5  # nearest seeds kept per paper for --explain
+# A category more than this share of the store carries explains nothing: the reason skips it.
+_TELLING_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,15 @@ def _seed_matrices(
     best = np.argmax(means, axis=1)
     order = np.argsort(-sims, axis=1, kind="stable")[:, :_EXPLAINED]
     terms = space.shared_terms(rows, seed_rows[order[:, 0]])
-    held = [{code for i in g for code in profile.seeds[i].categories} for g in groups]
+    held = [
+        {
+            code
+            for i in g
+            for code in profile.seeds[i].categories
+            if space.category_share(code) <= _TELLING_SHARE
+        }
+        for g in groups
+    ]
     return _Matrices(
         value=means[np.arange(count), best].tolist(),
         group=[len(groups[g]) for g in best.tolist()],
