@@ -432,3 +432,65 @@ def test_a_category_the_seeds_share_lifts_a_paper_and_is_named() -> None:
     assert first.arxiv_id == "2611.00002" and first.score > second.score
     assert first.evidence.categories is not None and first.evidence.categories[0] == ("cs.GR",)
     assert second.evidence.categories is None  # cs.CV is on most papers: it explains nothing
+
+
+ZOTERO_ITEMS = [
+    {
+        "key": "AAAA1111",
+        "data": {
+            "itemType": "preprint",
+            "title": SPLAT_SEED.title,
+            "url": "http://arxiv.org/abs/2308.04079v1",
+        },
+    },
+    {
+        "key": "BBBB2222",
+        "data": {
+            "itemType": "journalArticle",
+            "title": "Message Passing for Molecules",
+            "abstractNote": "Neural message passing networks predict molecular properties "
+            "from molecule graphs of atoms.",
+            "DOI": "10.1021/some.journal",
+        },
+    },
+    {"key": "CCCC3333", "data": {"itemType": "note", "note": "read later"}},
+]
+
+
+def _zotero(request: Request) -> Reply:
+    """Zotero web API v3: a JSON array per page, the total in ``Total-Results``; this one
+    answers two items per page whatever the limit, as a server may."""
+    start = int(request.param("start", "0"))
+    page = ZOTERO_ITEMS[start : start + 2]
+    headers = {"Content-Type": "application/json", "Total-Results": str(len(ZOTERO_ITEMS))}
+    return Reply(body=json.dumps(page), headers=headers)
+
+
+def test_seeds_from_a_zotero_collection(
+    tmp_path: Path, arxiv: FakeArxiv, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.route("GET", "/zotero/groups/4711/collections/ABCD2345/items/top", _zotero)
+    monkeypatch.setenv("RANK_TEST_ZOTERO_KEY", "zotero-secret")
+    monkeypatch.setenv("ARXIV_RADAR_ZOTERO_URL", f"{server.url}/zotero")
+    zotero = (
+        "    zotero:\n      library: groups/4711\n      collection: ABCD2345\n"
+        "      api_key_env: RANK_TEST_ZOTERO_KEY"
+    )
+    ws = workspace(tmp_path, arxiv, zotero)
+    fill(ws)
+    scores = rank(ws)
+    calls = server.requests_to("/zotero/groups/4711/collections/ABCD2345/items/top")
+    assert [c.param("start") for c in calls] == ["0", "2"]
+    assert {c.headers["zotero-api-key"] for c in calls} == {"zotero-secret"}
+    assert calls[0].headers["zotero-api-version"] == "3"
+    assert id_requests(arxiv) == ["2308.04079"]  # the item with an arXiv id, fetched from arXiv
+    assert scores["2611.00003"][1].startswith('nearest seed "Message Passing for Molecules"')
+    assert scores["2611.00001"][1].startswith('nearest seed "3D Gaussian Splatting')
+    # --explain scores from the stored collection, without asking Zotero again.
+    from arxiv_radar.rank.report import topic_ranking
+
+    report = topic_ranking(ws, "Vision", explain="2611.00003")
+    assert any("Message Passing for Molecules" in line for line in report.explanation)
+    assert len(server.requests_to("/zotero/groups/4711/collections/ABCD2345/items/top")) == 2
+    stored = b"".join(f.read_bytes() for f in tmp_path.glob("arxiv-radar.db*"))
+    assert b"zotero-secret" not in stored

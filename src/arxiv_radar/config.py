@@ -41,6 +41,7 @@ __all__ = [
     "TopicConfig",
     "TranslationConfig",
     "Workspace",
+    "ZoteroConfig",
     "load_workspace",
     "starter_config_text",
 ]
@@ -64,6 +65,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "ARXIV_RADAR_HF_URL": ("endpoints", "hf_url"),
     "ARXIV_RADAR_PWC_URL": ("endpoints", "pwc_url"),
     "ARXIV_RADAR_GITHUB_API_URL": ("endpoints", "github_api_url"),
+    "ARXIV_RADAR_ZOTERO_URL": ("endpoints", "zotero_url"),
     "ARXIV_RADAR_REQUEST_INTERVAL": ("http", "request_interval"),
 }
 
@@ -110,6 +112,14 @@ def _check_query(text: str) -> str:
     return text
 
 
+class ZoteroConfig(_Section):
+    """A Zotero collection whose items are seeds, read through the Zotero web API."""
+
+    library: str = Field(pattern=r"^(users|groups)/\d+$")  # users/<id> or groups/<id>
+    collection: str = Field(pattern=r"^[A-Z0-9]{8}$")  # the key in the collection's URL
+    api_key_env: str = ""  # variable holding a read key; empty for a public group
+
+
 class TopicConfig(_Section):
     """One followed topic: a query in arXiv syntax, or a cv-arxiv-daily style keyword list."""
 
@@ -121,6 +131,7 @@ class TopicConfig(_Section):
     # Ranking (arxiv_radar.rank): papers like these come first, with a reason.
     seeds: list[str] = Field(default_factory=list)
     seeds_file: str | None = None  # a BibTeX (.bib) or RIS (.ris) export, relative to the config
+    zotero: ZoteroConfig | None = None
     follow: list[str] = Field(default_factory=list)
     # None: by relevance within each announcement day when the topic has seeds, else by date.
     order: Literal["date", "relevance"] | None = None
@@ -248,6 +259,7 @@ class EndpointsConfig(_Section):
     hf_url: str = "https://huggingface.co"
     pwc_url: str = "https://paperswithcode.co/api/v1"
     github_api_url: str = "https://api.github.com"
+    zotero_url: str = "https://api.zotero.org"
 
     @field_validator("*")
     @classmethod

@@ -214,7 +214,11 @@ def _rank_stage(context: _Context) -> dict[str, Any]:
     if not ranking_configured(context.workspace):
         return {}
     stats: dict[str, Any] = load_ranker().rank_store(
-        context.workspace, context.store, lambda: _seed_api(context), now=context.now
+        context.workspace,
+        context.store,
+        lambda: _seed_api(context),
+        now=context.now,
+        zotero=context.arxiv_client,  # a client of its own per collection, closed after it
     )
     return stats
 

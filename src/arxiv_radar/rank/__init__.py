@@ -20,7 +20,7 @@ def ranking_configured(workspace: Workspace) -> bool:
     config = workspace.config
     if config.follow or workspace.resolve(config.rank.feedback).exists():
         return True
-    return any(t.seeds or t.seeds_file or t.follow for t in config.topics)
+    return any(t.seeds or t.seeds_file or t.zotero or t.follow for t in config.topics)
 
 
 def ranked_order(config: RadarConfig, topic: str) -> bool:
@@ -28,7 +28,7 @@ def ranked_order(config: RadarConfig, topic: str) -> bool:
     chosen = next(t for t in config.topics if t.name == topic)
     if chosen.order is not None:
         return chosen.order == "relevance"
-    return bool(chosen.seeds or chosen.seeds_file)
+    return bool(chosen.seeds or chosen.seeds_file or chosen.zotero)
 
 
 def load_ranker() -> ModuleType:

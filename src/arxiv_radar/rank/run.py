@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -16,12 +17,14 @@ from typing import Any
 
 from arxiv_radar.config import TopicConfig, Workspace
 from arxiv_radar.errors import UserError
+from arxiv_radar.http import PoliteClient
 from arxiv_radar.paper import Entry, Paper, split_version
 from arxiv_radar.rank.features import TermSpace, document_text
 from arxiv_radar.rank.feedback import Votes, read_feedback
 from arxiv_radar.rank.reasons import reason
 from arxiv_radar.rank.scorer import Candidate, Profile, Scored, Seed, score
 from arxiv_radar.rank.seeds import FileSeed, read_seeds_file
+from arxiv_radar.rank.zotero import read_collection
 from arxiv_radar.sources.arxiv_api import ArxivAPI
 from arxiv_radar.store import RankedRow, Store
 
@@ -39,6 +42,7 @@ __all__ = [
 RANKER = "tfidf-max-1"  # part of every score's basis: a new scorer re-scores everything once
 CORPUS_LIMIT = 10_000  # latest papers the term weights are fitted on
 OpenAPI = Callable[[], AbstractContextManager[ArxivAPI]]
+OpenClient = Callable[[], AbstractContextManager[PoliteClient]]
 
 
 @dataclass(frozen=True)
@@ -58,22 +62,53 @@ class TopicInputs:
         return tuple(dict.fromkeys((*self.seed_ids, *from_file, *self.votes.up, *self.votes.down)))
 
 
-def _topic_inputs(workspace: Workspace, topic: TopicConfig, votes: Votes) -> TopicInputs:
-    file_seeds: tuple[FileSeed, ...] = ()
+def _zotero_seeds(
+    workspace: Workspace, store: Store, topic: TopicConfig, zotero: OpenClient | None
+) -> tuple[FileSeed, ...]:
+    """The topic's Zotero collection: read when a client is given (the rank step) and kept in
+    the store, so `rank --explain` scores from the same seeds without the network."""
+    if topic.zotero is None:
+        return ()
+    key = f"rank.zotero:{topic.name}:{topic.zotero.library}/{topic.zotero.collection}"
+    if zotero is not None:
+        base = workspace.config.endpoints.zotero_url
+        with zotero() as client:
+            seeds = read_collection(client, base, topic.zotero, topic=topic.name, env=os.environ)
+        store.set_meta(key, json.dumps([[s.arxiv_id, s.title, s.abstract] for s in seeds]))
+        return tuple(seeds)
+    raw = store.get_meta(key)
+    if raw is None:
+        raise UserError(
+            f"topic {topic.name!r}: its Zotero collection has not been read yet",
+            fix=f"run `arxiv-radar rank {topic.name!r}`",
+        )
+    return tuple(FileSeed(*row) for row in json.loads(raw))
+
+
+def _topic_inputs(
+    workspace: Workspace, store: Store, topic: TopicConfig, votes: Votes, zotero: OpenClient | None
+) -> TopicInputs:
+    file_seeds = _zotero_seeds(workspace, store, topic, zotero)
     if topic.seeds_file:
         path = workspace.resolve(topic.seeds_file)
-        file_seeds = tuple(read_seeds_file(path, topic=topic.name))
+        file_seeds += tuple(read_seeds_file(path, topic=topic.name))
     follow = tuple(dict.fromkeys((*workspace.config.follow, *topic.follow)))
     ids = tuple(dict.fromkeys(split_version(raw)[0] for raw in topic.seeds))
     return TopicInputs(topic.name, ids, file_seeds, follow, votes)
 
 
-def gather_inputs(workspace: Workspace) -> list[TopicInputs]:
-    """The inputs of every topic that has something to rank by (seeds, follows or votes)."""
+def gather_inputs(
+    workspace: Workspace, store: Store, zotero: OpenClient | None = None
+) -> list[TopicInputs]:
+    """The inputs of every topic that has something to rank by (seeds, follows or votes);
+    Zotero collections are read with ``zotero`` clients, else taken from the store."""
     config = workspace.config
     names = [t.name for t in config.topics]
     feedback = read_feedback(workspace.resolve(config.rank.feedback), names)
-    gathered = [_topic_inputs(workspace, t, feedback.get(t.name, Votes())) for t in config.topics]
+    gathered = [
+        _topic_inputs(workspace, store, t, feedback.get(t.name, Votes()), zotero)
+        for t in config.topics
+    ]
     return [g for g in gathered if g.ids or g.file_seeds or g.follow]
 
 
@@ -164,10 +199,15 @@ def candidate(entry: Entry) -> Candidate:
 
 
 def profiles_for(
-    workspace: Workspace, store: Store, open_api: OpenAPI | None, *, now: datetime
+    workspace: Workspace,
+    store: Store,
+    open_api: OpenAPI | None,
+    *,
+    now: datetime,
+    zotero: OpenClient | None = None,
 ) -> tuple[list[Profile], int]:
     """Profiles of every ranked topic, and how many seed records had to be fetched."""
-    inputs = gather_inputs(workspace)
+    inputs = gather_inputs(workspace, store, zotero)
     fetched = ensure_seed_papers(store, inputs, open_api, now=now)
     papers = store.seed_papers([i for g in inputs for i in g.ids])
     min_labels = workspace.config.rank.classifier_min_labels
@@ -185,10 +225,15 @@ def _due(store: Store, profile: Profile, fingerprint: str) -> list[Candidate]:
 
 
 def rank_store(
-    workspace: Workspace, store: Store, open_api: OpenAPI | None, *, now: datetime
+    workspace: Workspace,
+    store: Store,
+    open_api: OpenAPI | None,
+    *,
+    now: datetime,
+    zotero: OpenClient | None = None,
 ) -> dict[str, Any]:
     """The pipeline's rank step: score every topic paper whose score is missing or stale."""
-    profiles, fetched = profiles_for(workspace, store, open_api, now=now)
+    profiles, fetched = profiles_for(workspace, store, open_api, now=now, zotero=zotero)
     cleared = store.clear_scores([p.topic for p in profiles])
     due = {p.topic: (basis(p), _due(store, p, basis(p))) for p in profiles}
     scored: dict[str, int] = {}

@@ -19,7 +19,7 @@ import rispy
 from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import split_version
 
-__all__ = ["FileSeed", "arxiv_id_in", "read_seeds_file"]
+__all__ = ["FileSeed", "arxiv_id_in", "read_seeds_file", "seed_from_fields"]
 
 # New-style ids after "arxiv" (URL, DOI, note) or standing alone in an eprint field.
 _ID_IN_TEXT = re.compile(
@@ -75,7 +75,9 @@ def _ris_entries(text: str) -> list[dict[str, Any]]:
     return entries
 
 
-def _to_seed(entry: Mapping[str, Any]) -> FileSeed | None:
+def seed_from_fields(entry: Mapping[str, Any]) -> FileSeed | None:
+    """A seed from one reference's fields (BibTeX, RIS or Zotero names), None when it has
+    neither a title nor an arXiv id."""
     title = _clean(next(_texts(entry, ("title", "primary_title")), ""))
     arxiv_id = arxiv_id_in(_texts(entry, _ID_FIELDS))
     if arxiv_id is None and not title:
@@ -101,7 +103,7 @@ def read_seeds_file(path: Path, *, topic: str) -> list[FileSeed]:
         entries = reader(text)
     except (ValueError, KeyError, TypeError) as err:
         raise ConfigError(f"{where}: cannot parse it: {err}", fix="export it again") from None
-    seeds = [seed for seed in map(_to_seed, entries) if seed is not None]
+    seeds = [seed for seed in map(seed_from_fields, entries) if seed is not None]
     if not seeds:
         raise ConfigError(
             f"{where}: no entry with a title or an arXiv id",
