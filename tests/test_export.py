@@ -45,6 +45,7 @@ _TYPES: dict[str, Any] = {
     "string": str,
     "null": type(None),
     "integer": int,
+    "number": (int, float),
 }
 _ANNOTATIONS = {"$schema", "$id", "title", "description", "format", "$defs"}
 _KEYWORDS = {"type", "const", "required", "properties", "additionalProperties", "items", "minimum"}

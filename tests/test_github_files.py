@@ -83,7 +83,7 @@ def test_the_workflow_pins_the_release_that_wrote_it(digest_workflow: Path) -> N
     assert workflow["env"]["ARXIV_RADAR_VERSION"] == __version__
     assert not re.search(r"@[A-Z_]+@", digest_workflow.read_text(encoding="utf-8"))
     [install] = [s for s in steps(workflow) if "pip install" in s.get("run", "")]
-    assert '"arxiv-radar==${ARXIV_RADAR_VERSION}"' in install["run"]
+    assert '"arxiv-radar[rank]==${ARXIV_RADAR_VERSION}"' in install["run"]
 
 
 def test_the_workflow_uses_the_configs_paths() -> None:
@@ -105,7 +105,7 @@ def test_nothing_installs_a_floating_name(github_file: Path) -> None:
                 continue
             requirements = re.findall(r'"([^"$]+)"', line)
             assert all("==" in r for r in requirements), line
-            assert "==$" in line or '"$ACTION_PATH"' in line or requirements, line
+            assert "==$" in line or '"${ACTION_PATH}[rank]"' in line or requirements, line
 
 
 def test_schedule_is_off_the_hour_and_can_be_run_by_hand(digest_workflow: Path) -> None:

@@ -148,7 +148,8 @@ def downgrade_to_schema_4(db: Path) -> None:
         ).fetchall()
         for kind, name in rows:
             conn.execute(f"DROP {kind.upper()} {name}")
-        for table in ("dirty_days", "destinations", "delivery_intents", "topic_state"):
+        later = ("dirty_days", "destinations", "delivery_intents", "topic_state")
+        for table in (*later, "seed_papers", "rank_scores"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("DELETE FROM meta WHERE key = ?", (META_MANIFEST,))
         conn.execute("PRAGMA user_version = 4")

@@ -28,6 +28,7 @@ from arxiv_radar.github_files import WORKFLOW_PATH
 from arxiv_radar.importers.cv_arxiv_daily import run_import, summary_lines
 from arxiv_radar.job_summary import append_step_summary, error_summary, run_summary
 from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
+from arxiv_radar.rank.report import topic_ranking
 from arxiv_radar.report import describe_backfill, describe_runs
 from arxiv_radar.scaffold import scaffold
 
@@ -177,6 +178,33 @@ def publish(ctx: click.Context) -> int:
 def notify(ctx: click.Context) -> int:
     """Send the configured email and chat destinations the papers they have not received."""
     return _report(run_pipeline(_workspace(ctx), ("notify",), command="notify"))
+
+
+@cli.command()
+@click.argument("topic")
+@click.option("--explain", "explain_id", metavar="ID", default=None, help="Take one score apart.")
+@click.pass_context
+def rank(ctx: click.Context, topic: str, explain_id: str | None) -> int:
+    """Rank TOPIC by its seeds and print today's papers with the reasons (no publishing)."""
+    workspace = _workspace(ctx)
+    outcome = run_pipeline(workspace, ("rank",), command="rank")
+    report = topic_ranking(workspace, topic, explain=explain_id)
+    table = Table(
+        "#", "Score", "Paper", "Why", title=f"{report.topic}: {report.day or 'no papers'}"
+    )
+    for place, paper in enumerate(report.papers, start=1):
+        table.add_row(
+            str(place),
+            f"{paper.score:.2f}",
+            Text(f"{paper.arxiv_id} {paper.title}"),
+            Text(paper.why),
+        )
+    _out.print(table)
+    for line in report.explanation:
+        _out.print(line, markup=False)
+    for error in outcome.errors:
+        _err.print(f"error in {error['stage']}: {error['error']}", markup=False)
+    return outcome.exit_code
 
 
 @cli.command()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from arxiv_radar import categories as taxonomy
 from arxiv_radar import secrets
 from arxiv_radar.errors import ConfigError, QuerySyntaxError
+from arxiv_radar.paper import split_version
 from arxiv_radar.query import parse
 
 __all__ = [
@@ -35,18 +36,20 @@ __all__ = [
     "HttpConfig",
     "OutputConfig",
     "RadarConfig",
+    "RankConfig",
     "SiteConfig",
     "SummaryConfig",
     "TopicConfig",
     "TranslationConfig",
     "Workspace",
+    "ZoteroConfig",
     "load_workspace",
     "parse_config",
     "starter_config_text",
 ]
 
 DEFAULT_CONFIG_NAME = "arxiv-radar.yml"
-Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr"]
+Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr", "why"]
 _DEFAULT_COLUMNS: tuple[Column, ...] = ("date", "title", "abstract", "pdf", "code")
 Finder = Literal["text", "huggingface-daily", "huggingface", "paperswithcode"]
 _DEFAULT_FINDERS: tuple[Finder, ...] = (
@@ -64,6 +67,7 @@ ENV_OVERRIDES: dict[str, tuple[str, str]] = {
     "ARXIV_RADAR_HF_URL": ("endpoints", "hf_url"),
     "ARXIV_RADAR_PWC_URL": ("endpoints", "pwc_url"),
     "ARXIV_RADAR_GITHUB_API_URL": ("endpoints", "github_api_url"),
+    "ARXIV_RADAR_ZOTERO_URL": ("endpoints", "zotero_url"),
     "ARXIV_RADAR_REQUEST_INTERVAL": ("http", "request_interval"),
 }
 
@@ -83,6 +87,24 @@ def _check_categories(codes: list[str]) -> list[str]:
     return codes
 
 
+def _check_seed_ids(ids: list[str]) -> list[str]:
+    """Seeds are arXiv ids (a version suffix is ignored); anything else is a typo to fix now."""
+    for raw in ids:
+        try:
+            split_version(raw)
+        except ValueError:
+            raise ValueError(
+                f"seed {raw!r} is not an arXiv id; use ids like 2401.01234 or hep-th/9711200"
+            ) from None
+    return ids
+
+
+def _check_names(names: list[str]) -> list[str]:
+    if any(not name.strip() for name in names):
+        raise ValueError("author names must not be empty")
+    return names
+
+
 def _check_query(text: str) -> str:
     try:
         parse(text)
@@ -90,6 +112,14 @@ def _check_query(text: str) -> str:
         fix = f" ({err.fix})" if err.fix else ""
         raise ValueError(f"invalid query {text!r}: {err.message}{fix}") from None
     return text
+
+
+class ZoteroConfig(_Section):
+    """A Zotero collection whose items are seeds, read through the Zotero web API."""
+
+    library: str = Field(pattern=r"^(users|groups)/\d+$")  # users/<id> or groups/<id>
+    collection: str = Field(pattern=r"^[A-Z0-9]{8}$")  # the key in the collection's URL
+    api_key_env: str = ""  # variable holding a read key; empty for a public group
 
 
 class TopicConfig(_Section):
@@ -100,8 +130,17 @@ class TopicConfig(_Section):
     keywords: list[str] | None = None
     categories: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
+    # Ranking (arxiv_radar.rank): papers like these come first, with a reason.
+    seeds: list[str] = Field(default_factory=list)
+    seeds_file: str | None = None  # a BibTeX (.bib) or RIS (.ris) export, relative to the config
+    zotero: ZoteroConfig | None = None
+    follow: list[str] = Field(default_factory=list)
+    # None: by relevance within each announcement day when the topic has seeds, else by date.
+    order: Literal["date", "relevance"] | None = None
 
     _categories = field_validator("categories")(_check_categories)
+    _seeds = field_validator("seeds")(_check_seed_ids)
+    _follow = field_validator("follow")(_check_names)
 
     @field_validator("query")
     @classmethod
@@ -212,6 +251,14 @@ class ChatConfig(_Section):
     backlog_days: int = Field(0, ge=0, le=3650)
 
 
+class RankConfig(_Section):
+    """Seed-based ranking settings shared by every topic (seeds themselves live on topics)."""
+
+    feedback: str = "feedback.yml"  # up/down votes per topic, relative to the config
+    classifier_min_labels: int = Field(20, ge=2)  # labels before a per-topic classifier runs
+    top_picks: int = Field(5, ge=0, le=100)  # best N across topics on the README and email
+
+
 class EndpointsConfig(_Section):
     api_url: str = "https://export.arxiv.org/api/query"
     rss_url: str = "https://rss.arxiv.org/rss"
@@ -219,6 +266,7 @@ class EndpointsConfig(_Section):
     hf_url: str = "https://huggingface.co"
     pwc_url: str = "https://paperswithcode.co/api/v1"
     github_api_url: str = "https://api.github.com"
+    zotero_url: str = "https://api.zotero.org"
 
     @field_validator("*")
     @classmethod
@@ -258,6 +306,8 @@ class RadarConfig(_Section):
     database: str = "arxiv-radar.db"
     state_dir: str = "state"
     topics: list[TopicConfig] = Field(min_length=1)
+    follow: list[str] = Field(default_factory=list)  # authors followed in every topic
+    rank: RankConfig = Field(default_factory=RankConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     site: SiteConfig = Field(default_factory=SiteConfig)
     feeds: FeedsConfig = Field(default_factory=FeedsConfig)
@@ -270,6 +320,7 @@ class RadarConfig(_Section):
     http: HttpConfig = Field(default_factory=HttpConfig)
 
     _categories = field_validator("categories")(_check_categories)
+    _follow = field_validator("follow")(_check_names)
 
     @field_validator("timezone")
     @classmethod
@@ -437,7 +488,26 @@ def _parse_yaml(text: str, label: str) -> tuple[dict[str, Any], dict[tuple[Any, 
             f"{label}: the config must be a mapping of keys (repository:, categories:, topics:)",
             fix="start from `arxiv-radar init`",
         )
+    if node is not None:
+        _seeds_as_written(node, data)
     return data, dict(_node_lines(node, ())) if node is not None else {}
+
+
+def _seeds_as_written(root: yaml.Node, data: dict[str, Any]) -> None:
+    """YAML reads an unquoted arXiv id like 2301.10000 as the float 2301.1; keep seed ids as
+    the text the user wrote instead."""
+    topics = next((v for k, v in root.value if k.value == "topics"), None)
+    if not isinstance(root, yaml.MappingNode) or not isinstance(topics, yaml.SequenceNode):
+        return
+    for index, topic in enumerate(topics.value):
+        if not isinstance(topic, yaml.MappingNode) or not isinstance(data["topics"][index], dict):
+            continue
+        for key, value in topic.value:
+            if key.value == "seeds" and isinstance(value, yaml.SequenceNode):
+                data["topics"][index]["seeds"] = [
+                    item.value if isinstance(item, yaml.ScalarNode) else None
+                    for item in value.value
+                ]
 
 
 def _refuse_duplicate_keys(node: yaml.Node, label: str) -> None:

@@ -174,3 +174,6 @@ class Entry:
     title_translated: str | None = None
     abstract_translated: str | None = None
     tldr: str | None = None
+    # Relevance to the topic being rendered (arxiv_radar.rank), set by the publisher per topic.
+    score: float | None = None
+    why: str | None = None

@@ -28,15 +28,17 @@ from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.paper import clip
 from arxiv_radar.publish.digest import check_pages_are_ours, publish_all
 from arxiv_radar.publish.notify import check_secrets, notify_all
+from arxiv_radar.rank import load_ranker, ranking_configured
 from arxiv_radar.secrets import scrub, scrub_data
 from arxiv_radar.snapshot import ensure_database, export_state
+from arxiv_radar.sources.arxiv_api import ArxivAPI
 from arxiv_radar.store import Store
 
 __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
 
 log = logging.getLogger(__name__)
 
-STAGES = ("fetch", "enrich", "publish", "notify")  # what `run` does
+STAGES = ("fetch", "enrich", "rank", "publish", "notify")  # what `run` does
 _ORDER = ("backfill", *STAGES)
 INTERRUPTED = "interrupted: the process stopped before the run finished (killed or crashed)"
 _STALE_SCAN = 50
@@ -53,6 +55,10 @@ class RunOutcome:
 
     @property
     def exit_code(self) -> int:
+        """2 when a stage stopped on a user mistake (its fix is in the record), 1 when one
+        failed otherwise, 0 when all went well."""
+        if any(error.get("user") for error in self.errors):
+            return 2
         return 1 if self.errors else 0
 
 
@@ -142,7 +148,7 @@ def _run_stages(context: _Context, stages: Sequence[str], command: str) -> RunOu
     with _recorded(store, command, context.now) as outcome:
         try:
             for stage in (s for s in _ORDER if s in stages):
-                _run_stage(stage, context, outcome)
+                _run_stage(stage, context, outcome, alone=len(stages) == 1)
         finally:
             # Also after a failed stage: what the others stored must reach the commit.
             _export(store, context.workspace)
@@ -235,11 +241,13 @@ def _finish(store: Store, outcome: RunOutcome) -> None:
     )
 
 
-def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
+def _run_stage(stage: str, context: _Context, outcome: RunOutcome, *, alone: bool) -> None:
     """Run one stage; whatever it raises is that stage's recorded failure, never the run's.
 
     Only an interrupt (KeyboardInterrupt, SystemExit) ends the run here: a stage that meets an
     answer nobody foresaw must not skip publish and notify, every day the remote answers so.
+    A user mistake ends a command that runs this stage ``alone`` (`rank`, `enrich`): there is
+    nothing else to do, and the person at the terminal gets the one-line error and its fix.
     """
     runner: Callable[[_Context], dict[str, Any]] = _RUNNERS[stage]
     try:
@@ -249,6 +257,14 @@ def _run_stage(stage: str, context: _Context, outcome: RunOutcome) -> None:
         if err.partial is not None:
             outcome.stats[stage] = err.partial
         _record_failure(stage, context, outcome, err)
+    except UserError as err:
+        # A mistake only this stage meets (a seeds file, say): in `run` the other stages still
+        # run, so the digest goes on, and the run exits 2 with the fix.
+        if alone:
+            raise
+        log.error("%s failed: %s", stage, err)
+        _record_failure(stage, context, outcome, err)
+        outcome.errors[-1]["user"] = True
     except Exception as err:  # recorded on the run, which exits 1
         log.error("%s failed: %s", stage, _one_line(err), exc_info=log.isEnabledFor(logging.DEBUG))
         _record_failure(stage, context, outcome, err)
@@ -296,6 +312,27 @@ def _enrich_stage(context: _Context) -> dict[str, Any]:
     return stats
 
 
+@contextmanager
+def _seed_api(context: _Context) -> Iterator[ArxivAPI]:
+    """The arXiv API for seed metadata, opened only when a seed is not stored yet."""
+    with context.arxiv_client() as client:
+        yield ArxivAPI(client, context.workspace.config.endpoints.api_url)
+
+
+def _rank_stage(context: _Context) -> dict[str, Any]:
+    """Scores topic papers against their seeds; skipped (and free) when nothing is configured."""
+    if not ranking_configured(context.workspace):
+        return {}
+    stats: dict[str, Any] = load_ranker().rank_store(
+        context.workspace,
+        context.store,
+        lambda: _seed_api(context),
+        now=context.now,
+        zotero=context.arxiv_client,  # a client of its own per collection, closed after it
+    )
+    return stats
+
+
 def _publish_stage(context: _Context) -> dict[str, Any]:
     written = publish_all(context.workspace, context.store, context.topics)
     # The run record names a few files; a first publish of a large store writes thousands.
@@ -310,6 +347,7 @@ _RUNNERS: dict[str, Callable[[_Context], dict[str, Any]]] = {
     "backfill": _backfill_stage,
     "fetch": _fetch_stage,
     "enrich": _enrich_stage,
+    "rank": _rank_stage,
     "publish": _publish_stage,
     "notify": _notify_stage,
 }

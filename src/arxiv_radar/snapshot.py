@@ -7,7 +7,8 @@ the database is a cache derived from it:
 - ``papers/YYYY-MM/DD.jsonl``: one line per paper, by the UTC day of its first-published date
   (one folder per month), sorted by arxiv_id; each line one JSON object (sorted keys, compact,
   UTF-8) with the paper's metadata, its ``topics`` (topic -> matched_at), its ``code`` record,
-  its cached ``texts`` (translations, TL;DRs) and its ``deliveries`` (channel -> sent_at). Empty
+  its cached ``texts`` (translations, TL;DRs), its ``deliveries`` (channel -> sent_at) and its
+  relevance ``scores`` (topic -> score, reason, basis). Empty
   parts are left out, so a line changes only when the paper does. Days, not months: a month at
   cs.* density (12,500 papers) with every paper enriched measured 77 MB as one file
   (benchmarks/bench_snapshot.py), past GitHub's 50 MB warning, while its largest day was 4.8 MB;
@@ -117,6 +118,8 @@ WATERMARKS: tuple[Watermark, ...] = (
     Watermark("topic_state", "topic"),
     # When each email or chat destination was added: it is sent papers announced since then.
     Watermark("destinations", "channel"),
+    # Seed papers' metadata, fetched once: a rebuild must not ask arXiv for it again.
+    Watermark("seed_papers", "arxiv_id"),
     Watermark("meta", "key", only=("last_announcement",)),
     Watermark("checkpoints", "name", only=(FIRST_LISTING_CHECKPOINT,)),
 )
@@ -152,6 +155,8 @@ _CODE_FIELDS = (
     "next_check",
 )
 _TEXT_FIELDS = ("version", "field", "language", "provider", "model", "text", "created_at")
+# A topic's relevance score: kept, not recomputed, so a rebuilt database renders the same pages.
+_SCORE_FIELDS = ("score", "why", "basis", "scored_at")
 _PAPER_SELECT = ", ".join(f"p.{name}" for name in _PAPER_FIELDS)
 _IN_DAY = "p.published >= :start AND p.published < :end"
 # CROSS JOIN pins each plan: the day's papers through the published index, then each table's
@@ -166,6 +171,8 @@ _DAY_TEXTS = f"""SELECT x.arxiv_id, {", ".join(f"x.{name}" for name in _TEXT_FIE
     ORDER BY x.arxiv_id, x.version, x.field, x.language, x.provider, x.model"""
 _DAY_DELIVERIES = f"""SELECT d.arxiv_id, d.channel, d.sent_at FROM papers p
     CROSS JOIN deliveries d ON d.arxiv_id = p.arxiv_id WHERE {_IN_DAY}"""
+_DAY_SCORES = f"""SELECT s.arxiv_id, s.topic, {", ".join(f"s.{name}" for name in _SCORE_FIELDS)}
+    FROM papers p CROSS JOIN rank_scores s ON s.arxiv_id = p.arxiv_id WHERE {_IN_DAY}"""
 _DAYS = "SELECT DISTINCT substr(published, 1, 10) FROM papers ORDER BY 1"
 
 
@@ -191,6 +198,9 @@ def _day_parts(conn: sqlite3.Connection, bounds: dict[str, str]) -> dict[str, di
         parts[arxiv_id].setdefault("texts", []).append(dict(zip(_TEXT_FIELDS, values, strict=True)))
     for arxiv_id, channel, sent_at in conn.execute(_DAY_DELIVERIES, bounds):
         parts[arxiv_id].setdefault("deliveries", {})[channel] = sent_at
+    for arxiv_id, topic, *values in conn.execute(_DAY_SCORES, bounds):
+        scores = parts[arxiv_id].setdefault("scores", {})
+        scores[topic] = dict(zip(_SCORE_FIELDS, values, strict=True))
     return parts
 
 
@@ -580,6 +590,8 @@ _INSERT_CODE = f"""INSERT INTO code_links (arxiv_id, {", ".join(_CODE_FIELDS)})
 _INSERT_TEXT = f"""INSERT INTO texts (arxiv_id, {", ".join(_TEXT_FIELDS)})
     VALUES (?{", ?" * len(_TEXT_FIELDS)})"""
 _INSERT_DELIVERY = "INSERT INTO deliveries (channel, arxiv_id, sent_at) VALUES (?, ?, ?)"
+_INSERT_SCORE = f"""INSERT INTO rank_scores (topic, arxiv_id, {", ".join(_SCORE_FIELDS)})
+    VALUES (?, ?{", ?" * len(_SCORE_FIELDS)})"""
 
 
 @dataclass
@@ -591,6 +603,7 @@ class _Rows:
     code: list[tuple[Any, ...]] = field(default_factory=list)
     texts: list[tuple[Any, ...]] = field(default_factory=list)
     deliveries: list[tuple[Any, ...]] = field(default_factory=list)
+    scores: list[tuple[Any, ...]] = field(default_factory=list)
 
     def insert(self, conn: sqlite3.Connection) -> None:
         conn.executemany(_INSERT_PAPER, self.papers)
@@ -598,6 +611,7 @@ class _Rows:
         conn.executemany(_INSERT_CODE, self.code)
         conn.executemany(_INSERT_TEXT, self.texts)
         conn.executemany(_INSERT_DELIVERY, self.deliveries)
+        conn.executemany(_INSERT_SCORE, self.scores)
 
 
 class _BadLine(ValueError):
@@ -663,6 +677,11 @@ def _add_line(rows: _Rows, line: Any, day: str) -> None:
         raise _BadLine(f"{arxiv_id} was published on {published[:10]}, not {day}")
     values = [json.dumps(line[n]) if n in _LIST_FIELDS else line[n] for n in _PAPER_FIELDS]
     rows.papers.append((*values, line["first_seen"]))
+    _add_enrichments(rows, line, arxiv_id, published)
+
+
+def _add_enrichments(rows: _Rows, line: dict[str, Any], arxiv_id: str, published: str) -> None:
+    """A paper line's parts beside its metadata: memberships, code, texts, deliveries, scores."""
     for topic, matched_at in _mapping(line, "topics"):
         rows.topics.append((topic, arxiv_id, matched_at, published))
     code = line.get("code")
@@ -672,6 +691,11 @@ def _add_line(rows: _Rows, line: Any, day: str) -> None:
         rows.texts.append((arxiv_id, *(text[name] for name in _TEXT_FIELDS)))
     for channel, sent_at in _mapping(line, "deliveries"):
         rows.deliveries.append((channel, arxiv_id, sent_at))
+    scores = line.get("scores", {})
+    if not isinstance(scores, dict):
+        raise _BadLine("'scores' is not an object")
+    for topic, score in scores.items():
+        rows.scores.append((topic, arxiv_id, *(score[name] for name in _SCORE_FIELDS)))
 
 
 def _mapping(line: dict[str, Any], name: str) -> Iterable[tuple[str, str]]:

@@ -37,6 +37,7 @@ __all__ = [
     "PROVISIONAL_SOURCE",
     "RUN_STATUSES",
     "SCHEMA_VERSION",
+    "RankedRow",
     "RunRecord",
     "Store",
     "UpsertResult",
@@ -69,6 +70,16 @@ class RunRecord:
     status: str
     stats: dict[str, Any]
     errors: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RankedRow:
+    """A stored relevance score of one paper in one topic, with its reason."""
+
+    arxiv_id: str
+    score: float
+    why: str
+    basis: str
 
 
 # --- migrations -------------------------------------------------------------------------------
@@ -343,6 +354,51 @@ def _m007_state_dirty_days(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+_SCHEMA_RANK = (
+    # Metadata of seed papers, fetched once from the arXiv API. Seeds are kept apart from
+    # ``papers`` so that a seed never shows up in a digest it was not matched into.
+    """CREATE TABLE seed_papers (
+        arxiv_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        authors TEXT NOT NULL,
+        abstract TEXT NOT NULL,
+        categories TEXT NOT NULL,
+        published TEXT NOT NULL,
+        fetched_at TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    # One score and reason per (topic, paper). ``basis`` fingerprints what produced it (seeds,
+    # followed authors, feedback, scorer version): a paper is scored again only when it changes,
+    # so scores are stable between runs and pages are not re-rendered every day.
+    """CREATE TABLE rank_scores (
+        topic TEXT NOT NULL,
+        arxiv_id TEXT NOT NULL REFERENCES papers (arxiv_id) ON DELETE CASCADE,
+        score REAL NOT NULL,
+        why TEXT NOT NULL,
+        basis TEXT NOT NULL,
+        scored_at TEXT NOT NULL,
+        PRIMARY KEY (topic, arxiv_id)
+    ) WITHOUT ROWID""",
+    f"""CREATE TRIGGER rank_scores_rev_insert AFTER INSERT ON rank_scores
+        BEGIN {_BUMP.format(row="NEW")} END""",
+    f"""CREATE TRIGGER rank_scores_rev_update AFTER UPDATE ON rank_scores
+        WHEN NEW.score IS NOT OLD.score OR NEW.why IS NOT OLD.why
+        BEGIN {_BUMP.format(row="NEW")} END""",
+    f"""CREATE TRIGGER rank_scores_rev_delete AFTER DELETE ON rank_scores
+        BEGIN {_BUMP.format(row="OLD")} END""",
+)
+
+
+def _m008_rank(conn: sqlite3.Connection) -> None:
+    """Seed paper metadata and per-topic relevance scores with their reasons; scores are part
+    of the committed state, so they mark their paper's day dirty like the other enrichments."""
+    for statement in _SCHEMA_RANK:
+        conn.execute(statement)
+    conn.execute("CREATE INDEX rank_scores_by_paper ON rank_scores (arxiv_id, topic)")
+    for statement in _dirty_triggers("rank_scores", _MARK_PAPER):
+        conn.execute(statement)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _m001_initial_schema,
@@ -352,6 +408,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m005_destinations_and_intents,
     _m006_topic_state,
     _m007_state_dirty_days,
+    _m008_rank,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1191,6 +1248,116 @@ class Store:
                     _iso(at),
                 ),
             )
+
+    # --- ranking: seed metadata and per-topic scores --------------------------------------------
+
+    def seed_papers(self, ids: Iterable[str]) -> dict[str, Paper]:
+        """Stored metadata of seed ids: from ``seed_papers``, else from ``papers`` (a seed the
+        store already holds needs no request)."""
+        wanted = json.dumps(list(ids))
+        found: dict[str, Paper] = {}
+        rows = self._conn.execute(
+            """SELECT arxiv_id, version, title, authors, abstract, categories, published
+            FROM seed_papers WHERE arxiv_id IN (SELECT value FROM json_each(?))""",
+            (wanted,),
+        )
+        for row in rows:
+            categories = tuple(_json(row[5]))
+            found[row[0]] = Paper(
+                arxiv_id=row[0],
+                version=row[1],
+                title=row[2],
+                authors=tuple(_json(row[3])),
+                abstract=row[4],
+                categories=categories,
+                primary_category=categories[0] if categories else "",
+                published=_from_iso(row[6]),
+                updated=_from_iso(row[6]),
+            )
+        rest = [i for i in _json(wanted) if i not in found]
+        if rest:
+            stored = self._stream(
+                _select_entries(
+                    f"""FROM papers p {_CODE_JOIN}
+                    WHERE p.arxiv_id IN (SELECT value FROM json_each(?))"""
+                ),
+                (json.dumps(rest),),
+            )
+            found.update((entry.paper.arxiv_id, entry.paper) for entry in stored)
+        return found
+
+    def record_seed_papers(self, papers: Iterable[Paper], *, at: datetime) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                """INSERT OR REPLACE INTO seed_papers
+                (arxiv_id, version, title, authors, abstract, categories, published, fetched_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    (
+                        p.arxiv_id,
+                        p.version,
+                        p.title,
+                        json.dumps(list(p.authors)),
+                        p.abstract,
+                        json.dumps(_ordered_categories(p)),
+                        _iso(p.published),
+                        _iso(at),
+                    )
+                    for p in papers
+                ],
+            )
+
+    def rank_corpus(self, limit: int) -> list[tuple[str, str, str, tuple[str, ...]]]:
+        """(id, title, abstract, categories) of the ``limit`` latest announced papers: what the
+        ranking vocabulary and term weights are fitted on."""
+        rows = self._conn.execute(
+            """SELECT arxiv_id, title, abstract, categories FROM papers
+            ORDER BY first_seen DESC, published DESC, arxiv_id DESC LIMIT ?""",
+            (limit,),
+        )
+        return [(row[0], row[1], row[2], tuple(_json(row[3]))) for row in rows]
+
+    def topic_scores(self, topic: str) -> dict[str, RankedRow]:
+        """Every stored score of ``topic`` by paper id."""
+        rows = self._conn.execute(
+            "SELECT arxiv_id, score, why, basis FROM rank_scores WHERE topic = ?", (topic,)
+        )
+        return {row[0]: RankedRow(row[0], float(row[1]), row[2], row[3]) for row in rows}
+
+    def record_scores(self, topic: str, rows: Iterable[RankedRow], *, at: datetime) -> None:
+        """Store scores of ``topic`` in one transaction; unchanged rows keep their revision."""
+        with self.transaction():
+            self._conn.executemany(
+                """INSERT INTO rank_scores (topic, arxiv_id, score, why, basis, scored_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (topic, arxiv_id) DO UPDATE SET score = excluded.score,
+                    why = excluded.why, basis = excluded.basis, scored_at = excluded.scored_at""",
+                [(topic, r.arxiv_id, r.score, r.why, r.basis, _iso(at)) for r in rows],
+            )
+
+    def best_scores(self, ids: Iterable[str]) -> dict[str, tuple[str, RankedRow]]:
+        """Per paper id, its highest score over the ranked topics: (topic, row); ties go to the
+        first topic by name."""
+        rows = self._conn.execute(
+            """SELECT topic, arxiv_id, score, why, basis FROM rank_scores
+            WHERE arxiv_id IN (SELECT value FROM json_each(?))
+            ORDER BY arxiv_id, score DESC, topic""",
+            (json.dumps(list(ids)),),
+        )
+        best: dict[str, tuple[str, RankedRow]] = {}
+        for row in rows:
+            if row[1] not in best:
+                best[row[1]] = (row[0], RankedRow(row[1], float(row[2]), row[3], row[4]))
+        return best
+
+    def clear_scores(self, keep_topics: Iterable[str]) -> int:
+        """Drop the scores of topics that are no longer ranked; returns how many went."""
+        with self.transaction():
+            cursor = self._conn.execute(
+                "DELETE FROM rank_scores WHERE topic NOT IN (SELECT value FROM json_each(?))",
+                (json.dumps(list(keep_topics)),),
+            )
+        return int(cursor.rowcount)
 
     # --- deliveries -----------------------------------------------------------------------------
 

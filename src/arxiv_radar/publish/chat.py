@@ -594,6 +594,8 @@ def _paper_data(entry: Entry) -> dict[str, Any]:
         "title_translated": entry.title_translated,
         "abstract_translated": entry.abstract_translated,
         "tldr": entry.tldr,
+        "score": entry.score,
+        "why": entry.why,
     }
 
 

@@ -21,6 +21,7 @@ from arxiv_radar.publish.feeds import Content, FeedSettings, StoreExports
 from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
 from arxiv_radar.publish.markdown import MarkdownSettings, StoreMarkdown, foreign_page
 from arxiv_radar.publish.site import SiteSettings, StoreSite, write_site
+from arxiv_radar.rank import ranked_order
 from arxiv_radar.store import Store
 
 __all__ = [
@@ -45,6 +46,8 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
         readme_path=config.output.readme,
         docs_dir=config.output.docs_dir,
         untranslated_marker="(EN)" if config.translation.provider != "none" else "",
+        relevance_topics=tuple(t.name for t in config.topics if ranked_order(config, t.name)),
+        top_picks=config.rank.top_picks,
     )
 
 

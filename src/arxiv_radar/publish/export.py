@@ -72,6 +72,8 @@ def _record(entry: Entry) -> dict[str, Any]:
         "title_translated": entry.title_translated,
         "abstract_translated": entry.abstract_translated,
         "tldr": entry.tldr,
+        "score": entry.score,
+        "why": entry.why,
     }
 
 

@@ -55,6 +55,7 @@ from arxiv_radar.publish.incremental import (
     settings_digest,
 )
 from arxiv_radar.publish.markdown import slugify
+from arxiv_radar.rank.ordering import best_scored
 from arxiv_radar.store import Store
 
 __all__ = [
@@ -395,7 +396,7 @@ class StoreExports:
         if not stale:
             yield from ((path, None) for path in wanted)
             return
-        rows = entries.get()
+        rows = best_scored(self._store, entries.get())
         data = records(rows) if stale - {f"{stem}.bib"} else []
         render: dict[str, Callable[[], Content]] = {
             f"{stem}.json": lambda: iter_json(data, generated=None),

@@ -39,6 +39,7 @@ from arxiv_radar.publish.incremental import (
     display_zone,
     settings_digest,
 )
+from arxiv_radar.rank.ordering import scored_entries, top_picks
 from arxiv_radar.store import Store
 
 __all__ = [
@@ -67,6 +68,7 @@ COLUMNS: dict[str, str] = {
     "pdf": "PDF",
     "code": "Code",
     "tldr": "TL;DR",
+    "why": "Why",
 }
 _EMPTY = "—"
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]*)/[A-Za-z0-9._-]+$")
@@ -95,6 +97,9 @@ class MarkdownSettings:
     # Set when translation is configured: an abstract still waiting for its translation is
     # shown in English with this marker, so readers know it is pending, not the translation.
     untranslated_marker: str = ""
+    # Topics listed by relevance within each day (arxiv_radar.rank); others newest first.
+    relevance_topics: tuple[str, ...] = ()
+    top_picks: int = 0  # best N of the latest day across ranked topics, above the topics
 
     def __post_init__(self) -> None:
         if self.repository and not _REPOSITORY_RE.match(self.repository):
@@ -195,6 +200,7 @@ def render_index(
     archive_months: Sequence[str],
     target: Literal["readme", "pages"],
     status_line: str = "",
+    picks: Sequence[tuple[str, Entry]] = (),
 ) -> str:
     """README.md (``target="readme"``) or docs/index.md (``"pages"``, with Jekyll front matter)."""
     page = settings.readme_path if target == "readme" else f"{settings.docs_dir}/index.md"
@@ -217,6 +223,16 @@ def render_index(
         archive_line=_archive_line(settings, page, archive_months),
         toc=[_TocItem(a, escape_html(t.name)) for t, a in zip(topics, anchors, strict=True)],
         sections=sections,
+        picks=[_pick_line(topic, entry) for topic, entry in picks],
+    )
+
+
+def _pick_line(topic: str, entry: Entry) -> str:
+    """One top pick: title linked to its abstract page, topic, score and reason."""
+    title = escape_cell(entry.paper.title)
+    return (
+        f"[{title}]({entry.paper.abs_url}) ({escape_cell(topic)}, {entry.score or 0:.2f}): "
+        f"{escape_cell(entry.why or '')}"
     )
 
 
@@ -327,9 +343,11 @@ def _relative(target: str, page: str) -> str:
 
 
 def _cached_row(settings: MarkdownSettings, entry: Entry, cache: dict[str, str]) -> str:
-    row = cache.get(entry.paper.arxiv_id)
+    # A paper's reason differs per topic, so it is part of the key.
+    key = f"{entry.paper.arxiv_id}\x00{entry.why or ''}"
+    row = cache.get(key)
     if row is None:
-        row = cache[entry.paper.arxiv_id] = _row(settings, entry)
+        row = cache[key] = _row(settings, entry)
     return row
 
 
@@ -363,6 +381,10 @@ def _tldr_cell(settings: MarkdownSettings, entry: Entry) -> str:
     return escape_cell(entry.tldr or "") or _EMPTY
 
 
+def _why_cell(settings: MarkdownSettings, entry: Entry) -> str:
+    return escape_cell(entry.why or "") or _EMPTY
+
+
 def _title_cell(settings: MarkdownSettings, entry: Entry) -> str:
     title = escape_cell(entry.paper.title)
     cell = f"**{title}**" if title else _EMPTY
@@ -391,6 +413,7 @@ _CELLS: dict[str, Callable[[MarkdownSettings, Entry], str]] = {
     "pdf": _pdf_cell,
     "code": _code_cell,
     "tldr": _tldr_cell,
+    "why": _why_cell,
 }
 
 
@@ -467,7 +490,11 @@ class StoreMarkdown:
             return []
         rows = entries.get()
         sections = [
-            TopicSection(name=topic, entries=chosen, total=len(chosen))
+            TopicSection(
+                name=topic,
+                entries=_scored(self._store, self._settings, topic, chosen),
+                total=len(chosen),
+            )
             for topic in self._topics
             if (chosen := [entry for entry in rows if topic in entry.topics])
         ]
@@ -528,12 +555,15 @@ def _index_pages(
     sections = [
         TopicSection(
             name=topic,
-            entries=store.topic_entries(topic, limit=settings.readme_rows),
+            entries=_scored(
+                store, settings, topic, store.topic_entries(topic, limit=settings.readme_rows)
+            ),
             total=store.topic_count(topic),
             older=older[topic],
         )
         for topic in topics
     ]
+    picks = top_picks(store, topics, settings.top_picks)
     pages = WriteSet()
     targets: tuple[tuple[Literal["readme", "pages"], Path], ...] = (
         ("readme", root / settings.readme_path),
@@ -547,7 +577,15 @@ def _index_pages(
             archive_months=months,
             target=target,
             status_line=status_line,
+            picks=picks,
         )
         pages.add(path, text)
     pages.add(docs / "archive" / "index.md", render_archive_index(settings=settings, months=months))
     return pages.commit()
+
+
+def _scored(
+    store: Store, settings: MarkdownSettings, topic: str, entries: Sequence[Entry]
+) -> list[Entry]:
+    by_relevance = topic in settings.relevance_topics
+    return scored_entries(store, topic, entries, by_relevance=by_relevance, zone=settings.zone)

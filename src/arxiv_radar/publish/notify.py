@@ -27,6 +27,8 @@ from arxiv_radar.match import Topic
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chat import ChatSettings, Message, Notifier, make_notifier
 from arxiv_radar.publish.email import EmailSettings, count_papers, send_digest
+from arxiv_radar.rank import ranked_order
+from arxiv_radar.rank.ordering import scored_entries
 from arxiv_radar.store import Store
 
 __all__ = ["NEWS_LAG", "check_secrets", "notify_all"]
@@ -64,7 +66,7 @@ def notify_all(
         delivery = _prepare(store, channel, destination, now)
         try:
             with _sender(destination, timeout=config.http.timeout) as sender:
-                sections = _sections(topics, delivery.pending)
+                sections = _ranked(workspace, store, _sections(topics, delivery.pending))
                 messages = sender.messages(sections, day, workspace.site_url)
                 papers = _deliver(store, channel, sender, messages, now)
         except ArxivRadarError as err:
@@ -140,6 +142,19 @@ def check_secrets(workspace: Workspace, env: Mapping[str, str] | None = None) ->
 def _sections(topics: Sequence[Topic], entries: Sequence[Entry]) -> dict[str, list[Entry]]:
     """Topic name -> its entries, in config order; a paper in two topics appears in both."""
     return {t.name: [e for e in entries if t.name in e.topics] for t in topics}
+
+
+def _ranked(
+    workspace: Workspace, store: Store, sections: dict[str, list[Entry]]
+) -> dict[str, list[Entry]]:
+    """Entries with their topic's score and reason; ranked topics best first within each day."""
+    config, zone = workspace.config, ZoneInfo(workspace.config.timezone)
+    return {
+        topic: scored_entries(
+            store, topic, entries, by_relevance=ranked_order(config, topic), zone=zone
+        )
+        for topic, entries in sections.items()
+    }
 
 
 class _EmailSender:

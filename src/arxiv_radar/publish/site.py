@@ -57,6 +57,7 @@ from arxiv_radar.publish.incremental import (
     display_zone,
     settings_digest,
 )
+from arxiv_radar.rank.ordering import scored_entries
 from arxiv_radar.store import Store
 
 __all__ = [
@@ -138,6 +139,7 @@ class _Item:
     abstract_translated: str
     topics: tuple[_Topic, ...]
     search_authors: str
+    why: str = ""  # the ranking reason on a ranked topic's page
 
 
 @dataclass
@@ -269,6 +271,7 @@ def _store_accumulator(
     for topic in ctx.topics:
         stats = acc.stats[topic.slug]
         recent = store.topic_entries(topic.name, limit=TOPIC_PAGE_LIMIT)
+        recent = scored_entries(store, topic.name, recent, by_relevance=False, zone=ctx.tz)
         stats.recent = _sorted_items(ctx, recent)
         for month in calendar.months:
             if count := calendar.topic_counts[month.label].get(topic.name, 0):
@@ -452,6 +455,7 @@ def _item(entry: Entry, ctx: _Context) -> _Item:
         abstract_translated=(entry.abstract_translated or "").strip(),
         topics=tuple(sorted({by_name[t] for t in entry.topics if t in by_name}, key=_index)),
         search_authors=_authors(paper.authors, INDEX_AUTHORS),
+        why=entry.why or "",
     )
 
 
