@@ -4,9 +4,7 @@ people type them; when both places give one, the option after the command wins a
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -15,6 +13,7 @@ import click
 import pytest
 
 from arxiv_radar.cli import RadarGroup, cli
+from tests.cli_runner import run_cli
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.http import LocalServer
 
@@ -37,15 +36,7 @@ http:
 
 
 def radar(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arxiv_radar", *args],
-        check=False,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=120,
-    )
+    return run_cli(*args, cwd=cwd, columns=200)
 
 
 @pytest.fixture
@@ -108,7 +99,8 @@ def test_init_takes_the_config_path_after_its_name(tmp_path: Path) -> None:
 # `import cv-arxiv-daily --config` names the fork's config.yaml (it writes arxiv-radar.yml).
 @pytest.mark.parametrize("command", sorted(set(cli.commands) - {"init", "import"}))
 def test_every_command_reads_the_config_named_after_it(tmp_path: Path, command: str) -> None:
-    extra = ["--from", "2026-11-02", "--to", "2026-11-03"] if command == "backfill" else []
+    arguments = {"backfill": ["--from", "2026-11-02", "--to", "2026-11-03"], "rank": ["Splatting"]}
+    extra = arguments.get(command, [])
     done = radar(command, *extra, "-c", "missing.yml", "-v", cwd=tmp_path)
     assert "missing.yml" in done.stdout + done.stderr, (done.stdout, done.stderr)
     assert done.returncode != 0 and "Traceback" not in done.stderr

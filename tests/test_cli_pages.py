@@ -3,15 +3,14 @@ write, unless the config names it; they say so before any request, in one line, 
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from arxiv_radar.publish.markdown import GENERATED_MARKER, USAGE_URL
+from tests.cli_runner import run_cli
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.http import LocalServer
 
@@ -38,15 +37,7 @@ OWN_README = "# My project\n\nHand-written, precious.\n"
 
 
 def radar(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arxiv_radar", *args],
-        check=False,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "80"},
-        timeout=120,
-    )
+    return run_cli(*args, cwd=cwd, columns=80)
 
 
 @pytest.fixture

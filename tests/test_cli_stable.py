@@ -8,9 +8,7 @@ daily workflow makes no commit. A failed fetch is news and still shows its warni
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pytest
 from arxiv_radar.fetch import LAST_ANNOUNCEMENT, Announcement, latest_announcement
 from arxiv_radar.publish.digest import status_line, updated_on
 from arxiv_radar.store import Store
+from tests.cli_runner import run_cli
 from tests.servers.arxiv import FakeArxiv, make_paper, submitted_for
 from tests.servers.http import LocalServer, Reply, Request
 
@@ -48,15 +47,7 @@ NOT_PUBLISHED = (
 
 
 def radar(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arxiv_radar", *args],
-        check=False,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "80"},
-        timeout=120,
-    )
+    return run_cli(*args, cwd=cwd, columns=80)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

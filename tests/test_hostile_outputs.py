@@ -12,10 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -26,6 +24,7 @@ import pytest
 
 from arxiv_radar.publish.export import read_json_exports
 from arxiv_radar.store import Store
+from tests.cli_runner import run_cli
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.fake_apis import FakeHuggingFace
 from tests.servers.http import LocalServer, Reply, local_server
@@ -90,15 +89,7 @@ class Outcome:
 def cli(
     root: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "arxiv_radar", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=90,
-        env={**os.environ, "COLUMNS": "4000", **(env or {})},
-        check=False,
-    )
+    return run_cli(*args, cwd=root, env=env, columns=4000, timeout=90)
 
 
 def _papers() -> list[Any]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from arxiv_radar.store import Store
+from tests.cli_runner import run_cli
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.http import LocalServer
 
@@ -53,15 +52,7 @@ def cli(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the installed console entry point exactly as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "arxiv_radar", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, env=env, timeout=60)
 
 
 def todays_papers() -> dict[str, list]:  # type: ignore[type-arg]
