@@ -72,3 +72,19 @@ def test_init_beside_a_readme_of_your_own_publishes_elsewhere(tmp_path: Path) ->
     config = yaml.safe_load((tmp_path / "arxiv-radar.yml").read_text("utf-8"))
     assert config["output"]["readme"] == "DIGEST.md"
     assert (tmp_path / "README.md").read_text("utf-8") == "# My project\n\nHand-written.\n"
+
+
+def test_init_github_force_refreshes_the_workflow_and_keeps_the_topics(tmp_path: Path) -> None:
+    """How a digest upgrades its workflow: the config it edited must survive."""
+    assert cli("init", "--github", cwd=tmp_path).returncode == 0
+    mine = "categories: [cs.CV]\ntopics: [{name: Mine, query: 'ti:mine'}]\n"
+    (tmp_path / "arxiv-radar.yml").write_text(mine, encoding="utf-8")
+    workflow = tmp_path / ".github/workflows/arxiv-radar.yml"
+    workflow.write_text("old workflow\n", encoding="utf-8")
+    result = cli("init", "--github", "--force", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "arxiv-radar.yml").read_text("utf-8") == mine
+    assert yaml.safe_load(workflow.read_text("utf-8"))["env"]["ARXIV_RADAR_VERSION"] == __version__
+    assert "Kept the existing arxiv-radar.yml (`arxiv-radar init --force` overwrites it)" in (
+        result.stdout
+    )

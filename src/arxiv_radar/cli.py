@@ -122,7 +122,11 @@ def _workspace(ctx: click.Context) -> Workspace:
 
 
 @cli.command()
-@click.option("--force", is_flag=True, help="Overwrite existing files.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Overwrite existing files (with --github, the workflow: the config is kept).",
+)
 @click.option(
     "--github",
     is_flag=True,
@@ -134,7 +138,8 @@ def init(ctx: click.Context, force: bool, github: bool) -> int:
     """Write a commented starter config with four example topics."""
     for item in scaffold(ctx.obj, github=github, force=force):
         if item.action == "kept":
-            _out.print(f"Kept the existing {item.path} (--force overwrites it)")
+            again = "`arxiv-radar init --force`" if github else "--force"
+            _out.print(f"Kept the existing {item.path} ({again} overwrites it)")
         elif item.action == "extended":
             _out.print(f"Added the database's entries to {item.path}")
         elif item.action == "wrote":

@@ -1,8 +1,9 @@
 """`arxiv-radar init`: the starter config and, for GitHub, the workflow and .gitignore entries.
 
 It is run in the digest repository's root, so the paths written into the workflow are relative to
-the current folder. Existing files are kept unless ``force`` is set; .gitignore is only ever
-extended, never overwritten.
+the current folder. Existing files are kept unless ``force`` is set, and with ``github`` an
+existing config is kept even then (`init --github --force` is how a digest upgrades its
+workflow); .gitignore is only ever extended, never overwritten.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def scaffold(
     """Write the starter files under ``cwd``; say what happened to each."""
     cwd = Path.cwd() if cwd is None else cwd
     config = config_path or Path(DEFAULT_CONFIG_NAME)
-    done = [_write_config(cwd, config, force=force)]
+    # With --github, --force refreshes the workflow (an upgrade): the user's topics are kept.
+    done = [_write_config(cwd, config, force=force and not github)]
     if github:
         paths = _digest_paths(cwd, config)
         done.append(_write(cwd, Path(WORKFLOW_PATH), workflow_text(paths), force=force))
