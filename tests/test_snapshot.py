@@ -624,3 +624,13 @@ def test_a_run_whose_notify_failed_still_exports_the_days_papers(digest: Digest)
     exported = {row["arxiv_id"]: row for row in lines}
     assert "2611.00055" in exported
     assert exported["2611.00055"]["deliveries"].keys() == {"email"}  # the mail did go out
+
+
+def test_status_on_a_fresh_checkout_says_the_database_will_be_rebuilt(
+    digest: Digest, tmp_path: Path
+) -> None:
+    checkout = copy_state(digest.root, tmp_path / "checkout")
+    result = cli("status", cwd=checkout)
+    assert result.returncode == 0, result.stderr
+    assert "rebuilds it from" in result.stdout and "No runs yet" not in result.stdout
+    assert not (checkout / DB).exists(), "status reads; it never builds the database"

@@ -31,6 +31,7 @@ from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
 from arxiv_radar.rank.report import topic_ranking
 from arxiv_radar.report import describe_backfill, describe_runs
 from arxiv_radar.scaffold import scaffold
+from arxiv_radar.snapshot import MANIFEST
 
 __all__ = ["CONTEXT_SETTINGS", "RadarGroup", "cli", "main"]
 
@@ -219,7 +220,14 @@ def status(ctx: click.Context, limit: int) -> int:
     """The last runs: when, what was fetched per topic, what failed and why."""
     workspace = _workspace(ctx)
     if not workspace.database.exists():
-        _out.print(f"No runs yet: {workspace.database} does not exist. Try: arxiv-radar run")
+        if (workspace.state_dir / MANIFEST).exists():
+            _out.print(
+                f"{workspace.database} does not exist yet (a fresh checkout): the next "
+                f"`arxiv-radar run` rebuilds it from {workspace.state_dir}. Run history is kept "
+                "in the database only, so earlier runs are not listed."
+            )
+        else:
+            _out.print(f"No runs yet: {workspace.database} does not exist. Try: arxiv-radar run")
         return 0
     for renderable in describe_runs(workspace, limit=limit):
         _out.print(renderable)
