@@ -88,3 +88,14 @@ def test_init_github_force_refreshes_the_workflow_and_keeps_the_topics(tmp_path:
     assert "Kept the existing arxiv-radar.yml (`arxiv-radar init --force` overwrites it)" in (
         result.stdout
     )
+
+
+def test_the_job_summary_of_a_failed_stage_cannot_carry_html_or_break_the_table() -> None:
+    from arxiv_radar.job_summary import run_summary
+
+    stats = {"fetch": {"per_topic": {"A | B": 2}}}
+    errors = [{"stage": "notify", "error": "SMTP said <script>alert(1)</script> | *bold*"}]
+    text = run_summary("run", "partial", stats, errors)
+    assert "<script>" not in text and "| A \\| B | 2 |" in text
+    assert text.splitlines()[0] == "### ❌ arxiv-radar run: partial"
+    assert "- **notify failed:** SMTP said" in text

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from arxiv_radar.publish.cells import escape_cell
+
 __all__ = ["SUMMARY_ENV", "append_step_summary", "error_summary", "run_summary"]
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
@@ -52,5 +54,6 @@ def append_step_summary(markdown: str, env: Mapping[str, str] | None = None) -> 
 
 
 def _cell(text: object) -> str:
-    """One line that cannot break the surrounding Markdown (tables, lists)."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """One line that cannot break the surrounding Markdown, nor carry HTML or formatting: an
+    error can quote what a hostile server sent."""
+    return escape_cell(str(text))

@@ -15,6 +15,7 @@ from typing import Literal
 from arxiv_radar.config import DEFAULT_CONFIG_NAME, load_workspace, starter_config_text
 from arxiv_radar.errors import UserError
 from arxiv_radar.github_files import WORKFLOW_PATH, DigestPaths, gitignore_text, workflow_text
+from arxiv_radar.publish.files import write_if_changed
 from arxiv_radar.publish.markdown import foreign_page
 
 __all__ = ["Scaffolded", "scaffold"]
@@ -67,7 +68,7 @@ def _write(cwd: Path, name: Path, text: str, *, force: bool) -> Scaffolded:
     if path.exists() and not force:
         return Scaffolded(name, "kept")
     path.parent.mkdir(parents=True, exist_ok=True)
-    _replace(path, text)
+    write_if_changed(path, text)  # atomic: an interrupted init leaves no half-written file
     return Scaffolded(name, "wrote")
 
 
@@ -77,15 +78,8 @@ def _extend_gitignore(cwd: Path, name: Path, database: str) -> Scaffolded:
     text = gitignore_text(existing, database)
     if text == existing:
         return Scaffolded(name, "unchanged")
-    _replace(path, text)
+    write_if_changed(path, text)  # atomic: an interrupted init leaves no half-written file
     return Scaffolded(name, "extended" if existing else "wrote")
-
-
-def _replace(path: Path, text: str) -> None:
-    """Write through a temporary file, so an interrupted init leaves no half-written file."""
-    partial = path.with_name(f".{path.name}.tmp")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
 
 
 def _digest_paths(cwd: Path, config: Path) -> DigestPaths:
