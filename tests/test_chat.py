@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -357,3 +360,43 @@ def test_a_token_echoed_alone_in_an_error_body_is_scrubbed(
         make_notifier(settings, client=client).send(SMALL, DAY)
     assert "invalid_token" in str(caught.value)
     assert token not in str(caught.value) + caught.value.fix + caplog.text
+
+
+# --- ranking: the reason and score of each ranked paper -----------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden" / "chat"
+WHY = 'nearest seed "Splats <&> *bold* [x](y) @here" (0.71); followed author A. Name'
+
+
+def ranked(papers: int = 80) -> dict[str, list[Entry]]:
+    """``big()`` with a score and a reason on every paper, some of them long."""
+    return {
+        topic: [
+            replace(e, score=0.9 - i / 1000, why=(WHY + " ·" * (i % 60))[:200])
+            for i, e in enumerate(entries)
+        ]
+        for topic, entries in big(papers).items()
+    }
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare with tests/golden/chat/NAME; UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    assert path.exists(), f"missing golden {path}; run with UPDATE_GOLDEN=1"
+    assert text.encode("utf-8") == path.read_bytes()
+
+
+@pytest.mark.parametrize("service", ["slack", "discord", "feishu"])
+def test_unranked_messages_are_unchanged_byte_for_byte(
+    server: LocalServer, client: PoliteClient, monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    """The golden files hold what these services were posted before reasons existed."""
+    server.route("POST", SECRET_PATH, Reply(200, '{"code":0}'))
+    chat = notifier(server, client, monkeypatch, service)
+    sent = chat.send(SMALL, DAY, "https://x.io/r/") + chat.send(big(), DAY)
+    posted = [r.body.decode("utf-8") for r in server.requests_to(SECRET_PATH)]
+    assert sent == len(posted) > 2
+    check_golden(f"unranked-{service}.jsonl", "\n".join(posted) + "\n")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import ssl
@@ -333,3 +334,27 @@ def test_invalid_settings_name_the_key(changes: dict[str, object], key: str) -> 
         EmailSettings(**{**base, **changes})  # type: ignore[arg-type]
     assert key in caught.value.message
     assert caught.value.fix
+
+
+# --- ranking: top picks above the topics --------------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden" / "email"
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare with tests/golden/email/NAME; UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    assert path.exists(), f"missing golden {path}; run with UPDATE_GOLDEN=1"
+    assert text.encode("utf-8") == path.read_bytes()
+
+
+def test_unranked_digest_is_unchanged_byte_for_byte(smtp: SmtpServer) -> None:
+    """The golden files hold the digest as it was sent before top picks existed."""
+    assert send_digest(settings(smtp), sections=SECTIONS, day=DAY, site_url="https://x.io/r/")
+    [received] = smtp.received
+    bodies = parts(received.message)
+    check_golden("unranked.txt", bodies["text/plain"])
+    check_golden("unranked.html", bodies["text/html"])
