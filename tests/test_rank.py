@@ -409,6 +409,29 @@ def test_email_digest_opens_with_the_top_picks_and_their_reasons(
     assert picks.strip() == "\n\n".join(expected)
 
 
+def test_slack_digest_gives_each_ranked_paper_its_reason_and_score(
+    tmp_path: Path, arxiv: FakeArxiv, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.route("POST", "/hooks/slack", Reply(body="ok"))
+    monkeypatch.setenv("RANK_TEST_HOOK", f"{server.url}/hooks/slack")
+    chat = "\nchat:\n  - service: slack\n    webhook_env: RANK_TEST_HOOK\n    backlog_days: 365"
+    ws = workspace(tmp_path, arxiv, SEEDS + chat)
+    fill(ws)
+    assert run_pipeline(ws, ("rank", "notify"), command="run", now=NOW).errors == []
+    (posted,) = server.requests_to("/hooks/slack")
+    text = json.loads(posted.body)["text"]
+    with Store.open(ws.database) as store:
+        scores = {k: (r.score, r.why) for k, r in store.topic_scores("Vision").items()}
+    whys = [line.strip() for line in text.splitlines() if line.strip().startswith("why: ")]
+    assert whys == [
+        "why: "
+        + scores[i][1].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        + f" (score {scores[i][0]:.2f})"
+        for i in order(scores)
+        if scores[i][1]  # a paper without a reason (score 0) gets no line
+    ]
+
+
 def test_unquoted_ids_keep_their_trailing_zeros(tmp_path: Path, arxiv: FakeArxiv) -> None:
     """YAML reads 2301.10000 as the float 2301.1: seeds and votes must keep the text."""
     ws = workspace(tmp_path, arxiv, "    seeds: [2301.10000, 2301.01230]")
