@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -357,3 +360,126 @@ def test_a_token_echoed_alone_in_an_error_body_is_scrubbed(
         make_notifier(settings, client=client).send(SMALL, DAY)
     assert "invalid_token" in str(caught.value)
     assert token not in str(caught.value) + caught.value.fix + caplog.text
+
+
+# --- ranking: the reason and score of each ranked paper -----------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden" / "chat"
+WHY = 'nearest seed "Splats <&> *bold* [x](y) @here" (0.71); followed author A. Name'
+
+
+def ranked(papers: int = 80) -> dict[str, list[Entry]]:
+    """``big()`` with a score and a reason on every paper, some of them long."""
+    return {
+        topic: [
+            replace(e, score=0.9 - i / 1000, why=(WHY + " ·" * (i % 60))[:200])
+            for i, e in enumerate(entries)
+        ]
+        for topic, entries in big(papers).items()
+    }
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare with tests/golden/chat/NAME; UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    assert path.exists(), f"missing golden {path}; run with UPDATE_GOLDEN=1"
+    assert text.encode("utf-8") == path.read_bytes()
+
+
+@pytest.mark.parametrize("service", ["slack", "discord", "feishu"])
+def test_unranked_messages_are_unchanged_byte_for_byte(
+    server: LocalServer, client: PoliteClient, monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    """The golden files hold what these services were posted before reasons existed."""
+    server.route("POST", SECRET_PATH, Reply(200, '{"code":0}'))
+    chat = notifier(server, client, monkeypatch, service)
+    sent = chat.send(SMALL, DAY, "https://x.io/r/") + chat.send(big(), DAY)
+    posted = [r.body.decode("utf-8") for r in server.requests_to(SECRET_PATH)]
+    assert sent == len(posted) > 2
+    check_golden(f"unranked-{service}.jsonl", "\n".join(posted) + "\n")
+
+
+RANKED_SMALL = {
+    "Language models": [
+        replace(SMALL["Language models"][0], score=0.9, why=WHY),
+        replace(SMALL["Language models"][1], score=0.25, why="shared terms tokens"),
+    ],
+    "Retrieval": SMALL["Retrieval"],  # an unranked topic beside a ranked one: no reason line
+}
+ESCAPED_WHY = {
+    "slack": '    why: nearest seed "Splats &lt;&amp;&gt; *bold* [x](y) @here" (0.71); '
+    "followed author A. Name (score 0.90)",
+    "discord": '  why: nearest seed "Splats \\<&\\> \\*bold\\* \\[x\\]\\(y\\) \\@here" \\(0.71\\); '
+    "followed author A. Name \\(score 0.90\\)",
+    "feishu": f"  why: {WHY} (score 0.90)",
+}
+
+
+def chat_lines(service: str, body: dict[str, Any]) -> list[str]:
+    """The posted message as lines of text (Feishu: one line per paragraph, links as URLs)."""
+    if service == "feishu":
+        paragraphs = body["content"]["post"]["en_us"]["content"]
+        return ["".join(el.get("href", el["text"]) for el in p) for p in paragraphs]
+    return str(body["text" if service == "slack" else "content"]).splitlines()
+
+
+@pytest.mark.parametrize("service", ["slack", "discord", "feishu"])
+def test_each_chat_format_shows_the_escaped_reason_and_score_of_ranked_papers(
+    server: LocalServer, client: PoliteClient, monkeypatch: pytest.MonkeyPatch, service: str
+) -> None:
+    server.route("POST", SECRET_PATH, Reply(200, '{"code":0}'))
+    assert notifier(server, client, monkeypatch, service).send(RANKED_SMALL, DAY) == 1
+    [body] = bodies(server)
+    lines = chat_lines(service, body)
+    whys = [n for n, line in enumerate(lines) if line.lstrip().startswith("why: ")]
+    assert [lines[n] for n in whys[:1]] == [ESCAPED_WHY[service]]
+    second = lines[whys[1]].strip().replace("\\", "")  # Discord escapes the parentheses
+    assert len(whys) == 2 and second == "why: shared terms tokens (score 0.25)"  # none for 2611.3
+    for n, paper in zip(whys, ("2611.00001", "2611.00002"), strict=True):
+        # the reason follows its own paper's title and links, before the next paper
+        assert f"arxiv.org/pdf/{paper}" in lines[n - 1]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [("slack", "text", 3000), ("discord", "content", 2000), ("feishu", "", 20_000)],
+    ids=["slack", "discord", "feishu"],
+)
+def test_ranked_digests_still_split_on_paper_boundaries_with_every_reason(
+    server: LocalServer,
+    client: PoliteClient,
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[str, str, int],
+) -> None:
+    service, field, limit = case
+    server.route("POST", SECRET_PATH, Reply(200, '{"code":0}'))
+    sections = ranked(160 if service == "feishu" else 80)
+    sent = notifier(server, client, monkeypatch, service).send(sections, DAY)
+    posted = bodies(server)
+    assert sent == len(posted) > 1
+    seen = []
+    for body in posted:
+        if field:
+            assert len(body[field].encode("utf-16-le")) // 2 <= limit
+        else:
+            assert len(json.dumps(body["content"])) <= limit
+        text = "\n".join(chat_lines(service, body))
+        ids = arxiv_ids(text)
+        assert text.count("why: ") == len(ids) == text.count("arxiv.org/pdf/")  # none cut in half
+        seen += ids
+    assert seen == [e.paper.arxiv_id for entries in sections.values() for e in entries]
+
+
+def test_a_paper_too_long_for_its_reason_drops_it_before_its_links(
+    server: LocalServer, client: PoliteClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOOK", server.url + "/hook")
+    chat = DiscordNotifier(ChatSettings(service="discord", webhook_env="HOOK"), client)
+    long_why = "w" * 200
+    sections = {"T": [replace(entry(1, "Enormous " * 1000), score=0.5, why=long_why)]}
+    [content] = [p["content"] for p in chat.payloads(sections, DAY)]
+    assert len(content) <= 2000 and "[PDF](<https://arxiv.org/pdf/2611.00001>)" in content
+    assert f"why: {long_why} \\(score 0.50\\)" in content  # the title gave way, not the reason

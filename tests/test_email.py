@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import ssl
@@ -333,3 +334,86 @@ def test_invalid_settings_name_the_key(changes: dict[str, object], key: str) -> 
         EmailSettings(**{**base, **changes})  # type: ignore[arg-type]
     assert key in caught.value.message
     assert caught.value.fix
+
+
+# --- ranking: top picks above the topics --------------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden" / "email"
+
+
+def check_golden(name: str, text: str) -> None:
+    """Compare with tests/golden/email/NAME; UPDATE_GOLDEN=1 rewrites it (review the diff)."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+    assert path.exists(), f"missing golden {path}; run with UPDATE_GOLDEN=1"
+    assert text.encode("utf-8") == path.read_bytes()
+
+
+def test_unranked_digest_is_unchanged_byte_for_byte(smtp: SmtpServer) -> None:
+    """The golden files hold the digest as it was sent before top picks existed."""
+    assert send_digest(
+        settings(smtp, top_picks=5), sections=SECTIONS, day=DAY, site_url="https://x.io/r/"
+    )
+    [received] = smtp.received
+    bodies = parts(received.message)
+    check_golden("unranked.txt", bodies["text/plain"])
+    check_golden("unranked.html", bodies["text/html"])
+
+
+def ranked_sections() -> dict[str, list[Entry]]:
+    """Two ranked topics: 2611.00003 scores best in Retrieval, 2611.00004 has score 0."""
+    return {
+        "Language models": [
+            entry("2611.00001", "Scaling Laws", score=0.42, why='nearest seed "Chinchilla" (0.42)'),
+            entry("2611.00003", "Dense <Retrievers>", score=0.30, why="shared terms dense"),
+            entry("2611.00004", "Unrelated", score=0.0, why="no seed term"),
+        ],
+        "Retrieval": [
+            entry("2611.00002", "Rerankers", score=0.55, why="followed author A. <Name> & co"),
+            entry("2611.00003", "Dense <Retrievers>", score=0.81, why='nearest seed "DPR" (0.81)'),
+        ],
+    }
+
+
+def test_email_opens_with_the_top_picks_best_first_with_their_reasons(smtp: SmtpServer) -> None:
+    sections = ranked_sections()
+    assert send_digest(settings(smtp, top_picks=3), sections=sections, day=DAY)
+    [received] = smtp.received
+    bodies = parts(received.message)
+    text, html = bodies["text/plain"].replace("\r\n", "\n"), bodies["text/html"]
+    picks = text.split("Top picks\n---------\n", 1)[1].split("\nLanguage models (3)", 1)[0]
+    assert picks.strip().splitlines() == [
+        "1. Dense <Retrievers>",
+        "   Retrieval · score 0.81",
+        '   Why: nearest seed "DPR" (0.81)',
+        "   Abstract: https://arxiv.org/abs/2611.00003",
+        "",
+        "2. Rerankers",
+        "   Retrieval · score 0.55",
+        "   Why: followed author A. <Name> & co",
+        "   Abstract: https://arxiv.org/abs/2611.00002",
+        "",
+        "3. Scaling Laws",
+        "   Language models · score 0.42",
+        '   Why: nearest seed "Chinchilla" (0.42)',
+        "   Abstract: https://arxiv.org/abs/2611.00001",
+    ]
+    assert text.index("Top picks") < text.index("Language models (3)")  # the email opens with them
+    section = html.split(">Top picks</h2>", 1)[1].split("</ol>", 1)[0]
+    links = [section.index(f'href="https://arxiv.org/abs/2611.0000{n}"') for n in (3, 2, 1)]
+    assert links == sorted(links) and "2611.00004" not in section
+    assert "Dense &lt;Retrievers&gt;</a>" in section
+    assert "Retrieval · score 0.81" in section
+    assert "<strong>Why:</strong> followed author A. &lt;Name&gt; &amp; co" in section
+    assert html.index(">Top picks</h2>") < html.index(">Language models <span")
+
+
+def test_top_picks_limit_and_zero_turn_the_section_off() -> None:
+    base = EmailSettings(host="h", sender="a@b.c", recipients=("d@e.f",))
+    one = parts(build_message(replace(base, top_picks=1), sections=ranked_sections(), day=DAY))
+    picks = one["text/plain"].split("Top picks", 1)[1].split("Language models (3)", 1)[0]
+    assert "1. Dense <Retrievers>" in picks and "2." not in picks
+    off = parts(build_message(base, sections=ranked_sections(), day=DAY))
+    assert "Top picks" not in off["text/plain"] and "Top picks" not in off["text/html"]

@@ -21,6 +21,7 @@ from arxiv_radar.rank.seeds import read_seeds_file
 from arxiv_radar.store import Store
 from tests.servers.arxiv import FakeArxiv, make_paper
 from tests.servers.http import LocalServer, Reply, Request
+from tests.servers.smtp import smtp_server
 
 NOW = datetime(2026, 11, 25, 1, 0, tzinfo=timezone.utc)
 SEEN = datetime(2026, 11, 24, 1, 0, tzinfo=timezone.utc)
@@ -377,6 +378,58 @@ def test_chat_digest_lists_by_relevance_with_score_and_why(
     scores = {k: (r.score, r.why) for k, r in stored.items()}
     assert [p["id"] for p in topic["papers"]] == order(scores)
     assert [p["why"] for p in topic["papers"]] == [scores[i][1] for i in order(scores)]
+
+
+def test_email_digest_opens_with_the_top_picks_and_their_reasons(
+    tmp_path: Path, arxiv: FakeArxiv
+) -> None:
+    with smtp_server() as smtp:
+        email = (
+            f"\nemail:\n  host: 127.0.0.1\n  port: {smtp.port}\n  security: none\n"
+            "  sender: radar@example.org\n  recipients: [a@example.org]\n  backlog_days: 365"
+        )
+        ws = workspace(tmp_path, arxiv, SEEDS + email)
+        fill(ws)
+        assert run_pipeline(ws, ("rank", "notify"), command="run", now=NOW).errors == []
+        (mail,) = smtp.received
+    body = mail.message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content().replace("\r\n", "\n")
+    picks = text.split("Top picks\n---------\n", 1)[1].split("\nVision (4)", 1)[0]
+    with Store.open(ws.database) as store:
+        scores = {k: (r.score, r.why) for k, r in store.topic_scores("Vision").items()}
+    titles = {p.arxiv_id: p.title for p in CANDIDATES}
+    best = [i for i in order(scores) if scores[i][0] > 0]  # a score of 0 is no pick
+    assert 0 < len(best) < len(CANDIDATES)
+    expected = [
+        f"{n}. {titles[i]}\n   Vision · score {scores[i][0]:.2f}\n   Why: {scores[i][1]}\n"
+        f"   Abstract: https://arxiv.org/abs/{i}"
+        for n, i in enumerate(best, start=1)
+    ]
+    assert picks.strip() == "\n\n".join(expected)
+
+
+def test_slack_digest_gives_each_ranked_paper_its_reason_and_score(
+    tmp_path: Path, arxiv: FakeArxiv, server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.route("POST", "/hooks/slack", Reply(body="ok"))
+    monkeypatch.setenv("RANK_TEST_HOOK", f"{server.url}/hooks/slack")
+    chat = "\nchat:\n  - service: slack\n    webhook_env: RANK_TEST_HOOK\n    backlog_days: 365"
+    ws = workspace(tmp_path, arxiv, SEEDS + chat)
+    fill(ws)
+    assert run_pipeline(ws, ("rank", "notify"), command="run", now=NOW).errors == []
+    (posted,) = server.requests_to("/hooks/slack")
+    text = json.loads(posted.body)["text"]
+    with Store.open(ws.database) as store:
+        scores = {k: (r.score, r.why) for k, r in store.topic_scores("Vision").items()}
+    whys = [line.strip() for line in text.splitlines() if line.strip().startswith("why: ")]
+    assert whys == [
+        "why: "
+        + scores[i][1].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        + f" (score {scores[i][0]:.2f})"
+        for i in order(scores)
+        if scores[i][1]  # a paper without a reason (score 0) gets no line
+    ]
 
 
 def test_unquoted_ids_keep_their_trailing_zeros(tmp_path: Path, arxiv: FakeArxiv) -> None:

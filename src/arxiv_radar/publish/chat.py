@@ -2,7 +2,8 @@
 
 Every service is a :class:`Notifier` registered by its config name in :data:`NOTIFIERS`. Long
 digests are split on paper boundaries so each message stays under the service's limit, and a
-paper is never cut in half (only an absurdly long title is shortened with "…"). Limits used:
+paper is never cut in half (only an absurdly long title is shortened with "…"). A ranked paper
+carries one more line, its reason and score (``why: … (score 0.71)``). Limits used:
 
 - Slack: the API truncates ``text`` past 40,000 characters, but Slack advises staying under
   4,000 for readability; we keep each message under 3,000 (UTF-16 units, as Slack counts).
@@ -131,6 +132,7 @@ class _Parts:
     title: str
     authors: str
     tldr: str
+    why: str  # "reason (score 0.71)" for a ranked paper, "" otherwise
     abs_url: str
     pdf_url: str
     code_url: str
@@ -143,11 +145,20 @@ class _Parts:
             title=_oneline(paper.title),
             authors=_authors(paper.authors),
             tldr=_oneline(entry.tldr or ""),
+            why=_why(entry),
             abs_url=paper.abs_url,
             pdf_url=paper.pdf_url,
             code_url=_web(entry.code_url),
             stars=entry.stars,
         )
+
+
+def _why(entry: Entry) -> str:
+    """The reason of a ranked paper with its score; unranked papers have none."""
+    if not entry.why:
+        return ""
+    score = f" (score {entry.score:.2f})" if entry.score is not None else ""
+    return f"{_oneline(entry.why)}{score}"
 
 
 P = TypeVar("P")
@@ -166,9 +177,10 @@ class _Format(Protocol[P]):
 
 def _fit(fmt: _Format[P], entry: Entry, room: int) -> P:
     """Render a paper within ``room``: shorten the title first, then drop the TL;DR, then the
-    authors. Links always survive, so the reader can still open the paper."""
+    authors, then the reason. Links always survive, so the reader can still open the paper."""
     full = _Parts.of(entry)
-    for parts in (full, replace(full, tldr=""), replace(full, tldr="", authors="")):
+    bare = replace(full, tldr="", authors="")
+    for parts in (full, replace(full, tldr=""), bare, replace(bare, why="")):
         piece = _shrink_title(fmt, parts, room)
         if piece is not None:
             return piece
@@ -277,6 +289,8 @@ class _SlackFormat:
             links.append(_slack_link(parts.code_url, "Code") + stars)
         details = ([_slack_escape(parts.authors)] if parts.authors else []) + links
         lines = [f"• {_slack_link(parts.abs_url, parts.title)}", "    " + " · ".join(details)]
+        if parts.why:
+            lines.append(f"    why: {_slack_escape(parts.why)}")
         if parts.tldr:
             lines.append(f"    _{_slack_escape(parts.tldr)}_")
         return "\n".join(lines)
@@ -318,6 +332,8 @@ class _DiscordFormat:
             links.append(_discord_link(parts.code_url, "Code") + stars)
         details = ([_discord_escape(parts.authors)] if parts.authors else []) + links
         lines = [f"• {_discord_link(parts.abs_url, parts.title)}", "  " + " · ".join(details)]
+        if parts.why:
+            lines.append(f"  why: {_discord_escape(parts.why)}")
         if parts.tldr:
             lines.append(f"  *{_discord_escape(parts.tldr)}*")
         return "\n".join(lines)
@@ -362,6 +378,8 @@ class _FeishuFormat:
             if parts.stars is not None:
                 second.append(_text(f" ★{parts.stars}"))
         lines = [first, second]
+        if parts.why:
+            lines.append([_text(f"  why: {parts.why}")])
         if parts.tldr:
             lines.append([_text(f"  {parts.tldr}")])
         return lines

@@ -27,7 +27,7 @@ from arxiv_radar import secrets
 from arxiv_radar.errors import ConfigError, StageError, UserError
 from arxiv_radar.paper import Entry
 
-__all__ = ["EmailSettings", "build_message", "count_papers", "send_digest"]
+__all__ = ["EmailSettings", "build_message", "count_papers", "send_digest", "top_picks"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class EmailSettings:
     password_env: str = ""
     subject_prefix: str = "[arxiv-radar]"
     send_empty: bool = False
+    top_picks: int = 0  # best N ranked papers across topics, listed above the topics
     timeout: float = 30.0
     ca_file: str = ""  # extra PEM certificates to trust, for relays with a private CA
 
@@ -87,6 +88,24 @@ def count_papers(sections: Mapping[str, Sequence[Entry]]) -> int:
     return len({entry.paper.arxiv_id for entries in sections.values() for entry in entries})
 
 
+def top_picks(sections: Mapping[str, Sequence[Entry]], limit: int) -> list[tuple[str, Entry]]:
+    """The ``limit`` best-scored papers of this digest across topics, best first, each once
+    with the topic it scored best in. Picks come from the digest itself, so every pick is a
+    paper the email lists; a score of 0 (or none: an unranked topic) is no pick."""
+    best: dict[str, tuple[str, Entry]] = {}
+    for topic, entries in sections.items():
+        for entry in entries:
+            held = best.get(entry.paper.arxiv_id)
+            if _score(entry) > (_score(held[1]) if held else 0.0):
+                best[entry.paper.arxiv_id] = (topic, entry)
+    ranked = sorted(best.values(), key=lambda pick: (-_score(pick[1]), pick[1].paper.arxiv_id))
+    return ranked[: max(limit, 0)]
+
+
+def _score(entry: Entry) -> float:
+    return entry.score or 0.0
+
+
 def build_message(
     settings: EmailSettings,
     *,
@@ -101,6 +120,7 @@ def build_message(
     context = {
         "heading": heading,
         "sections": [(topic, list(entries)) for topic, entries in sections.items() if entries],
+        "picks": top_picks(sections, settings.top_picks),
         "site_url": _web_url(site_url),
     }
     message = EmailMessage(policy=SMTP)

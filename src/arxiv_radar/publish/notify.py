@@ -65,7 +65,9 @@ def notify_all(
     for channel, destination in destinations:
         delivery = _prepare(store, channel, destination, now)
         try:
-            with _sender(destination, timeout=config.http.timeout) as sender:
+            with _sender(
+                destination, timeout=config.http.timeout, top_picks=config.rank.top_picks
+            ) as sender:
                 sections = _ranked(workspace, store, _sections(topics, delivery.pending))
                 messages = sender.messages(sections, day, workspace.site_url)
                 papers = _deliver(store, channel, sender, messages, now)
@@ -180,7 +182,9 @@ class _EmailSender:
 
 
 @contextmanager
-def _sender(destination: Destination, *, timeout: float) -> Iterator[_EmailSender | Notifier]:
+def _sender(
+    destination: Destination, *, timeout: float, top_picks: int
+) -> Iterator[_EmailSender | Notifier]:
     if isinstance(destination, EmailConfig):
         settings = EmailSettings(
             host=destination.host,
@@ -192,6 +196,7 @@ def _sender(destination: Destination, *, timeout: float) -> Iterator[_EmailSende
             password_env=destination.password_env,
             subject_prefix=destination.subject_prefix,
             send_empty=destination.send_empty,
+            top_picks=top_picks,
         )
         yield _EmailSender(settings)
         return
