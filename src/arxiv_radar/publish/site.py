@@ -10,6 +10,7 @@ GitHub Pages serves it at whatever depth the missing URL had)::
     archive/<YYYY-MM>.html     a month, per topic (anchors ``#t-<slug>``), with links to its days
     days/<YYYY-MM-DD>.html     a day, per topic
     search.html, search.js     client-side search, no build step
+    sort.js                    "Sort: date | relevance" on pages listing a ranked topic's cards
     search-index.json          topic names and the list of search shards
     search/<YYYY-MM>.json      a month's compact search rows (one shard per month)
     style.css, 404.html, .nojekyll
@@ -57,8 +58,7 @@ from arxiv_radar.publish.incremental import (
     display_zone,
     settings_digest,
 )
-from arxiv_radar.rank.ordering import scored_entries
-from arxiv_radar.store import Store
+from arxiv_radar.store import RankedRow, Store
 
 __all__ = [
     "MANIFEST_NAME",
@@ -78,7 +78,7 @@ AUTHORS_SHOWN = 10
 # abstracts at 1,920 characters, so every abstract is searchable to its last word.
 INDEX_ABSTRACT_CHARS = 2000
 INDEX_AUTHORS = 50
-_STATIC = ("search.js", "style.css")
+_STATIC = ("search.js", "sort.js", "style.css")
 # Pandoc's rule for inline math: no space just inside the dollars and no digit right after the
 # closing one, so "costs $5 and $10" stays text. An escaped dollar (\$) never delimits.
 _MATH_RE = re.compile(
@@ -97,6 +97,8 @@ class SiteSettings:
     is the URL path the site is served under (``/repo-name`` for project pages), used only by
     ``404.html``. ``feeds`` says the feeds and exports are published beside the site
     (``feeds.enabled``), so every page links them (``<link rel="alternate">`` and visibly).
+    ``relevance_topics`` are the topics whose cards are listed best first within each day by
+    default (``topics[].order``); a reader can still switch any ranked topic's cards.
     """
 
     title: str = "arxiv-radar"
@@ -104,6 +106,7 @@ class SiteSettings:
     timezone: str = "UTC"
     base_path: str = ""
     feeds: bool = True
+    relevance_topics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,9 @@ class _Item:
     abstract_translated: str
     topics: tuple[_Topic, ...]
     search_authors: str
-    why: str = ""  # the ranking reason on a ranked topic's page
+    # Per topic slug, the paper's stored (score, reason) in that topic: a paper in two ranked
+    # topics has a score in each, and each section of a page shows its own.
+    ranks: dict[str, tuple[float, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -181,6 +186,7 @@ class _Accumulator:
     months: list[tuple[str, int, list[tuple[_Topic, int]]]] = field(default_factory=list)
     announced: date | None = None  # the listing day of the latest announcement
     latest: list[_Item] = field(default_factory=list)  # every paper it brought, any submission day
+    ranked: dict[str, str] = field(default_factory=dict)  # slug -> default order, ranked topics
 
 
 class StoreSite:
@@ -271,8 +277,10 @@ def _store_accumulator(
     for topic in ctx.topics:
         stats = acc.stats[topic.slug]
         recent = store.topic_entries(topic.name, limit=TOPIC_PAGE_LIMIT)
-        recent = scored_entries(store, topic.name, recent, by_relevance=False, zone=ctx.tz)
         stats.recent = _sorted_items(ctx, recent)
+        if scores := store.topic_scores(topic.name):
+            _attach_ranks(topic, scores, [*stats.recent, *acc.latest])
+            acc.ranked[topic.slug] = _default_order(ctx, topic)
         for month in calendar.months:
             if count := calendar.topic_counts[month.label].get(topic.name, 0):
                 stats.months[month.label] = count
@@ -284,6 +292,34 @@ def _store_accumulator(
         per_topic = [(topic, counts[topic.name]) for topic in ctx.topics if topic.name in counts]
         acc.months.append((month.label, calendar.totals[month.label], per_topic))
     return acc
+
+
+def _attach_ranks(topic: _Topic, scores: Mapping[str, RankedRow], items: Iterable[_Item]) -> None:
+    """Give the items of ``topic`` their stored score and reason in it (unscored ones none)."""
+    for item in items:
+        if topic in item.topics and (row := scores.get(item.arxiv_id)):
+            item.ranks[topic.slug] = (row.score, row.why)
+
+
+def _default_order(ctx: _Context, topic: _Topic) -> str:
+    """How a ranked topic's cards come out of the server, before a reader picks an order."""
+    return "relevance" if topic.name in ctx.settings.relevance_topics else "date"
+
+
+def _in_order(items: Sequence[_Item], topic: _Topic, order: str) -> list[_Item]:
+    """``items`` (newest first) as ``order`` lists them: by relevance, best first within each
+    day (unscored papers count as 0, ties stay newest first), as the Markdown tables do."""
+    if order != "relevance":
+        return list(items)
+    position = {item.arxiv_id: n for n, item in enumerate(items)}
+    return sorted(
+        items,
+        key=lambda item: (
+            -item.day.toordinal(),
+            -item.ranks.get(topic.slug, (0.0, ""))[0],
+            position[item.arxiv_id],
+        ),
+    )
 
 
 def announcement_start(listing_day: date) -> datetime:
@@ -455,7 +491,6 @@ def _item(entry: Entry, ctx: _Context) -> _Item:
         abstract_translated=(entry.abstract_translated or "").strip(),
         topics=tuple(sorted({by_name[t] for t in entry.topics if t in by_name}, key=_index)),
         search_authors=_authors(paper.authors, INDEX_AUTHORS),
-        why=entry.why or "",
     )
 
 
@@ -623,7 +658,15 @@ def _summary_pages(
     """The pages that need the whole history: home, topics, archive, search and the fixed files."""
     latest = acc.latest[0].day if acc.latest else None
     common = {"updated_on": updated_on}
-    sections = _sections(ctx, acc.latest)
+    sections = [
+        (topic, _in_order(items, topic, acc.ranked.get(topic.slug, "date")))
+        for topic, items in _sections(ctx, acc.latest)
+    ]
+    sorting = {
+        topic.slug: acc.ranked[topic.slug]
+        for topic, items in sections
+        if topic.slug in acc.ranked and any(topic.slug in item.ranks for item in items)
+    }
     yield (
         "index.html",
         ctx.render(
@@ -637,6 +680,7 @@ def _summary_pages(
             sections=sections,
             unfiled=[item for item in acc.latest if not item.topics],
             repeats=_repeats(sections),
+            sorting=sorting,
             **common,
         ),
     )
@@ -665,11 +709,14 @@ def _topic_page(
     if chart_end is not None:
         series = weekly_series(stats.weeks, end=chart_end)
         chart = weekly_chart_svg(series, title=f"{topic.name}: papers per week", chart_id="weekly")
+    order = acc.ranked.get(topic.slug)
+    ranked = order is not None and any(topic.slug in item.ranks for item in stats.recent)
     return ctx.render(
         "topic.html",
         "../",
         topic=topic,
-        items=stats.recent,
+        items=_in_order(stats.recent, topic, order or "date"),
+        sorting={topic.slug: order} if ranked else {},
         total=stats.total,
         months=list(stats.months.items()),
         chart=chart,
