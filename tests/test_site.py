@@ -110,9 +110,7 @@ def build(
     with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "radar.db") as store:
         fill_store(store, entries, members)
         store.display_language = LANGUAGE
-        for topic, rows in (scores or {}).items():
-            ranked = [RankedRow(i, score, why, "seeds") for i, (score, why) in rows.items()]
-            store.record_scores(topic, ranked, at=_utc("2026-11-21T00:00:00Z"))
+        record_scores(store, scores or {})
         months = Calendar.build(store, _zone_or_utc(settings.timezone), tuple(topics))
         site = StoreSite(
             store=store,
@@ -126,6 +124,12 @@ def build(
         pages += site.closing(updated_on, status_line)
     assert all(text is not None for _, text in pages)  # a first publish renders everything
     return {path: str(text) for path, text in sorted(pages)}
+
+
+def record_scores(store: Store, scores: Scores) -> None:
+    for topic, rows in scores.items():
+        ranked = [RankedRow(i, score, why, "seeds") for i, (score, why) in rows.items()]
+        store.record_scores(topic, ranked, at=_utc("2026-11-21T00:00:00Z"))
 
 
 def _zone_or_utc(name: str) -> tzinfo:
@@ -739,6 +743,10 @@ def test_relevance_ordered_topic_lists_best_first_within_each_day_and_presses_re
         "2611.10002",
         "2611.10003",
     ]
+    day = files["days/2026-11-20.html"]
+    assert [c["data-id"] for c in sortable(day, "vision")] == ["2611.10002", "2611.10003"]
+    assert [c["data-list"] for c, _ in sort_controls(day)] == ["papers-vision", "papers-nlp"]
+    assert Page(day).scripts == [{"src": "../sort.js", "defer": None}]
     nlp = files["topics/nlp.html"]  # ranked, but ordered by date as configured
     assert [b["aria-pressed"] for b in sort_controls(nlp)[0][1]] == ["true", "false"]
 
@@ -767,11 +775,49 @@ def test_each_topic_page_shows_its_own_score_and_reason_for_a_shared_paper() -> 
 def test_pages_without_a_ranked_topic_s_scores_show_no_sort_control_nor_script(
     scores: Scores | None,
 ) -> None:
-    """Only pages listing cards of a topic with scores offer sorting; day and month pages never
-    carry scores (see README, Outputs)."""
+    """Only pages listing cards of a topic with scores offer sorting: not the days whose papers
+    have none, nor the month pages (one line per paper, no cards)."""
     files = build(scores=scores)
-    with_control = {"index.html", "topics/vision.html", "topics/nlp.html"} if scores else set()
+    ranked = {"index.html", "topics/vision.html", "topics/nlp.html"}
+    with_control = ranked | {"days/2026-11-20.html", "days/2026-11-01.html"} if scores else set()
     for path in html_pages(files):
         text = files[path]
         for mark in ('class="sort-control"', "data-score=", 'sort.js"'):
             assert (mark in text) == (path in with_control), (path, mark)
+
+
+def test_a_changed_score_re_renders_its_day_page_only(tmp_path: Path) -> None:
+    """Day pages are rendered only when their papers change; a new score or reason is such a
+    change, so no day page keeps a stale score."""
+    topics, entries = load_fixture()
+    members = {t: [e for e in entries if t in e.topics] for e in entries for t in e.topics}
+    docs = tmp_path / "docs"
+    with Store.open(tmp_path / "radar.db") as store:
+        fill_store(store, entries, members)
+        store.display_language = LANGUAGE
+        record_scores(store, FIXTURE_SCORES)
+
+        def publish() -> dict[str, str | None]:
+            months = Calendar.build(store, timezone.utc, tuple(topics))
+            fingerprints = Fingerprints(store)
+            site = StoreSite(
+                store=store,
+                settings=SiteSettings(title="Radar"),
+                topics=topics,
+                calendar=months,
+                fingerprints=fingerprints,
+                out_dir=docs,
+            )
+            pages = dict(p for m in months.months for p in site.month(MonthEntries(store, m)))
+            pages.update(site.closing(UPDATED))
+            write_site(pages.items(), docs)
+            fingerprints.save()
+            return pages
+
+        publish()
+        assert publish()["days/2026-11-01.html"] is None  # nothing changed: nothing rendered
+        record_scores(store, {"Vision": {"2611.00001": (0.9, "followed author B. Other")}})
+        pages = publish()
+    assert "followed author B. Other" in str(pages["days/2026-11-01.html"])
+    assert 'data-score="0.9000"' in str(pages["days/2026-11-01.html"])
+    assert pages["days/2026-11-20.html"] is None

@@ -342,6 +342,9 @@ def test_sort_control_reorders_cards_by_score_within_each_day_and_the_url_keeps_
     page.locator("#t-vision .sort-control").wait_for(state="visible")
     assert card_ids(page, "vision") == ["2611.10002", "2611.10003"]
     assert page.locator("#t-c-graphs .sort-control").count() == 0  # no scores, no control
+    page.goto(site.url + "days/2026-11-20.html?sort=relevance")  # and so do the day pages
+    page.locator("#t-vision .sort-control").wait_for(state="visible")
+    assert card_ids(page, "vision") == ["2611.10002", "2611.10003"]
     assert tab.problems == []
 
 

@@ -58,7 +58,7 @@ from arxiv_radar.publish.incremental import (
     display_zone,
     settings_digest,
 )
-from arxiv_radar.store import RankedRow, Store
+from arxiv_radar.store import Store
 
 __all__ = [
     "MANIFEST_NAME",
@@ -186,7 +186,6 @@ class _Accumulator:
     months: list[tuple[str, int, list[tuple[_Topic, int]]]] = field(default_factory=list)
     announced: date | None = None  # the listing day of the latest announcement
     latest: list[_Item] = field(default_factory=list)  # every paper it brought, any submission day
-    ranked: dict[str, str] = field(default_factory=dict)  # slug -> default order, ranked topics
 
 
 class StoreSite:
@@ -212,6 +211,15 @@ class StoreSite:
         self._digest = settings_digest(
             "site", dataclasses.asdict(settings), list(topics), store.display_language
         )
+        self._ranking: _Ranking | None = None
+
+    @property
+    def ranking(self) -> _Ranking:
+        """The ranked topics' scores, read on first use (a publish with nothing to render
+        reads none)."""
+        if self._ranking is None:
+            self._ranking = _Ranking.load(self._ctx, self._store)
+        return self._ranking
 
     def month(self, entries: MonthEntries) -> Iterator[tuple[str, str | None]]:
         """A month page and search shard (one fingerprint), then each of its days (its own)."""
@@ -248,14 +256,21 @@ class StoreSite:
             else:
                 day_items = by_day.get(day.label, [])
             self._fingerprints.rendered(self._out_dir / path, day_print)
+            self.ranking.attach(day_items)
             yield _day_page(
-                self._ctx, entries.window.label, date.fromisoformat(day.label), day_items
+                self._ctx,
+                self.ranking,
+                (entries.window.label, date.fromisoformat(day.label)),
+                day_items,
             )
 
     def closing(self, updated_on: date | None, status_line: str = "") -> Iterator[tuple[str, str]]:
         """Home, topics, archive index, search and the fixed files: bounded queries only."""
         acc = _store_accumulator(self._ctx, self._store, self._calendar, updated_on)
-        yield from _summary_pages(self._ctx, acc, updated_on, status_line)
+        self.ranking.attach(acc.latest)
+        for stats in acc.stats.values():
+            self.ranking.attach(stats.recent)
+        yield from _summary_pages(self._ctx, self.ranking, acc, (updated_on, status_line))
 
 
 def _sorted_items(ctx: _Context, entries: Iterable[Entry]) -> list[_Item]:
@@ -278,9 +293,6 @@ def _store_accumulator(
         stats = acc.stats[topic.slug]
         recent = store.topic_entries(topic.name, limit=TOPIC_PAGE_LIMIT)
         stats.recent = _sorted_items(ctx, recent)
-        if scores := store.topic_scores(topic.name):
-            _attach_ranks(topic, scores, [*stats.recent, *acc.latest])
-            acc.ranked[topic.slug] = _default_order(ctx, topic)
         for month in calendar.months:
             if count := calendar.topic_counts[month.label].get(topic.name, 0):
                 stats.months[month.label] = count
@@ -294,11 +306,49 @@ def _store_accumulator(
     return acc
 
 
-def _attach_ranks(topic: _Topic, scores: Mapping[str, RankedRow], items: Iterable[_Item]) -> None:
-    """Give the items of ``topic`` their stored score and reason in it (unscored ones none)."""
-    for item in items:
-        if topic in item.topics and (row := scores.get(item.arxiv_id)):
-            item.ranks[topic.slug] = (row.score, row.why)
+@dataclass
+class _Ranking:
+    """Stored (score, reason) per paper of each ranked topic (one with any score), by slug.
+
+    Read once per publish, one range read per topic, and kept: every re-rendered day page and
+    the summary pages need it, and a paper's score changing bumps its revision, so its day is
+    re-rendered like any other change. About 0.4 kB per scored paper.
+    """
+
+    scores: dict[str, dict[str, tuple[float, str]]]
+    orders: dict[str, str]  # slug -> the default order of its cards (topics[].order)
+
+    @classmethod
+    def load(cls, ctx: _Context, store: Store) -> _Ranking:
+        scores, orders = {}, {}
+        for topic in ctx.topics:
+            if rows := store.topic_scores(topic.name):
+                scores[topic.slug] = {key: (row.score, row.why) for key, row in rows.items()}
+                orders[topic.slug] = _default_order(ctx, topic)
+        return cls(scores, orders)
+
+    def attach(self, items: Iterable[_Item]) -> None:
+        """Give each item its score and reason in each of its ranked topics."""
+        for item in items:
+            for topic in item.topics:
+                if rank := self.scores.get(topic.slug, {}).get(item.arxiv_id):
+                    item.ranks[topic.slug] = rank
+
+    def sections(
+        self, ctx: _Context, items: Sequence[_Item]
+    ) -> tuple[list[tuple[_Topic, list[_Item]]], dict[str, str]]:
+        """A page's topic sections, each in its topic's default order, and the default order
+        of each section whose cards carry scores (those get a Sort control)."""
+        sections = [
+            (topic, _in_order(chosen, topic, self.orders.get(topic.slug, "date")))
+            for topic, chosen in _sections(ctx, items)
+        ]
+        sorting = {
+            topic.slug: self.orders[topic.slug]
+            for topic, chosen in sections
+            if any(topic.slug in item.ranks for item in chosen)
+        }
+        return sections, sorting
 
 
 def _default_order(ctx: _Context, topic: _Topic) -> str:
@@ -628,8 +678,12 @@ def _compact_row(item: _Item, root: str) -> str:
     return line + "</li>"
 
 
-def _day_page(ctx: _Context, month: str, day: date, items: Sequence[_Item]) -> tuple[str, str]:
-    sections = _sections(ctx, items)
+def _day_page(
+    ctx: _Context, ranking: _Ranking, when: tuple[str, date], items: Sequence[_Item]
+) -> tuple[str, str]:
+    """A day's full cards per topic; ``when`` is (its month's label, the day)."""
+    month, day = when
+    sections, sorting = ranking.sections(ctx, items)
     return (
         f"days/{day.isoformat()}.html",
         ctx.render(
@@ -641,6 +695,7 @@ def _day_page(ctx: _Context, month: str, day: date, items: Sequence[_Item]) -> t
             sections=sections,
             unfiled=[item for item in items if not item.topics],
             repeats=_repeats(sections),
+            sorting=sorting,
         ),
     )
 
@@ -653,20 +708,14 @@ def _search_shard(month: str, items: Sequence[_Item]) -> tuple[str, str]:
 
 
 def _summary_pages(
-    ctx: _Context, acc: _Accumulator, updated_on: date | None, status_line: str
+    ctx: _Context, ranking: _Ranking, acc: _Accumulator, status: tuple[date | None, str]
 ) -> Iterator[tuple[str, str]]:
-    """The pages that need the whole history: home, topics, archive, search and the fixed files."""
+    """The pages that need the whole history: home, topics, archive, search and the fixed files;
+    ``status`` is (the "Updated on" day, the status line)."""
+    updated_on, status_line = status
     latest = acc.latest[0].day if acc.latest else None
     common = {"updated_on": updated_on}
-    sections = [
-        (topic, _in_order(items, topic, acc.ranked.get(topic.slug, "date")))
-        for topic, items in _sections(ctx, acc.latest)
-    ]
-    sorting = {
-        topic.slug: acc.ranked[topic.slug]
-        for topic, items in sections
-        if topic.slug in acc.ranked and any(topic.slug in item.ranks for item in items)
-    }
+    sections, sorting = ranking.sections(ctx, acc.latest)
     yield (
         "index.html",
         ctx.render(
@@ -686,7 +735,8 @@ def _summary_pages(
     )
     chart_end = updated_on or latest
     for topic in ctx.topics:
-        yield f"topics/{topic.slug}.html", _topic_page(ctx, topic, acc, chart_end, updated_on)
+        page = _topic_page(ctx, topic, ranking, acc, (chart_end, updated_on))
+        yield f"topics/{topic.slug}.html", page
     yield "archive/index.html", ctx.render("archive.html", "../", months=acc.months, **common)
     yield "search.html", ctx.render("search.html", "", topics=ctx.topics, **common)
     yield "404.html", ctx.render("404.html", ctx.settings.base_path.rstrip("/") + "/", **common)
@@ -702,20 +752,26 @@ def _summary_pages(
 
 
 def _topic_page(
-    ctx: _Context, topic: _Topic, acc: _Accumulator, chart_end: date | None, updated_on: date | None
+    ctx: _Context,
+    topic: _Topic,
+    ranking: _Ranking,
+    acc: _Accumulator,
+    days: tuple[date | None, date | None],
 ) -> str:
+    """A topic's newest cards in its default order; ``days`` is (chart end, "Updated on")."""
+    chart_end, updated_on = days
     stats = acc.stats[topic.slug]
     chart = None
     if chart_end is not None:
         series = weekly_series(stats.weeks, end=chart_end)
         chart = weekly_chart_svg(series, title=f"{topic.name}: papers per week", chart_id="weekly")
-    order = acc.ranked.get(topic.slug)
-    ranked = order is not None and any(topic.slug in item.ranks for item in stats.recent)
+    order = ranking.orders.get(topic.slug, "date")
+    ranked = any(topic.slug in item.ranks for item in stats.recent)
     return ctx.render(
         "topic.html",
         "../",
         topic=topic,
-        items=_in_order(stats.recent, topic, order or "date"),
+        items=_in_order(stats.recent, topic, order),
         sorting={topic.slug: order} if ranked else {},
         total=stats.total,
         months=list(stats.months.items()),
