@@ -312,7 +312,8 @@ class _Ranking:
 
     Read once per publish, one range read per topic, and kept: every re-rendered day page and
     the summary pages need it, and a paper's score changing bumps its revision, so its day is
-    re-rendered like any other change. About 0.4 kB per scored paper.
+    re-rendered like any other change. About 0.5 kB per scored paper (20,000 with 127-character
+    reasons: 9.8 MB, read in 0.19 s).
     """
 
     scores: dict[str, dict[str, tuple[float, str]]]
