@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -469,6 +470,11 @@ def test_site_topic_page_cards_carry_the_reason(tmp_path: Path, arxiv: FakeArxiv
     page = html.unescape((tmp_path / "docs/topics/vision.html").read_text(encoding="utf-8"))
     assert page.count('<p class="why"><strong>Why:</strong> nearest seed "') == 3
     assert 'Why:</strong> nearest seed "Robust Speech Recognition' in page
+    # A seeded topic is listed by relevance (topics[].order's default): best first within a day.
+    assert 'id="papers-vision" data-sort-default="relevance"' in page
+    cards = re.findall(r'data-day="([\d-]+)" data-score="([\d.]+)"', page)
+    assert len(cards) == 4 and any(float(score) > 0 for _, score in cards)
+    assert cards == sorted(cards, key=lambda card: (card[0], float(card[1])), reverse=True)
 
 
 def test_a_category_the_seeds_share_lifts_a_paper_and_is_named() -> None:

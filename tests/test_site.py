@@ -9,7 +9,7 @@ import posixpath
 import random
 import tempfile
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from html.parser import HTMLParser
 from pathlib import Path
@@ -31,12 +31,23 @@ from arxiv_radar.publish.site import (
     mathify,
     write_site,
 )
-from arxiv_radar.store import Store
+from arxiv_radar.store import RankedRow, Store
 from tests.filling import LANGUAGE, fill_store
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site" / "entries.json"
 GOLDEN = Path(__file__).parent / "golden" / "site"
 UPDATED = date(2026, 11, 21)
+Scores = Mapping[str, Mapping[str, tuple[float, str]]]  # topic -> paper id -> (score, reason)
+# Stored relevance of some fixture papers: Vision ranks its second-newest paper of 2026-11-20
+# first and leaves hep-th/9711200 unscored; NLP scores the paper it shares with Vision on its own.
+FIXTURE_SCORES: Scores = {
+    "Vision": {
+        "2611.10002": (0.8123, 'nearest seed "Sparse attention" (0.81)'),
+        "2611.10003": (0.3, "shared terms <b>detection</b> & 'robust'"),
+        "2611.00001": (0.5, "followed author A. Author"),
+    },
+    "NLP": {"2611.10002": (0.4, 'nearest seed "Token budgets" (0.40)')},
+}
 
 
 def _utc(text: str) -> datetime:
@@ -86,8 +97,11 @@ def build(
     topics: Sequence[str] | None = None,
     updated_on: date | None = UPDATED,
     status_line: str = "3 new papers; 1 source failed & was retried",
+    *,
+    scores: Scores | None = None,
 ) -> dict[str, str]:
-    """Every site file publish_all generates, from a real store filled with ``entries``."""
+    """Every site file publish_all generates, from a real store filled with ``entries`` (and
+    relevance ``scores`` recorded as the rank step records them)."""
     fixture_topics, fixture_entries = load_fixture()
     entries = fixture_entries if entries is None else entries
     topics = fixture_topics if topics is None else topics
@@ -96,6 +110,7 @@ def build(
     with tempfile.TemporaryDirectory() as folder, Store.open(Path(folder) / "radar.db") as store:
         fill_store(store, entries, members)
         store.display_language = LANGUAGE
+        record_scores(store, scores or {})
         months = Calendar.build(store, _zone_or_utc(settings.timezone), tuple(topics))
         site = StoreSite(
             store=store,
@@ -109,6 +124,12 @@ def build(
         pages += site.closing(updated_on, status_line)
     assert all(text is not None for _, text in pages)  # a first publish renders everything
     return {path: str(text) for path, text in sorted(pages)}
+
+
+def record_scores(store: Store, scores: Scores) -> None:
+    for topic, rows in scores.items():
+        ranked = [RankedRow(i, score, why, "seeds") for i, (score, why) in rows.items()]
+        store.record_scores(topic, ranked, at=_utc("2026-11-21T00:00:00Z"))
 
 
 def _zone_or_utc(name: str) -> tzinfo:
@@ -151,12 +172,14 @@ class Page(HTMLParser):
         self.scripts: list[dict[str, str | None]] = []
         self.handlers: list[str] = []
         self.tags: list[str] = []
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
         self.feed(text)
         self.close()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(tag)
         values = dict(attrs)
+        self.elements.append((tag, values))
         for name in ("href", "src", "action", "data-index"):
             if values.get(name) is not None:
                 self.links.append(str(values[name]))
@@ -209,6 +232,7 @@ def test_site_has_every_page_of_the_layout() -> None:
         "search/2026-09.json",
         "search/2026-10.json",
         "search/2026-11.json",
+        "sort.js",
         "style.css",
         "topics/c-graphs.html",
         "topics/nlp.html",
@@ -551,7 +575,8 @@ def test_chart_is_accessible_well_formed_svg_with_escaped_title() -> None:
 
 def test_rendered_pages_match_golden_files() -> None:
     """Set UPDATE_GOLDEN=1 to rewrite them; the diff then shows what a change did to the pages."""
-    files = {k: v for k, v in build().items() if k not in ("search.js", "style.css", ".nojekyll")}
+    static = ("search.js", "sort.js", "style.css", ".nojekyll")
+    files = {k: v for k, v in build(scores=FIXTURE_SCORES).items() if k not in static}
     if os.environ.get("UPDATE_GOLDEN"):
         for path, content in files.items():
             target = GOLDEN / path
@@ -648,3 +673,151 @@ def test_a_paper_in_several_topics_has_its_abstract_once_on_a_day_page() -> None
         card, reference = f'id="p-2611.{n:05d}"', f'href="#p-2611.{n:05d}"'
         assert page.count(card) == page.count(reference) == 1
         assert page.index(card) < page.index('id="h-robots"') < page.index(reference)
+
+
+# --- sorting a ranked topic's cards -------------------------------------------------------------
+
+
+def sortable(page: str, slug: str) -> list[dict[str, str | None]]:
+    """The cards of the sortable list ``papers-<slug>`` of ``page``, in page order."""
+    parsed = Page(page)
+    lists = [a for tag, a in parsed.elements if tag == "ol" and a.get("id") == f"papers-{slug}"]
+    if not lists:
+        return []
+    start = next(n for n, (_, a) in enumerate(parsed.elements) if a is lists[0])
+    cards = []
+    for tag, values in parsed.elements[start + 1 :]:
+        if tag in ("ol", "ul", "section", "h2"):
+            break
+        if tag == "li":
+            cards.append(values)
+    return cards
+
+
+def sort_controls(page: str) -> list[tuple[dict[str, str | None], list[dict[str, str | None]]]]:
+    """Each Sort control of ``page`` with its buttons."""
+    controls: list[tuple[dict[str, str | None], list[dict[str, str | None]]]] = []
+    for tag, values in Page(page).elements:
+        if tag == "div" and "sort-control" in (values.get("class") or ""):
+            controls.append((values, []))
+        elif tag == "button" and values.get("data-sort") and controls:
+            controls[-1][1].append(values)
+    return controls
+
+
+def test_ranked_topic_page_has_a_hidden_sort_control_and_cards_carry_score_day_and_reason() -> None:
+    page = build(scores=FIXTURE_SCORES)["topics/vision.html"]
+    [(control, buttons)] = sort_controls(page)
+    assert control["data-list"] == "papers-vision" and "hidden" in control  # sort.js shows it
+    assert control["role"] == "group" and control["aria-label"] == "Sort Vision papers"
+    assert [(b["data-sort"], b["type"], b["aria-pressed"]) for b in buttons] == [
+        ("date", "button", "true"),
+        ("relevance", "button", "false"),
+    ]
+    assert Page(page).scripts == [{"src": "../sort.js", "defer": None}]
+    assert Page(page).handlers == []
+    cards = sortable(page, "vision")
+    assert [(c["data-id"], c["data-day"], c["data-score"]) for c in cards] == [
+        ("2611.10003", "2026-11-20", "0.3000"),  # the configured order: date, newest first
+        ("2611.10002", "2026-11-20", "0.8123"),
+        ("2611.00001", "2026-11-01", "0.5000"),
+        ("hep-th/9711200", "2026-09-30", "0.0000"),  # unscored: ranked as 0, as in the tables
+    ]
+    assert "<strong>Why:</strong> nearest seed &#34;Sparse attention&#34; (0.81)" in page
+    assert "shared terms &lt;b&gt;detection&lt;/b&gt; &amp; &#39;robust&#39;" in page
+
+
+def test_relevance_ordered_topic_lists_best_first_within_each_day_and_presses_relevance() -> None:
+    settings = SiteSettings(title="Radar", relevance_topics=("Vision",))
+    files = build(settings, scores=FIXTURE_SCORES)
+    page = files["topics/vision.html"]
+    [(_, buttons)] = sort_controls(page)
+    assert [b["aria-pressed"] for b in buttons] == ["false", "true"]
+    assert [c["data-id"] for c in sortable(page, "vision")] == [
+        "2611.10002",  # best of 2026-11-20 first; the day groups keep their date order
+        "2611.10003",
+        "2611.00001",
+        "hep-th/9711200",
+    ]
+    assert [c["data-id"] for c in sortable(files["index.html"], "vision")] == [
+        "2611.10002",
+        "2611.10003",
+    ]
+    day = files["days/2026-11-20.html"]
+    assert [c["data-id"] for c in sortable(day, "vision")] == ["2611.10002", "2611.10003"]
+    assert [c["data-list"] for c, _ in sort_controls(day)] == ["papers-vision", "papers-nlp"]
+    assert Page(day).scripts == [{"src": "../sort.js", "defer": None}]
+    nlp = files["topics/nlp.html"]  # ranked, but ordered by date as configured
+    assert [b["aria-pressed"] for b in sort_controls(nlp)[0][1]] == ["true", "false"]
+
+
+def test_home_page_offers_sorting_for_each_ranked_topic_section_only() -> None:
+    home = build(scores=FIXTURE_SCORES)["index.html"]
+    assert [c["data-list"] for c, _ in sort_controls(home)] == ["papers-vision", "papers-nlp"]
+    assert Page(home).scripts == [{"src": "sort.js", "defer": None}]
+    # NLP's paper is shown in full under Vision; its one-line reference still carries NLP's score.
+    [reference] = sortable(home, "nlp")
+    assert reference["class"] == "paper repeat" and reference["data-score"] == "0.4000"
+    assert sortable(home, "c-graphs") == []
+
+
+def test_each_topic_page_shows_its_own_score_and_reason_for_a_shared_paper() -> None:
+    files = build(scores=FIXTURE_SCORES)
+    nlp, vision = files["topics/nlp.html"], files["topics/vision.html"]
+    assert [c["data-score"] for c in sortable(nlp, "nlp") if c["data-id"] == "2611.10002"] == [
+        "0.4000"
+    ]
+    assert "Token budgets" in nlp and "Token budgets" not in vision
+    assert "Sparse attention&#34; (0.81)" in vision and "Sparse attention&#34; (0.81)" not in nlp
+
+
+@pytest.mark.parametrize("scores", [None, FIXTURE_SCORES], ids=["unranked", "ranked"])
+def test_pages_without_a_ranked_topic_s_scores_show_no_sort_control_nor_script(
+    scores: Scores | None,
+) -> None:
+    """Only pages listing cards of a topic with scores offer sorting: not the days whose papers
+    have none, nor the month pages (one line per paper, no cards)."""
+    files = build(scores=scores)
+    ranked = {"index.html", "topics/vision.html", "topics/nlp.html"}
+    with_control = ranked | {"days/2026-11-20.html", "days/2026-11-01.html"} if scores else set()
+    for path in html_pages(files):
+        text = files[path]
+        for mark in ('class="sort-control"', "data-score=", 'sort.js"'):
+            assert (mark in text) == (path in with_control), (path, mark)
+
+
+def test_a_changed_score_re_renders_its_day_page_only(tmp_path: Path) -> None:
+    """Day pages are rendered only when their papers change; a new score or reason is such a
+    change, so no day page keeps a stale score."""
+    topics, entries = load_fixture()
+    members = {t: [e for e in entries if t in e.topics] for e in entries for t in e.topics}
+    docs = tmp_path / "docs"
+    with Store.open(tmp_path / "radar.db") as store:
+        fill_store(store, entries, members)
+        store.display_language = LANGUAGE
+        record_scores(store, FIXTURE_SCORES)
+
+        def publish() -> dict[str, str | None]:
+            months = Calendar.build(store, timezone.utc, tuple(topics))
+            fingerprints = Fingerprints(store)
+            site = StoreSite(
+                store=store,
+                settings=SiteSettings(title="Radar"),
+                topics=topics,
+                calendar=months,
+                fingerprints=fingerprints,
+                out_dir=docs,
+            )
+            pages = dict(p for m in months.months for p in site.month(MonthEntries(store, m)))
+            pages.update(site.closing(UPDATED))
+            write_site(pages.items(), docs)
+            fingerprints.save()
+            return pages
+
+        publish()
+        assert publish()["days/2026-11-01.html"] is None  # nothing changed: nothing rendered
+        record_scores(store, {"Vision": {"2611.00001": (0.9, "followed author B. Other")}})
+        pages = publish()
+    assert "followed author B. Other" in str(pages["days/2026-11-01.html"])
+    assert 'data-score="0.9000"' in str(pages["days/2026-11-01.html"])
+    assert pages["days/2026-11-20.html"] is None

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from arxiv_radar.publish.site import SiteSettings, write_site
-from tests.test_site import build
+from tests.test_site import FIXTURE_SCORES, build
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -46,10 +46,12 @@ sync_api = pytest.importorskip("playwright.sync_api")
 @functools.lru_cache(maxsize=1)
 def site_files() -> dict[str, str]:
     # The site alone: publish.feeds writes feeds/ and exports/, and test_cli_site_links.py
-    # follows the site's links to them after a real run.
+    # follows the site's links to them after a real run. Vision and NLP are ranked, so their
+    # pages load sort.js.
     return build(
         SiteSettings(title="Radar", repository="octo/papers", feeds=False),
         status_line="all sources answered",
+        scores=FIXTURE_SCORES,
     )
 
 
@@ -303,6 +305,47 @@ def test_search_is_usable_from_the_keyboard(tab: Watched, site: StaticSite) -> N
     page.keyboard.press("ArrowDown")  # selects the next topic in a closed <select>
     page.wait_for_function("() => location.search.includes('topic=vision')")
     wait_for_results(page, 0)
+
+
+# --- sorting a ranked topic ---------------------------------------------------------------------
+
+
+def card_ids(page: Any, slug: str) -> list[str]:
+    return list(
+        page.eval_on_selector_all(f"#papers-{slug} > li", "cards => cards.map(c => c.dataset.id)")
+    )
+
+
+def test_sort_control_reorders_cards_by_score_within_each_day_and_the_url_keeps_it(
+    tab: Watched, site: StaticSite
+) -> None:
+    page = tab.page
+    page.goto(site.url + "topics/vision.html")
+    relevance = page.locator("#main .sort-control button[data-sort=relevance]")
+    relevance.wait_for(state="visible")  # sort.js shows the control it drives
+    by_date = ["2611.10003", "2611.10002", "2611.00001", "hep-th/9711200"]
+    assert card_ids(page, "vision") == by_date
+    relevance.focus()
+    page.keyboard.press("Enter")  # a real button: the keyboard works as a click does
+    by_score = ["2611.10002", "2611.10003", "2611.00001", "hep-th/9711200"]  # within 2026-11-20
+    assert card_ids(page, "vision") == by_score
+    assert relevance.get_attribute("aria-pressed") == "true"
+    assert urlsplit(page.url).query == "sort=relevance"
+    page.reload()
+    relevance.wait_for(state="visible")
+    assert card_ids(page, "vision") == by_score  # a shared or reloaded URL keeps the order
+    assert relevance.get_attribute("aria-pressed") == "true"
+    page.click("#main .sort-control button[data-sort=date]")
+    assert card_ids(page, "vision") == by_date
+    assert urlsplit(page.url).query == "sort=date"
+    page.goto(site.url + "index.html?sort=relevance")  # the home page's ranked sections follow
+    page.locator("#t-vision .sort-control").wait_for(state="visible")
+    assert card_ids(page, "vision") == ["2611.10002", "2611.10003"]
+    assert page.locator("#t-c-graphs .sort-control").count() == 0  # no scores, no control
+    page.goto(site.url + "days/2026-11-20.html?sort=relevance")  # and so do the day pages
+    page.locator("#t-vision .sort-control").wait_for(state="visible")
+    assert card_ids(page, "vision") == ["2611.10002", "2611.10003"]
+    assert tab.problems == []
 
 
 # --- escaping -----------------------------------------------------------------------------------

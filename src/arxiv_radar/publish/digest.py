@@ -141,6 +141,7 @@ def _site(
         repository=config.repository,
         timezone=config.timezone,
         feeds=config.feeds.enabled,
+        relevance_topics=tuple(t.name for t in config.topics if ranked_order(config, t.name)),
     )
     return StoreSite(
         store=store,
