@@ -99,3 +99,13 @@ def test_the_job_summary_of_a_failed_stage_cannot_carry_html_or_break_the_table(
     assert "<script>" not in text and "| A \\| B | 2 |" in text
     assert text.splitlines()[0] == "### ❌ arxiv-radar run: partial"
     assert "- **notify failed:** SMTP said" in text
+
+
+def test_a_kept_config_gets_no_note_about_where_it_publishes(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("# My project\n", encoding="utf-8")
+    kept = "categories: [cs.CV]\noutput: {readme: README.md}\ntopics: [{name: T, query: 'ti:x'}]\n"
+    (tmp_path / "arxiv-radar.yml").write_text(kept, "utf-8")
+    result = cli("init", "--github", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Kept the existing arxiv-radar.yml" in result.stdout
+    assert "DIGEST.md" not in result.stdout

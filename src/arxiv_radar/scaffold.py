@@ -59,8 +59,11 @@ def _write_config(cwd: Path, config: Path, *, force: bool) -> Scaffolded:
     if not foreign_page(readme):
         return _write(cwd, config, starter_config_text(), force=force)
     text = starter_config_text().replace(_README_LINE, _DIGEST_LINE)
+    done = _write(cwd, config, text, force=force)
+    if done.action != "wrote":  # a kept config says where it publishes itself
+        return done
     note = f"{readme.name} is not an arxiv-radar digest, so the config publishes to DIGEST.md"
-    return replace(_write(cwd, config, text, force=force), note=note)
+    return replace(done, note=note)
 
 
 def _write(cwd: Path, name: Path, text: str, *, force: bool) -> Scaffolded:
