@@ -1254,12 +1254,12 @@ class Store:
     def seed_papers(self, ids: Iterable[str]) -> dict[str, Paper]:
         """Stored metadata of seed ids: from ``seed_papers``, else from ``papers`` (a seed the
         store already holds needs no request)."""
-        wanted = json.dumps(list(ids))
+        wanted = list(ids)
         found: dict[str, Paper] = {}
         rows = self._conn.execute(
             """SELECT arxiv_id, version, title, authors, abstract, categories, published
             FROM seed_papers WHERE arxiv_id IN (SELECT value FROM json_each(?))""",
-            (wanted,),
+            (json.dumps(wanted),),
         )
         for row in rows:
             categories = tuple(_json(row[5]))
@@ -1274,7 +1274,7 @@ class Store:
                 published=_from_iso(row[6]),
                 updated=_from_iso(row[6]),
             )
-        rest = [i for i in _json(wanted) if i not in found]
+        rest = [i for i in wanted if i not in found]
         if rest:
             stored = self._stream(
                 _select_entries(
