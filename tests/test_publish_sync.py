@@ -1,7 +1,7 @@
 """`arxiv-radar publish` makes its pages durable with one sync, before it records them.
 
 The CLI runs in a subprocess through a small wrapper that counts ``os.fsync``/``os.sync`` calls
-by the module that asked for them (the first caller outside ``publish/files.py``), and notes the
+by the module that asked for them (the first caller outside the sync helpers), and notes the
 fingerprints the store holds at the moment of the sync. A second wrapper mode stands in for a
 power cut at that moment: the pages this publish wrote are torn in half, as a crash before the
 sync may leave them, and the process dies; the next publish must repair every one of them.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 report, mode, database = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
 calls, recorded_at_sync = {}, []
-_OWN = ("arxiv_radar.publish.files", "contextlib")
+_OWN = ("arxiv_radar.durability", "arxiv_radar.publish.files", "contextlib")
 
 def asker():
     frame = sys._getframe(2)

@@ -13,7 +13,8 @@ record that lets a later publish skip a page. If the machine dies before the syn
 pages may be old, empty or torn on disk, but their new fingerprints were never saved: the next
 publish finds them stale (or, for the pages it always renders, compares the bytes anyway), renders
 them again, sees the bytes differ and rewrites them. A page skipped on the strength of a saved
-fingerprint was therefore written by a publish whose sync completed.
+fingerprint was therefore written by a publish whose sync completed. The sync itself lives in
+:mod:`arxiv_radar.durability` (re-exported here), where the committed-state export uses it too.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
+from arxiv_radar.durability import fsync_each, fsync_folder, sync_written
 from arxiv_radar.errors import StageError
 
 __all__ = ["SyncBatch", "WriteSet", "fsync_each", "sync_written", "synced_once", "write_if_changed"]
@@ -33,8 +35,6 @@ __all__ = ["SyncBatch", "WriteSet", "fsync_each", "sync_written", "synced_once",
 log = logging.getLogger(__name__)
 
 _DEFAULT_MODE = 0o644
-# Windows flushes only a handle opened for writing; POSIX fsyncs any descriptor.
-_FSYNC_FLAGS = os.O_RDWR if os.name == "nt" else os.O_RDONLY
 
 
 class SyncBatch:
@@ -74,52 +74,6 @@ def synced_once() -> Iterator[SyncBatch]:
     finally:
         _BATCH.reset(token)
     sync_written(batch.paths)
-
-
-def sync_written(paths: Iterable[Path]) -> None:
-    """Make these already written (closed, renamed) files durable, in one step.
-
-    ``os.sync()`` where it exists: one call flushes every file and every rename, however many.
-    Elsewhere (Windows) each file and each of their folders is fsynced once, in one pass.
-    Nothing to sync costs nothing: a publish that changed no file makes no call.
-    """
-    paths = list(paths)
-    if not paths:
-        return
-    if hasattr(os, "sync"):
-        os.sync()
-    else:  # pragma: no cover - Windows
-        fsync_each(paths)
-
-
-def fsync_each(paths: Iterable[Path]) -> None:
-    """fsync each file, then each distinct folder holding one (so the renames are durable too).
-
-    A file that cannot be flushed is a :class:`StageError` naming it; a folder that cannot be
-    opened (Windows has no folder handles) is skipped, as the platform allows nothing more.
-    """
-    folders: dict[Path, None] = {}
-    for path in paths:
-        try:
-            _fsync_path(path, _FSYNC_FLAGS)
-        except OSError as exc:
-            raise _write_error(path, exc) from exc
-        folders[path.parent] = None
-    for folder in folders:
-        _fsync_folder(folder)
-
-
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        _fsync_path(folder, os.O_RDONLY)
-
-
-def _fsync_path(path: Path, flags: int) -> None:
-    fd = os.open(path, flags)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_if_changed(path: Path, content: str | Iterable[str]) -> bool:
@@ -251,7 +205,7 @@ def _commit(temp: Path, path: Path) -> None:
         raise _write_error(path, exc) from exc
     batch = _BATCH.get()
     if batch is None:
-        _fsync_folder(path.parent)  # the rename itself, where the platform allows it
+        fsync_folder(path.parent)  # the rename itself, where the platform allows it
     else:
         batch.add(path)
     log.debug("wrote %s", path)
