@@ -1,16 +1,27 @@
-"""Atomic write-if-changed: real files under tmp_path, real failures (no mocks)."""
+"""Atomic write-if-changed: real files under tmp_path, real failures (no mocks).
+
+Durability is checked by wrapping ``os.fsync`` and ``os.sync`` (they still run) to count the
+calls; ``test_publish_sync.py`` counts them through a real publish.
+"""
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from arxiv_radar.errors import StageError
-from arxiv_radar.publish.files import WriteSet, write_if_changed
+from arxiv_radar.publish.files import (
+    WriteSet,
+    fsync_each,
+    sync_written,
+    synced_once,
+    write_if_changed,
+)
 
 OLD_NS = 1_000_000_000 * 1_000_000_000  # 2001-09-09, far from "now"
 
@@ -137,3 +148,123 @@ def test_write_set_stages_everything_before_replacing_anything(tmp_path: Path) -
         pages.commit()
     assert (tmp_path / "a.md").read_text(encoding="utf-8") == "old a\n"
     assert leftovers(tmp_path) == []
+
+
+needs_sync = pytest.mark.skipif(not hasattr(os, "sync"), reason="os.sync is POSIX")
+
+
+@pytest.fixture
+def syncs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the ``os.fsync``/``os.sync`` calls made from now on, in order."""
+    calls: list[str] = []
+
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            calls.append(name)
+            return real(*args)
+
+        return call
+
+    for name in ("fsync", "sync"):
+        if hasattr(os, name):
+            monkeypatch.setattr(os, name, counted(name, getattr(os, name)))
+    return calls
+
+
+def test_a_lone_write_fsyncs_the_file_before_its_rename_then_the_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "arxiv-radar.yml"
+    write_if_changed(target, "old\n")
+    seen: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        seen.append(target.read_text(encoding="utf-8"))  # what the target held at that moment
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    write_if_changed(target, "new\n")
+    assert seen == ["old\n", "new\n"]  # the temporary file, then the folder after the rename
+
+
+@needs_sync
+def test_inside_a_block_nothing_is_fsynced_and_one_sync_ends_it(
+    tmp_path: Path, syncs: list[str]
+) -> None:
+    write_if_changed(tmp_path / "same.md", "same\n")
+    syncs.clear()
+    with synced_once() as batch:
+        for n in range(30):
+            write_if_changed(tmp_path / f"month-{n % 3}" / f"{n}.html", f"page {n}\n")
+        write_if_changed(tmp_path / "same.md", "same\n")
+        pages = WriteSet()
+        pages.add(tmp_path / "README.md", "readme\n")
+        pages.commit()
+        assert (tmp_path / "month-2" / "29.html").read_text(encoding="utf-8") == "page 29\n"
+        assert syncs == []
+    assert syncs == ["sync"]
+    assert len(batch.paths) == 31 and tmp_path / "same.md" not in batch.paths
+    assert leftovers(tmp_path) == []
+
+
+@needs_sync
+def test_a_block_inside_a_block_syncs_once_at_the_outer_end(
+    tmp_path: Path, syncs: list[str]
+) -> None:
+    with synced_once():
+        with synced_once():
+            write_if_changed(tmp_path / "a.md", "a\n")
+        assert syncs == []
+        write_if_changed(tmp_path / "b.md", "b\n")
+    assert syncs == ["sync"]
+
+
+def test_a_block_that_changes_nothing_syncs_nothing(tmp_path: Path, syncs: list[str]) -> None:
+    write_if_changed(tmp_path / "a.md", "a\n")
+    syncs.clear()
+    with synced_once():
+        assert write_if_changed(tmp_path / "a.md", "a\n") is False
+    assert syncs == []
+
+
+@needs_sync
+def test_a_block_that_fails_syncs_nothing_and_leaves_whole_files(
+    tmp_path: Path, syncs: list[str]
+) -> None:
+    with pytest.raises(RuntimeError, match="renderer crashed"), synced_once():
+        write_if_changed(tmp_path / "a.md", "a\n")
+        raise RuntimeError("renderer crashed")
+    assert syncs == []  # the caller records nothing either: the next publish writes again
+    assert (tmp_path / "a.md").read_text(encoding="utf-8") == "a\n"
+    with synced_once():  # the failed block is closed: a new one is a batch of its own
+        write_if_changed(tmp_path / "b.md", "b\n")
+    assert syncs == ["sync"]
+
+
+@needs_sync
+def test_sync_written_is_one_call_however_many_files(tmp_path: Path, syncs: list[str]) -> None:
+    paths = [tmp_path / f"{n}.md" for n in range(50)]
+    for path in paths:
+        path.write_text("x\n", encoding="utf-8")
+    sync_written([])
+    assert syncs == []
+    sync_written(paths)
+    assert syncs == ["sync"]
+
+
+def test_fsync_each_flushes_every_file_and_every_folder_once(
+    tmp_path: Path, syncs: list[str]
+) -> None:
+    paths = [tmp_path / "a" / "1.md", tmp_path / "a" / "2.md", tmp_path / "b" / "3.md"]
+    for path in paths:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("x\n", encoding="utf-8")
+    fsync_each(paths)
+    assert syncs == ["fsync"] * (3 + 2 if os.name == "posix" else 3)  # no folder handles on NT
+
+
+def test_fsync_each_names_the_file_it_cannot_flush(tmp_path: Path) -> None:
+    with pytest.raises(StageError, match=r"gone\.md") as caught:
+        fsync_each([tmp_path / "gone.md"])
+    assert caught.value.fix

@@ -2,42 +2,74 @@
 
 Exit codes: 0 done, 1 a stage failed (network, server), 2 a user error (config, arguments). User
 errors print one line per problem with the fix and never a traceback.
+
+Start-up imports only click and light modules, so ``--help`` answers at once: each command
+imports what it needs (the pipeline, the store, httpx, jinja2, the pydantic config, rich) in its
+own body, and the consoles and the rich log handler are built when first used.
+``tests/test_cli_startup.py`` keeps it that way.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.logging import RichHandler
-from rich.progress import Progress
-from rich.table import Table
-from rich.text import Text
 
 from arxiv_radar import __version__, secrets
-from arxiv_radar.backfill import BackfillRange, parse_day
-from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace, load_workspace
-from arxiv_radar.doctor import run_doctor
 from arxiv_radar.errors import ArxivRadarError, UserError
-from arxiv_radar.github_files import WORKFLOW_PATH
-from arxiv_radar.importers.cv_arxiv_daily import run_import, summary_lines
-from arxiv_radar.job_summary import append_step_summary, error_summary, run_summary
-from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
-from arxiv_radar.rank.report import topic_ranking
-from arxiv_radar.report import describe_backfill, describe_runs
-from arxiv_radar.scaffold import scaffold
-from arxiv_radar.snapshot import MANIFEST
+from arxiv_radar.names import DEFAULT_CONFIG_NAME, WORKFLOW_PATH
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from arxiv_radar.backfill import BackfillRange
+    from arxiv_radar.config import Workspace
+    from arxiv_radar.pipeline import RunOutcome
 
 __all__ = ["CONTEXT_SETTINGS", "RadarGroup", "cli", "main"]
 
 _FILES_SHOWN = 8  # a first publish writes hundreds of pages: name a few, count the rest
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
-_out = Console(highlight=False, soft_wrap=True)
+
+
+@functools.cache
+def _console(*, stderr: bool) -> Console:
+    """The one stdout (or stderr) console, made at the first output: rich loads only then."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _out() -> Console:
+    return _console(stderr=False)
+
+
+def _err() -> Console:
+    return _console(stderr=True)
+
+
+class _RichOnFirstRecord(logging.Handler):
+    """rich's log handler, built when the first record arrives.
+
+    Logging is configured while the options are parsed, also for ``arxiv-radar run --help``,
+    which logs nothing: importing rich there would cost a third of the start-up.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rich: logging.Handler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._rich is None:
+            from rich.logging import RichHandler
+
+            self._rich = RichHandler(console=_err(), show_path=False, show_time=False)
+            self._rich.setFormatter(self.formatter or logging.Formatter())
+        self._rich.emit(record)
 
 
 _VERBOSE = "arxiv_radar.verbose"  # ctx.meta key: -v counted before and after the command
@@ -61,7 +93,7 @@ def _count_verbose(ctx: click.Context, _param: click.Parameter, value: int) -> N
 
 def _configure_logging(verbose: int) -> None:
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
-    handler = RichHandler(console=_err, show_path=False, show_time=False)
+    handler = _RichOnFirstRecord()
     secrets.install(handler)  # every line, httpcore's -vv headers included, is scrubbed
     logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
 
@@ -119,7 +151,21 @@ def cli() -> None:
 
 
 def _workspace(ctx: click.Context) -> Workspace:
+    from arxiv_radar.config import load_workspace
+
     return load_workspace(ctx.obj)
+
+
+def _pipeline(
+    ctx: click.Context,
+    stages: Sequence[str],
+    command: str,
+    backfill: BackfillRange | None = None,
+) -> RunOutcome:
+    """Run ``stages`` of the pipeline on the command's workspace."""
+    from arxiv_radar.pipeline import run_pipeline
+
+    return run_pipeline(_workspace(ctx), stages, command=command, backfill=backfill)
 
 
 @cli.command()
@@ -137,17 +183,19 @@ def _workspace(ctx: click.Context) -> Workspace:
 @click.pass_context
 def init(ctx: click.Context, force: bool, github: bool) -> int:
     """Write a commented starter config with four example topics."""
+    from arxiv_radar.scaffold import scaffold
+
     for item in scaffold(ctx.obj, github=github, force=force):
         if item.action == "kept":
             again = "`arxiv-radar init --force`" if github else "--force"
-            _out.print(f"Kept the existing {item.path} ({again} overwrites it)")
+            _out().print(f"Kept the existing {item.path} ({again} overwrites it)")
         elif item.action == "extended":
-            _out.print(f"Added the database's entries to {item.path}")
+            _out().print(f"Added the database's entries to {item.path}")
         elif item.action == "wrote":
-            _out.print(f"Wrote {item.path}")
+            _out().print(f"Wrote {item.path}")
         if item.note:
-            _out.print(f"note: {item.note}")
-    _out.print("Next: edit the topics, then run `arxiv-radar run`.")
+            _out().print(f"note: {item.note}")
+    _out().print("Next: edit the topics, then run `arxiv-radar run`.")
     return 0
 
 
@@ -155,35 +203,37 @@ def init(ctx: click.Context, force: bool, github: bool) -> int:
 @click.pass_context
 def run(ctx: click.Context) -> int:
     """Fetch, enrich, publish every output, then send email and chat digests."""
-    return _report(run_pipeline(_workspace(ctx), STAGES, command="run"))
+    from arxiv_radar.pipeline import STAGES
+
+    return _report(_pipeline(ctx, STAGES, "run"))
 
 
 @cli.command()
 @click.pass_context
 def fetch(ctx: click.Context) -> int:
     """Fetch today's papers into the database without publishing."""
-    return _report(run_pipeline(_workspace(ctx), ("fetch",), command="fetch"))
+    return _report(_pipeline(ctx, ("fetch",), "fetch"))
 
 
 @cli.command()
 @click.pass_context
 def enrich(ctx: click.Context) -> int:
     """Find code links and stars, translate abstracts and write TL;DRs that are due."""
-    return _report(run_pipeline(_workspace(ctx), ("enrich",), command="enrich"))
+    return _report(_pipeline(ctx, ("enrich",), "enrich"))
 
 
 @cli.command()
 @click.pass_context
 def publish(ctx: click.Context) -> int:
     """Render README.md and docs/ from the database alone (no network)."""
-    return _report(run_pipeline(_workspace(ctx), ("publish",), command="publish"))
+    return _report(_pipeline(ctx, ("publish",), "publish"))
 
 
 @cli.command()
 @click.pass_context
 def notify(ctx: click.Context) -> int:
     """Send the configured email and chat destinations the papers they have not received."""
-    return _report(run_pipeline(_workspace(ctx), ("notify",), command="notify"))
+    return _report(_pipeline(ctx, ("notify",), "notify"))
 
 
 @cli.command()
@@ -192,6 +242,12 @@ def notify(ctx: click.Context) -> int:
 @click.pass_context
 def rank(ctx: click.Context, topic: str, explain_id: str | None) -> int:
     """Rank TOPIC by its seeds and print today's papers with the reasons (no publishing)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from arxiv_radar.pipeline import run_pipeline
+    from arxiv_radar.rank.report import topic_ranking
+
     workspace = _workspace(ctx)
     outcome = run_pipeline(workspace, ("rank",), command="rank")
     report = topic_ranking(workspace, topic, explain=explain_id)
@@ -205,11 +261,11 @@ def rank(ctx: click.Context, topic: str, explain_id: str | None) -> int:
             Text(f"{paper.arxiv_id} {paper.title}"),
             Text(paper.why),
         )
-    _out.print(table)
+    _out().print(table)
     for line in report.explanation:
-        _out.print(line, markup=False)
+        _out().print(line, markup=False)
     for error in outcome.errors:
-        _err.print(f"error in {error['stage']}: {error['error']}", markup=False)
+        _err().print(f"error in {error['stage']}: {error['error']}", markup=False)
     return outcome.exit_code
 
 
@@ -218,19 +274,22 @@ def rank(ctx: click.Context, topic: str, explain_id: str | None) -> int:
 @click.pass_context
 def status(ctx: click.Context, limit: int) -> int:
     """The last runs: when, what was fetched per topic, what failed and why."""
+    from arxiv_radar.report import describe_runs
+    from arxiv_radar.snapshot import MANIFEST
+
     workspace = _workspace(ctx)
     if not workspace.database.exists():
         if (workspace.state_dir / MANIFEST).exists():
-            _out.print(
+            _out().print(
                 f"{workspace.database} does not exist yet (a fresh checkout): the next "
                 f"`arxiv-radar run` rebuilds it from {workspace.state_dir}. Run history is kept "
                 "in the database only, so earlier runs are not listed."
             )
         else:
-            _out.print(f"No runs yet: {workspace.database} does not exist. Try: arxiv-radar run")
+            _out().print(f"No runs yet: {workspace.database} does not exist. Try: arxiv-radar run")
         return 0
     for renderable in describe_runs(workspace, limit=limit):
-        _out.print(renderable)
+        _out().print(renderable)
     return 0
 
 
@@ -238,13 +297,18 @@ def status(ctx: click.Context, limit: int) -> int:
 @click.pass_context
 def doctor(ctx: click.Context) -> int:
     """Check the config, endpoints, tokens, folders and database; say what to fix."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from arxiv_radar.doctor import run_doctor
+
     report = run_doctor(ctx.obj)
     table = Table("Check", "Status", "Details / what to fix", title="arxiv-radar doctor")
     for check in report.checks:
         status = "ok" if check.ok else "problem"
         detail = check.detail if check.ok or not check.fix else f"{check.detail}\nfix: {check.fix}"
         table.add_row(Text(check.name), status, Text(detail))
-    _out.print(table)
+    _out().print(table)
     return report.exit_code
 
 
@@ -258,14 +322,17 @@ def backfill(ctx: click.Context, start: str, end: str, topic: str | None) -> int
 
     Resumable: after a failure, the same command continues from its checkpoint.
     """
+    from arxiv_radar.backfill import BackfillRange, parse_day
+    from arxiv_radar.report import describe_backfill
+
     span = BackfillRange(parse_day(start, "--from"), parse_day(end, "--to"), topic)
-    outcome = run_pipeline(_workspace(ctx), ("backfill",), command="backfill", backfill=span)
+    outcome = _pipeline(ctx, ("backfill",), "backfill", backfill=span)
     stats = outcome.stats.get("backfill", {})
-    _out.print(describe_backfill(stats))
+    _out().print(describe_backfill(stats))
     for note in stats.get("notes", []):
-        _out.print(f"note: {note}")
+        _out().print(f"note: {note}")
     if not outcome.errors:
-        _out.print("Run `arxiv-radar publish` to update the pages.")
+        _out().print("Run `arxiv-radar publish` to update the pages.")
     return _report(outcome)
 
 
@@ -297,7 +364,11 @@ def import_cv_arxiv_daily(
 
     Run it in the fork's folder. Resumable; running it again changes nothing.
     """
-    with Progress(console=_err, transient=True) as bar:
+    from rich.progress import Progress
+
+    from arxiv_radar.importers.cv_arxiv_daily import run_import, summary_lines
+
+    with Progress(console=_err(), transient=True) as bar:
         task = bar.add_task("Fetching metadata from arXiv", total=None)
         outcome = run_import(
             Path.cwd(),
@@ -307,22 +378,26 @@ def import_cv_arxiv_daily(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     for line in summary_lines(outcome):
-        _out.print(line, markup=False)
+        _out().print(line, markup=False)
     return 0
 
 
 def _report(outcome: RunOutcome) -> int:
+    from rich.table import Table
+
+    from arxiv_radar.job_summary import append_step_summary, run_summary
+
     fetched = outcome.stats.get("fetch")
     if isinstance(fetched, dict):
         table = Table("Topic", "New", title=f"Run {outcome.run_id}: {outcome.status}")
         for topic, count in fetched.get("per_topic", {}).items():
             table.add_row(topic, str(count))
-        _out.print(table)
+        _out().print(table)
         for note in fetched.get("notes", []):
-            _out.print(f"note: {note}")
+            _out().print(f"note: {note}")
     enriched = outcome.stats.get("enrich")
     if isinstance(enriched, dict):
-        _out.print(
+        _out().print(
             f"code links: {enriched.get('code_found', 0)} found in "
             f"{enriched.get('code_checked', 0)} checks; {enriched.get('translated', 0)} "
             f"translated; {enriched.get('summarized', 0)} summarized"
@@ -332,19 +407,21 @@ def _report(outcome: RunOutcome) -> int:
     if isinstance(published, dict):
         written, count = published.get("written", []), published.get("written_count", 0)
         shown = ", ".join(written[:_FILES_SHOWN]) + (", ..." if count > _FILES_SHOWN else "")
-        _out.print(f"{count} file(s) written" + (f": {shown}" if count else ""))
+        _out().print(f"{count} file(s) written" + (f": {shown}" if count else ""))
     for error in outcome.errors:
-        _err.print(f"error in {error['stage']}: {error['error']}", markup=False)
+        _err().print(f"error in {error['stage']}: {error['error']}", markup=False)
     command = click.get_current_context().command.name or "run"
     append_step_summary(run_summary(command, outcome.status, outcome.stats, outcome.errors))
     return outcome.exit_code
 
 
 def _show_error(err: ArxivRadarError, argv: Sequence[str] | None) -> None:
+    from arxiv_radar.job_summary import append_step_summary, error_summary
+
     for line in err.message.splitlines():
-        _err.print(f"error: {line}", markup=False)
+        _err().print(f"error: {line}", markup=False)
     if err.fix:
-        _err.print(f"  fix: {err.fix}", markup=False)
+        _err().print(f"  fix: {err.fix}", markup=False)
     words = list(sys.argv[1:] if argv is None else argv)
     command = next((word for word in words if word in cli.commands), "")
     append_step_summary(error_summary(command, err.message, err.fix))
@@ -358,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         err.show()
         sys.exit(err.exit_code)
     except click.exceptions.Abort:
-        _err.print("aborted")
+        _err().print("aborted")
         sys.exit(130)
     except UserError as err:
         _show_error(err, argv)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from arxiv_radar import categories as taxonomy
 from arxiv_radar import secrets
 from arxiv_radar.errors import ConfigError, QuerySyntaxError
+from arxiv_radar.names import DEFAULT_CONFIG_NAME
 from arxiv_radar.paper import split_version
 from arxiv_radar.query import parse
 
@@ -48,7 +49,6 @@ __all__ = [
     "starter_config_text",
 ]
 
-DEFAULT_CONFIG_NAME = "arxiv-radar.yml"
 Column = Literal["date", "title", "authors", "abstract", "pdf", "code", "tldr", "why"]
 _DEFAULT_COLUMNS: tuple[Column, ...] = ("date", "title", "abstract", "pdf", "code")
 Finder = Literal["text", "huggingface-daily", "huggingface", "paperswithcode"]

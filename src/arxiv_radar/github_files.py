@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import PurePosixPath
 
 from arxiv_radar import __version__
+from arxiv_radar.names import WORKFLOW_PATH
 
 __all__ = ["GITIGNORE_HEADER", "WORKFLOW_PATH", "DigestPaths", "gitignore_text", "workflow_text"]
 
-WORKFLOW_PATH = PurePosixPath(".github/workflows/arxiv-radar.yml")
 GITIGNORE_HEADER = "# arxiv-radar: the database is a cache rebuilt from state/, never committed"
 
 

@@ -21,10 +21,11 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from pydantic import BaseModel
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = [
     "MASK",
@@ -181,6 +182,10 @@ def secret_variables(model: BaseModel, prefix: str = "") -> Iterator[tuple[str, 
     Settings hold the NAME of the variable that holds a secret, never the secret, so walking the
     config finds every token a configured provider will need, whatever section it lives in.
     """
+    # Here, not at the top: the CLI's start-up imports this module and must not load pydantic
+    # (a loaded config has imported it already, so this costs nothing).
+    from pydantic import BaseModel  # noqa: PLC0415
+
     for name in type(model).model_fields:
         value = getattr(model, name)
         key = f"{prefix}{name}"

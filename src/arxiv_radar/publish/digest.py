@@ -18,6 +18,7 @@ from arxiv_radar.errors import UserError
 from arxiv_radar.fetch import latest_announcement
 from arxiv_radar.match import Topic
 from arxiv_radar.publish.feeds import Content, FeedSettings, StoreExports
+from arxiv_radar.publish.files import synced_once
 from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
 from arxiv_radar.publish.markdown import MarkdownSettings, StoreMarkdown, foreign_page
 from arxiv_radar.publish.site import SiteSettings, StoreSite, write_site
@@ -81,8 +82,8 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
     Months are visited once, newest first, and each month's entries are read at most once and
     shared by every renderer with a stale page of it. Pages whose papers did not change since
     they were rendered are skipped (see :mod:`arxiv_radar.publish.incremental`); their
-    fingerprints are saved only once every file is written, so an interrupted publish renders
-    them again next time.
+    fingerprints are saved only once every file is written and synced (once, see
+    :func:`~arxiv_radar.publish.files.synced_once`), so an interrupted publish renders them again.
     """
     config = workspace.config
     names = [topic.name for topic in topics]
@@ -122,8 +123,9 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
 
     # One write_site call for everything generated into docs/: its manifest removes files a
     # previous run produced and this one does not (a renamed topic), and nothing else.
-    written += write_site(generated(), docs)
-    written += markdown.closing(status, day)
+    with synced_once():  # one sync for every page, before the fingerprints record them
+        written += write_site(generated(), docs)
+        written += markdown.closing(status, day)
     fingerprints.save()
     return sorted(set(written))
 

@@ -1,9 +1,20 @@
-"""Atomic, write-if-changed file output for every publisher.
+"""Atomic, write-if-changed file output for every publisher, made durable once per publish.
 
 Publishing must be idempotent: a run with nothing new leaves every file (and its mtime) alone, so
 git sees no change and Pages does not rebuild. A crash, a full disk or a failing renderer must never
 leave a half-written page: content goes to a temporary file in the same folder (same filesystem, so
-``os.replace`` is atomic), is fsynced, and only then replaces the target.
+``os.replace`` is atomic), and only then replaces the target.
+
+Durability is a separate question from atomicity. A lone write (``init``, the importer) fsyncs its
+file and folder, as it always did. A publish writes a thousand pages inside :func:`synced_once`:
+no fsync per file, one :func:`sync_written` at the end, and only after it the publisher saves the
+fingerprints that say what the pages hold. That is safe because the fingerprints are the only
+record that lets a later publish skip a page. If the machine dies before the sync, some renamed
+pages may be old, empty or torn on disk, but their new fingerprints were never saved: the next
+publish finds them stale (or, for the pages it always renders, compares the bytes anyway), renders
+them again, sees the bytes differ and rewrites them. A page skipped on the strength of a saved
+fingerprint was therefore written by a publish whose sync completed. The sync itself lives in
+:mod:`arxiv_radar.durability` (re-exported here), where the committed-state export uses it too.
 """
 
 from __future__ import annotations
@@ -12,16 +23,57 @@ import contextlib
 import filecmp
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
+from arxiv_radar.durability import fsync_each, fsync_folder, sync_written
 from arxiv_radar.errors import StageError
 
-__all__ = ["WriteSet", "write_if_changed"]
+__all__ = ["SyncBatch", "WriteSet", "fsync_each", "sync_written", "synced_once", "write_if_changed"]
 
 log = logging.getLogger(__name__)
 
 _DEFAULT_MODE = 0o644
+
+
+class SyncBatch:
+    """The files written inside one :func:`synced_once` block, synced together at its end."""
+
+    def __init__(self) -> None:
+        self._paths: dict[Path, None] = {}  # insertion-ordered, each path once
+
+    def add(self, path: Path) -> None:
+        self._paths[path] = None
+
+    @property
+    def paths(self) -> list[Path]:
+        return list(self._paths)
+
+
+_BATCH: ContextVar[SyncBatch | None] = ContextVar("arxiv_radar_sync_batch", default=None)
+
+
+@contextlib.contextmanager
+def synced_once() -> Iterator[SyncBatch]:
+    """Write without an fsync per file inside the block; make everything durable at its end.
+
+    Call it around everything one publish writes, and save what records the written state (the
+    fingerprints) only after the block: see the module docstring for why a crash before the
+    sync is then harmless. A block inside another joins it (one sync, at the outer end). When
+    the block raises, nothing is synced: the caller records nothing, so the next run rewrites.
+    """
+    outer = _BATCH.get()
+    if outer is not None:
+        yield outer
+        return
+    batch = SyncBatch()
+    token = _BATCH.set(batch)
+    try:
+        yield batch
+    finally:
+        _BATCH.reset(token)
+    sync_written(batch.paths)
 
 
 def write_if_changed(path: Path, content: str | Iterable[str]) -> bool:
@@ -49,9 +101,10 @@ def write_if_changed(path: Path, content: str | Iterable[str]) -> bool:
 class WriteSet:
     """Collects the pages of one publish and writes them together.
 
-    Every changed file is staged (written and fsynced) before any target is replaced, so a
-    failure while staging changes nothing at all, and a crash later leaves each file either old or
-    new, never partial.
+    Every changed file is staged (written to its temporary file) before any target is replaced,
+    so a failure while staging changes nothing at all, and each file is seen either old or new,
+    never partial. Outside :func:`synced_once` each is fsynced as it is staged and its folder
+    after its rename; inside, the block's one sync covers them all.
     """
 
     def __init__(self) -> None:
@@ -115,7 +168,11 @@ def _temp_for(path: Path) -> Path:
 
 
 def _stage(path: Path, chunks: Iterable[bytes]) -> Path:
-    """Write ``chunks`` to a fsynced temporary file next to ``path``; removed on any failure."""
+    """Write ``chunks`` to a temporary file next to ``path``; removed on any failure.
+
+    A lone write fsyncs it before it can replace the target; inside :func:`synced_once` the
+    block's one sync at its end does.
+    """
     temp = _temp_for(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -128,8 +185,9 @@ def _stage(path: Path, chunks: Iterable[bytes]) -> Path:
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if _BATCH.get() is None:
+                handle.flush()
+                os.fsync(handle.fileno())
         temp.chmod(_mode_for(path))
     except BaseException as exc:
         _discard(temp)
@@ -145,7 +203,11 @@ def _commit(temp: Path, path: Path) -> None:
     except OSError as exc:
         _discard(temp)
         raise _write_error(path, exc) from exc
-    _fsync_dir(path.parent)
+    batch = _BATCH.get()
+    if batch is None:
+        fsync_folder(path.parent)  # the rename itself, where the platform allows it
+    else:
+        batch.add(path)
     log.debug("wrote %s", path)
 
 
@@ -155,16 +217,6 @@ def _mode_for(path: Path) -> int:
         return path.stat().st_mode & 0o777
     except OSError:
         return _DEFAULT_MODE
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable where the platform allows it (not on Windows)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _discard(temp: Path) -> None:
