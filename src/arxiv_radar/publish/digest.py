@@ -100,9 +100,10 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
         fingerprints=fingerprints,
     )
     site = _site(workspace, store, names, calendar, fingerprints) if config.site.enabled else None
-    exports = (
-        _exports(workspace, store, names, calendar, fingerprints) if config.feeds.enabled else None
-    )
+    # The site's search and star badges read the month JSON files and stars.json, so those are
+    # written whenever the site is, feeds or not.
+    wanted = config.feeds.enabled or config.site.enabled
+    exports = _exports(workspace, store, names, calendar, fingerprints) if wanted else None
     written: list[Path] = []
 
     def generated() -> Iterator[tuple[str, Content]]:
@@ -142,6 +143,7 @@ def _site(
         timezone=config.timezone,
         feeds=config.feeds.enabled,
         relevance_topics=tuple(t.name for t in config.topics if ranked_order(config, t.name)),
+        csv=config.feeds.enabled and config.feeds.csv,
     )
     return StoreSite(
         store=store,
@@ -166,6 +168,7 @@ def _exports(
         site_url=workspace.site_url,
         repository=config.repository,
         max_items=config.feeds.max_items,
+        csv=config.feeds.csv,
     )
     return StoreExports(
         store=store,
@@ -174,6 +177,7 @@ def _exports(
         calendar=calendar,
         fingerprints=fingerprints,
         out_dir=workspace.resolve(config.output.docs_dir),
+        feeds=config.feeds.enabled,
     )
 
 

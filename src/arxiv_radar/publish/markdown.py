@@ -100,6 +100,9 @@ class MarkdownSettings:
     # Topics listed by relevance within each day (arxiv_radar.rank); others newest first.
     relevance_topics: tuple[str, ...] = ()
     top_picks: int = 0  # best N of the latest day across ranked topics, above the topics
+    # Star counts in the Code column: on the README (rendered every run), not on archive months
+    # (rendered only when their papers change, so a count there would go stale).
+    stars: bool = True
 
     def __post_init__(self) -> None:
         if self.repository and not _REPOSITORY_RE.match(self.repository):
@@ -259,7 +262,9 @@ def foreign_page(path: Path) -> bool:
 def render_archive_month(
     *, settings: MarkdownSettings, month: str, topics: Sequence[TopicSection]
 ) -> str:
-    """docs/archive/YYYY-MM.md: the full tables of every topic with papers that month."""
+    """docs/archive/YYYY-MM.md: the full tables of every topic with papers that month, without
+    star counts (see ``MarkdownSettings.stars``)."""
+    settings = dataclasses.replace(settings, stars=False)
     present = [topic for topic in topics if topic.entries]
     anchors = archive_anchors(month, [topic.name for topic in present])
     rows: dict[str, str] = {}  # a paper in several topics has the same row in each
@@ -397,7 +402,7 @@ def _code_cell(settings: MarkdownSettings, entry: Entry) -> str:
     code = _link("code", entry.code_url)
     if code:
         parts.append(f"**{code}**")
-        if entry.stars is not None:
+        if settings.stars and entry.stars is not None:
             parts.append(f"★{format_stars(entry.stars)}")
     page = _link("page", entry.project_url)
     if page:
