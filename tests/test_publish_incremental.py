@@ -116,8 +116,8 @@ def test_days_of_changes_to_new_and_old_papers_equal_a_full_rebuild(
     first = publish(history)
     assert_same_as_scratch(history, tmp_path, "scratch1")
     names = {p.relative_to(history.root).as_posix() for p in first}
-    assert "docs/archive/2025-01.md" in names  # the old month with the new code link
-    assert "docs/archive/2025-02.md" not in names  # untouched month: not even rendered
+    assert "archive/2025-01.md" in names  # the old month with the new code link
+    assert "archive/2025-02.md" not in names  # untouched month: not even rendered
 
     with Store.open(history.database) as store:
         add_day(store, 62, 5)
@@ -133,7 +133,7 @@ def test_days_of_changes_to_new_and_old_papers_equal_a_full_rebuild(
             START + timedelta(days=62),
         )
     publish(history)
-    assert "Renamed in v2" in (history.root / "docs/archive/2025-01.md").read_text("utf-8")
+    assert "Renamed in v2" in (history.root / "archive/2025-01.md").read_text("utf-8")
     assert_same_as_scratch(history, tmp_path, "scratch2")
 
 
@@ -146,7 +146,7 @@ def test_nothing_new_renders_nothing_and_writes_nothing(history: Workspace) -> N
 
 def test_a_deleted_page_comes_back(history: Workspace) -> None:
     gone = [
-        history.root / "docs/archive/2025-01.md",
+        history.root / "archive/2025-01.md",
         history.root / "docs/archive/2025-01.html",
         history.root / "docs/days/2025-01-05.html",
         history.root / "docs/exports/papers-2025-01.bib",
@@ -166,7 +166,7 @@ def test_changed_settings_render_the_pages_they_affect(history: Workspace, tmp_p
     )
     ws = load_workspace(history.path)
     publish(ws)
-    archive = (ws.root / "docs/archive/2025-01.md").read_text("utf-8")
+    archive = (ws.root / "archive/2025-01.md").read_text("utf-8")
     assert "Abstract of paper 0. Abstract of paper 0." not in archive  # 40 chars now
     assert_same_as_scratch(ws, tmp_path, "scratch")
 
@@ -230,7 +230,7 @@ def test_a_changed_old_code_link_rewrites_only_the_files_that_show_it(
     assert written == {
         "docs/days/2025-01-07.html",
         "docs/exports/papers-2025-01.json.gz",
-        "docs/archive/2025-01.md",
+        "archive/2025-01.md",
         "docs/exports/stars.json",
         "docs/topics/vision.html",
         "docs/topics/language.html",
@@ -257,7 +257,7 @@ def test_a_new_old_translation_rewrites_only_the_files_that_show_it(
     assert written == {
         "docs/days/2025-01-23.html",
         "docs/exports/papers-2025-01.json.gz",
-        "docs/archive/2025-01.md",
+        "archive/2025-01.md",
         "docs/topics/vision.html",
         "docs/topics/language.html",
         "docs/topics/robots.html",

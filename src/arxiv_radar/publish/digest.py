@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -45,6 +46,12 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
         timezone=config.timezone,
         readme_path=config.output.readme,
         docs_dir=config.output.docs_dir,
+        # With the HTML site on, the archive months go beside the README (markdown's docstring).
+        archive_dir=(
+            posixpath.join(posixpath.dirname(config.output.readme), "archive")
+            if config.site.enabled
+            else ""
+        ),
         untranslated_marker="(EN)" if config.translation.provider != "none" else "",
         relevance_topics=tuple(t.name for t in config.topics if ranked_order(config, t.name)),
         top_picks=config.rank.top_picks,
