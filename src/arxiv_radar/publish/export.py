@@ -44,8 +44,10 @@ __all__ = [
 ]
 
 JSON_SCHEMA_VERSION = 2
-# zlib's default: level 9 saves under 1% more on abstracts and takes twice as long.
-_GZIP_LEVEL = 6
+# Level 3: on a month of real abstracts (24 MB of JSON) it takes 0.41 s against 1.03 s for
+# zlib's default 6, for an 11% larger file (0.69 against 0.63 kB per paper); this runs for every
+# month of a cold publish.
+_GZIP_LEVEL = 3
 
 
 def _rfc3339(moment: datetime) -> str:
