@@ -11,16 +11,17 @@ GitHub Pages serves it at whatever depth the missing URL had)::
     days/<YYYY-MM-DD>.html     a day, per topic
     search.html, search.js     client-side search, no build step
     sort.js                    "Sort: date | relevance" on pages listing a ranked topic's cards
-    stars.js                   fills the star badges of day and month pages from stars.json
+    stars.js                   fills the star badges of day pages from exports/stars.json
     search-index.json          topic names and the list of month data files to search
     style.css, 404.html, .nojekyll
 
 Search reads the month JSON exports (``exports/papers-<YYYY-MM>.json.gz``, written by
 :class:`arxiv_radar.publish.feeds.StoreExports`), so each abstract is published twice: in its
 day page (readable without JavaScript) and in its month's data file. Day and month pages are
-rendered from window fingerprints, so they carry no star counts (a star refresh would leave
-them stale); their Code links carry ``data-stars`` and stars.js adds the count from
-``exports/stars.json``. Home and topic pages are rendered every publish and show counts directly.
+rendered from window fingerprints, so they carry no star counts (a star refresh would leave them
+stale): a day page's Code links carry ``data-stars`` and stars.js adds the count from
+``exports/stars.json``; month pages list no code links at all. Home and topic pages are rendered
+every publish and show counts directly.
 
 A paper's *day* is its ``published`` (version 1) date in ``SiteSettings.timezone``; months, days,
 charts and the search index all use that one date, so a paper is filed in exactly one place and
@@ -194,7 +195,7 @@ class _Accumulator:
 
 class StoreSite:
     """The site for a real store, month by month as the publisher hands months over;
-    month, day and shard files whose papers did not change since they were rendered come out as
+    month and day pages whose papers did not change since they were rendered come out as
     ``(path, None)`` (kept, see :func:`write_site`)."""
 
     def __init__(
