@@ -166,7 +166,7 @@ def test_the_archive_links_each_months_exports(tmp_path: Path, fake: FakeArxiv) 
     month = DAY.strftime("%Y-%m")
     for page in (docs / "archive/index.html", docs / f"archive/{month}.html"):
         targets = {on_disk(docs, page, href).name for href in parse(page).anchors}
-        expected = {f"papers-{month}.json", f"papers-{month}.csv", f"papers-{month}.bib"}
+        expected = {f"papers-{month}.json.gz", f"papers-{month}.bib"}  # CSV is opt-in
         assert expected <= targets, page
         assert all((docs / "exports" / name).exists() for name in expected)
 

@@ -143,7 +143,7 @@ def test_validator_catches_a_broken_export() -> None:
     """The check above could fail: wrong types, missing and unknown keys are all reported."""
     document = json.loads(render_json(load_entries()[:1], generated=None))
     paper = document["papers"][0]
-    paper["stars"] = "many"
+    paper["day"] = "May 2nd"
     paper["extra"] = 1
     del paper["doi"]
     paper["published"] = "2024-05-02 17:59"
@@ -159,7 +159,8 @@ def test_json_values_round_trip_and_absent_is_null() -> None:
     assert first["title"] == "Sparse Mixtures of Experts for $O(n \\log n)$ Attention"
     assert first["abstract"] == entries[0].paper.abstract  # line breaks kept
     assert first["published"] == "2024-05-02T17:59:01Z"
-    assert first["stars"] == 42
+    assert "stars" not in first  # counts live in exports/stars.json (schema version 2)
+    assert first["day"] == "2024-05-02"  # the site's day: UTC here (no zone given)
     assert first["doi"] is None
     assert first["project_url"] is None
     assert nasty["title"].endswith("</script>\u0007")
@@ -196,7 +197,7 @@ def test_csv_round_trips_commas_quotes_and_newlines() -> None:
     assert nasty["abstract"] == 'Quotes "here", commas, and\nnew lines; a_b & c.'
     assert nasty["authors"] == "Wei Zhang; O'Brien, Pat"
     assert nasty["topics"] == "LLM; C++ & Systems"
-    assert rows[0]["stars"] == "42"
+    assert "stars" not in rows[0]  # counts live in exports/stars.json
     assert rows[0]["doi"] == ""
     assert rows[3]["published"] == "1997-11-27T19:07:34Z"
 

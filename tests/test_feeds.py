@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import gzip
 import json
 import os
 from dataclasses import replace
@@ -32,6 +33,7 @@ GOLDEN = Path(__file__).parent / "golden" / "feeds"
 TOPICS = ("LLM", "C++ & Systems", "Vision", "Strings", "Empty Topic")
 UPDATED = datetime(2024, 5, 7, 6, 30, tzinfo=timezone.utc)
 SETTINGS = FeedSettings(title="My Radar", site_url="https://owner.github.io/repo/", max_items=100)
+CSV_ON = replace(SETTINGS, csv=True)
 
 
 def _time(text: str) -> datetime:
@@ -236,8 +238,11 @@ def test_topic_slugs_are_unique_and_never_empty() -> None:
     }
 
 
-def store_files(tmp_path: Path, topics: tuple[str, ...] = TOPICS) -> dict[str, str]:
-    """Every feed and export file publish_all writes, from a real store filled with the dataset."""
+def store_files(
+    tmp_path: Path, topics: tuple[str, ...] = TOPICS, settings: FeedSettings = CSV_ON
+) -> dict[str, str]:
+    """Every feed and export file publish_all writes, from a real store filled with the dataset
+    (gzip files unpacked); with the monthly CSV unless ``settings`` turn it off."""
     entries = load_entries()
     tmp_path.mkdir(parents=True, exist_ok=True)
     with Store.open(tmp_path / "radar.db") as store:
@@ -246,7 +251,7 @@ def store_files(tmp_path: Path, topics: tuple[str, ...] = TOPICS) -> dict[str, s
         months = Calendar.build(store, timezone.utc, topics)
         exports = StoreExports(
             store=store,
-            settings=SETTINGS,
+            settings=settings,
             topics=topics,
             calendar=months,
             fingerprints=Fingerprints(store),
@@ -261,6 +266,8 @@ def store_files(tmp_path: Path, topics: tuple[str, ...] = TOPICS) -> dict[str, s
 
 def _text(content: Content) -> str:
     assert content is not None  # a first publish renders every file
+    if isinstance(content, bytes):
+        return gzip.decompress(content).decode("utf-8")
     return content if isinstance(content, str) else "".join(content)
 
 
@@ -269,9 +276,9 @@ def test_store_files_layout(tmp_path: Path) -> None:
     stems = ["feeds/all", *(f"feeds/topics/{s}" for s in ("llm", "c--systems", "vision"))]
     stems += ["feeds/topics/strings", "feeds/topics/empty-topic", "feeds/topics/all"]
     expected = {f"{stem}.{ext}" for stem in stems for ext in ("xml", "atom")}
-    expected |= {"exports/index.json"}
+    expected |= {"exports/index.json", "exports/stars.json"}
     months = [m["month"] for m in json.loads(files["exports/index.json"])["months"]]
-    expected |= {f"exports/papers-{m}.{ext}" for m in months for ext in ("json", "csv", "bib")}
+    expected |= {f"exports/papers-{m}.{ext}" for m in months for ext in ("json.gz", "csv", "bib")}
     expected |= {f"exports/topics/{s}.bib" for s in ("llm", "c--systems", "vision", "strings")}
     expected |= {"exports/topics/empty-topic.bib", "exports/topics/all.bib"}
     assert set(files) == expected
@@ -295,7 +302,8 @@ def test_topic_bibtex_uses_the_same_keys_as_the_month_files(tmp_path: Path) -> N
 
 def test_golden_files(tmp_path: Path) -> None:
     """Run with UPDATE_GOLDEN=1 to rewrite; the diff shows what a change does to subscribers."""
-    files = store_files(tmp_path)
+    # The gzip month files are compared unpacked (golden exports/papers-YYYY-MM.json).
+    files = {path.removesuffix(".gz"): text for path, text in store_files(tmp_path).items()}
     if os.environ.get("UPDATE_GOLDEN") == "1":
         for relative, text in files.items():
             target = GOLDEN / relative
@@ -309,6 +317,26 @@ def test_golden_files(tmp_path: Path) -> None:
 
 def test_same_input_same_bytes(tmp_path: Path) -> None:
     assert store_files(tmp_path / "a") == store_files(tmp_path / "b")
+
+
+def test_monthly_csv_is_opt_in(tmp_path: Path) -> None:
+    files = store_files(tmp_path, settings=SETTINGS)
+    assert not [path for path in files if path.endswith(".csv")]
+    months = json.loads(files["exports/index.json"])["months"]
+    assert months and all("csv" not in month for month in months)
+    assert all(month["json"].endswith(".json.gz") for month in months)
+
+
+def test_star_counts_live_in_one_file_not_in_the_month_files(tmp_path: Path) -> None:
+    files = store_files(tmp_path)
+    stars = json.loads(files["exports/stars.json"])
+    assert stars == {"v": 1, "stars": {"2405.01234": 42}}
+    month = next(text for path, text in files.items() if path.endswith(".json.gz"))
+    assert all("stars" not in paper for paper in json.loads(month)["papers"])
+    assert all(
+        "stars" not in line.split("\r\n", 1)[0]
+        for line in [files[p] for p in files if p.endswith(".csv")]
+    )
 
 
 def test_an_unsafe_code_link_never_becomes_a_feed_link() -> None:

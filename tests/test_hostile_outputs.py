@@ -58,6 +58,8 @@ topics:
 code_links:
   finders: [huggingface]
   request_interval: 0
+feeds:
+  csv: true  # opt-in; checked below like the JSON
 chat:
   - service: generic
     webhook_env: GENERIC_WEBHOOK_URL

@@ -284,6 +284,28 @@ def test_nested_readme_path_gets_correct_relative_links() -> None:
     assert "[all months](../site/archive/index.md)" in text
 
 
+def test_archive_beside_the_readme_links_both_ways_and_replaces_the_old_one(
+    tmp_path: Path,
+) -> None:
+    """With the HTML site on, archive months live in archive/ beside the README (Pages serves
+    Markdown raw under .nojekyll); the ones an earlier version wrote under docs/ are removed,
+    a user's own file there is not."""
+    publish(tmp_path)  # the old layout: docs/archive/
+    old = tmp_path / "docs" / "archive"
+    assert (old / "2026-10.md").is_file()
+    (old / "notes.md").write_text("my notes\n", encoding="utf-8")
+    (old / "2026-01.md").write_text("# my own page of that name\n", encoding="utf-8")
+    beside = dataclasses.replace(SETTINGS, archive_dir="archive")
+    publish(tmp_path, beside)
+    readme, pages = read(tmp_path / "README.md"), read(tmp_path / "docs" / "index.md")
+    assert "](archive/2026-09.md#" in readme and "[all months](archive/index.md)" in readme
+    assert "](../archive/2026-09.md#" in pages
+    month = read(tmp_path / "archive" / "2026-10.md")
+    assert "[Back to the digest](../README.md)" in month
+    assert "[Back to the digest](../README.md)" in read(tmp_path / "archive" / "index.md")
+    assert sorted(p.name for p in old.iterdir()) == ["2026-01.md", "notes.md"]
+
+
 def test_header_without_repository_has_no_badges_and_says_never() -> None:
     text = render_index(
         settings=MarkdownSettings(repository=""),

@@ -3,6 +3,7 @@ for byte, after days of new papers and changes to old ones; memory stays bounded
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -64,8 +65,9 @@ def add_day(store: Store, day: int, count: int) -> list[Paper]:
     return papers
 
 
-def publish(ws: Workspace) -> list[Path]:
+def publish(ws: Workspace, language: str | None = None) -> list[Path]:
     with Store.open(ws.database) as store:
+        store.display_language = language
         return publish_all(ws, store, compile_topics(ws.config.topics))
 
 
@@ -114,8 +116,8 @@ def test_days_of_changes_to_new_and_old_papers_equal_a_full_rebuild(
     first = publish(history)
     assert_same_as_scratch(history, tmp_path, "scratch1")
     names = {p.relative_to(history.root).as_posix() for p in first}
-    assert "docs/archive/2025-01.md" in names  # the old month with the new code link
-    assert "docs/archive/2025-02.md" not in names  # untouched month: not even rendered
+    assert "archive/2025-01.md" in names  # the old month with the new code link
+    assert "archive/2025-02.md" not in names  # untouched month: not even rendered
 
     with Store.open(history.database) as store:
         add_day(store, 62, 5)
@@ -131,7 +133,7 @@ def test_days_of_changes_to_new_and_old_papers_equal_a_full_rebuild(
             START + timedelta(days=62),
         )
     publish(history)
-    assert "Renamed in v2" in (history.root / "docs/archive/2025-01.md").read_text("utf-8")
+    assert "Renamed in v2" in (history.root / "archive/2025-01.md").read_text("utf-8")
     assert_same_as_scratch(history, tmp_path, "scratch2")
 
 
@@ -144,11 +146,11 @@ def test_nothing_new_renders_nothing_and_writes_nothing(history: Workspace) -> N
 
 def test_a_deleted_page_comes_back(history: Workspace) -> None:
     gone = [
-        history.root / "docs/archive/2025-01.md",
+        history.root / "archive/2025-01.md",
         history.root / "docs/archive/2025-01.html",
         history.root / "docs/days/2025-01-05.html",
         history.root / "docs/exports/papers-2025-01.bib",
-        history.root / "docs/search/2025-01.json",
+        history.root / "docs/exports/papers-2025-01.json.gz",
     ]
     saved = {path: path.read_bytes() for path in gone}
     for path in gone:
@@ -164,7 +166,7 @@ def test_changed_settings_render_the_pages_they_affect(history: Workspace, tmp_p
     )
     ws = load_workspace(history.path)
     publish(ws)
-    archive = (ws.root / "docs/archive/2025-01.md").read_text("utf-8")
+    archive = (ws.root / "archive/2025-01.md").read_text("utf-8")
     assert "Abstract of paper 0. Abstract of paper 0." not in archive  # 40 chars now
     assert_same_as_scratch(ws, tmp_path, "scratch")
 
@@ -175,11 +177,10 @@ def test_exports_are_split_by_month_with_an_index(history: Workspace) -> None:
     assert [m["month"] for m in index["months"]] == ["2025-03", "2025-02", "2025-01"]
     ids: list[str] = []
     for month in index["months"]:
-        data = json.loads((exports / month["json"]).read_text("utf-8"))
+        data = json.loads(gzip.decompress((exports / month["json"]).read_bytes()))
         assert len(data["papers"]) == month["papers"]
         ids += [p["arxiv_id"] for p in data["papers"]]
-        csv_rows = (exports / month["csv"]).read_bytes().count(b"\r\n")
-        assert csv_rows == month["papers"] + 1
+        assert "csv" not in month  # opt-in (feeds.csv)
     assert len(ids) == len(set(ids)) == 30 * 8
     assert [p["arxiv_id"] for p in read_json_exports(exports)] == ids
     assert not (exports / "papers.json").exists()
@@ -206,3 +207,103 @@ def test_new_renderers_re_render_every_page(
     with Store.open(history.database) as store:
         after = store.output_fingerprints()
     assert before and all(after[path] != print_ for path, print_ in before.items())
+
+
+def names(ws: Workspace, written: list[Path]) -> set[str]:
+    return {path.relative_to(ws.root).as_posix() for path in written}
+
+
+def test_a_changed_old_code_link_rewrites_only_the_files_that_show_it(
+    history: Workspace, tmp_path: Path
+) -> None:
+    """Its day page, its month's data file, its Markdown month (Code column) and stars.json;
+    the topic pages (newest 200) and Robots' feeds (newest 100: Robots has 90 papers) list it
+    too. Not its month's HTML list (no code links there), not its BibTeX (no code field), no
+    other month."""
+    old = START + timedelta(days=4)
+    with Store.open(history.database) as store:
+        store.record_code(
+            f"{old:%y%m}.00400",
+            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
+        )
+    written = names(history, publish(history))
+    assert written == {
+        "docs/days/2025-01-07.html",
+        "docs/exports/papers-2025-01.json.gz",
+        "archive/2025-01.md",
+        "docs/exports/stars.json",
+        "docs/topics/vision.html",
+        "docs/topics/language.html",
+        "docs/topics/robots.html",
+        "docs/feeds/topics/robots.xml",
+        "docs/feeds/topics/robots.atom",
+    }
+    stars = json.loads((history.root / "docs/exports/stars.json").read_text("utf-8"))
+    assert stars == {"v": 1, "stars": {f"{old:%y%m}.00400": 42}}
+    assert_same_as_scratch(history, tmp_path, "scratch")
+
+
+def test_a_new_old_translation_rewrites_only_the_files_that_show_it(
+    history: Workspace, tmp_path: Path
+) -> None:
+    publish(history, "en")  # the settings changed: every page once
+    old = START + timedelta(days=20)
+    with Store.open(history.database) as store:
+        store.record_text(
+            paper(2000, old), TextKey("abstract", "en", "test", "m"), "Translated!", old
+        )
+    written = names(history, publish(history, "en"))
+    # The Markdown month shows translated abstracts; the month's HTML list and BibTeX do not.
+    assert written == {
+        "docs/days/2025-01-23.html",
+        "docs/exports/papers-2025-01.json.gz",
+        "archive/2025-01.md",
+        "docs/topics/vision.html",
+        "docs/topics/language.html",
+        "docs/topics/robots.html",
+    }
+    assert "Translated!" in (history.root / "docs/days/2025-01-23.html").read_text("utf-8")
+
+
+def test_a_star_refresh_rewrites_stars_json_and_no_window_page(history: Workspace) -> None:
+    old = START + timedelta(days=4)
+    with Store.open(history.database) as store:
+        store.record_code(
+            f"{old:%y%m}.00400",
+            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
+        )
+    publish(history)
+    with Store.open(history.database) as store:
+        store.record_stars({"https://github.com/a/b": 43}, old + timedelta(days=30))
+    written = names(history, publish(history))
+    assert "docs/exports/stars.json" in written
+    assert not [
+        n for n in written if n.startswith(("docs/days/", "docs/archive/", "docs/exports/papers-"))
+    ]
+
+
+def test_an_upgrade_removes_search_shards_and_csv_files_it_no_longer_writes(
+    history: Workspace,
+) -> None:
+    """The site manifest of an older version lists search/<month>.json and CSV files."""
+    docs = history.root / "docs"
+    assert history.path is not None
+    history.path.write_text(
+        config_text() + f"feeds: {{csv: true}}\ndatabase: {history.database}\n", "utf-8"
+    )
+    publish(load_workspace(history.path))
+    assert sorted(p.name for p in (docs / "exports").glob("*.csv")) == [
+        "papers-2025-01.csv",
+        "papers-2025-02.csv",
+        "papers-2025-03.csv",
+    ]
+    manifest = json.loads((docs / ".arxiv-radar-site.json").read_text("utf-8"))
+    (docs / "search").mkdir()
+    for month in ("2025-01", "2025-02", "2025-03"):
+        (docs / f"search/{month}.json").write_text("{}", "utf-8")
+        manifest["files"].append(f"search/{month}.json")
+    (docs / ".arxiv-radar-site.json").write_text(json.dumps(manifest), "utf-8")
+    history.path.write_text(config_text() + f"database: {history.database}\n", "utf-8")
+    publish(load_workspace(history.path))
+    assert not (docs / "search").exists()
+    assert not list((docs / "exports").glob("*.csv"))

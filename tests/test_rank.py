@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import html
 import json
 import os
@@ -354,7 +355,8 @@ def test_json_export_carries_score_and_why(tmp_path: Path, arxiv: FakeArxiv) -> 
     ws = workspace(tmp_path, arxiv, SEEDS + "\nsite:\n  enabled: false")
     fill(ws)
     assert run_pipeline(ws, ("rank", "publish"), command="run", now=NOW).errors == []
-    exported = json.loads((tmp_path / "docs/exports/papers-2026-11.json").read_text("utf-8"))
+    month_file = tmp_path / "docs/exports/papers-2026-11.json.gz"
+    exported = json.loads(gzip.decompress(month_file.read_bytes()))
     papers = {p["arxiv_id"]: p for p in exported["papers"]}
     with Store.open(ws.database) as store:
         stored = store.topic_scores("Vision")

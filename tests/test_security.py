@@ -60,6 +60,8 @@ topics:
 code_links:
   finders: [text, huggingface]
   request_interval: 0
+feeds:
+  csv: true  # opt-in; checked below like the JSON
 translation:
   provider: openai
   base_url: {url}/v1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
 import os
 import posixpath
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,9 +23,9 @@ import pytest
 from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry, Paper
 from arxiv_radar.publish.chart import week_start, weekly_chart_svg, weekly_series
+from arxiv_radar.publish.feeds import FeedSettings, StoreExports
 from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
 from arxiv_radar.publish.site import (
-    INDEX_ABSTRACT_CHARS,
     MANIFEST_NAME,
     TOPIC_PAGE_LIMIT,
     SiteSettings,
@@ -120,10 +122,31 @@ def build(
             fingerprints=Fingerprints(store),
             out_dir=Path(folder) / "docs",
         )
-        pages = [p for m in months.months for p in site.month(MonthEntries(store, m))]
-        pages += site.closing(updated_on, status_line)
+        # The site's search and star badges read these (written with feeds off too).
+        data = StoreExports(
+            store=store,
+            settings=FeedSettings(title=settings.title, site_url=""),
+            topics=topics,
+            calendar=months,
+            fingerprints=Fingerprints(store),
+            out_dir=Path(folder) / "docs",
+            feeds=False,
+        )
+        pages: list[tuple[str, object]] = []
+        for month in months.months:
+            entries = MonthEntries(store, month)
+            pages += [*site.month(entries), *data.month(entries)]
+        pages += [*site.closing(updated_on, status_line), *data.closing()]
     assert all(text is not None for _, text in pages)  # a first publish renders everything
-    return {path: str(text) for path, text in sorted(pages)}
+    return {path: _text(content) for path, content in sorted(pages)}
+
+
+def _text(content: object) -> str:
+    """A rendered file as text; the gzip data files unpacked (tests read them as JSON)."""
+    if isinstance(content, bytes):
+        assert content[:2] == b"\x1f\x8b"
+        return gzip.decompress(content).decode("utf-8")
+    return str(content)
 
 
 def record_scores(store: Store, scores: Scores) -> None:
@@ -225,14 +248,16 @@ def test_site_has_every_page_of_the_layout() -> None:
         "days/2026-11-02.html",
         "days/2026-11-19.html",
         "days/2026-11-20.html",
+        "exports/papers-2026-09.json.gz",
+        "exports/papers-2026-10.json.gz",
+        "exports/papers-2026-11.json.gz",
+        "exports/stars.json",
         "index.html",
         "search-index.json",
         "search.html",
         "search.js",
-        "search/2026-09.json",
-        "search/2026-10.json",
-        "search/2026-11.json",
         "sort.js",
+        "stars.js",
         "style.css",
         "topics/c-graphs.html",
         "topics/nlp.html",
@@ -344,10 +369,9 @@ def test_days_and_months_follow_the_configured_time_zone() -> None:
     assert "days/2026-11-01.html" not in new_york
     assert "Late-night upload" in new_york["days/2026-10-31.html"]
     assert "Late-night upload" in new_york["archive/2026-10.html"]
-    assert (
-        '"2611.00001","Late-night upload across the month boundary","Night Owl","2026-10-31"'
-        in (new_york["search/2026-10.json"])
-    )
+    october = json.loads(new_york["exports/papers-2026-10.json.gz"])["papers"]
+    late = next(paper for paper in october if paper["arxiv_id"] == "2611.00001")
+    assert late["day"] == "2026-10-31"
 
 
 def test_topic_page_shows_newest_papers_chart_and_month_links() -> None:
@@ -384,7 +408,7 @@ def test_empty_store_still_builds_a_working_site() -> None:
     files = build(entries=[], updated_on=None)
     assert "No papers yet" in files["index.html"]
     assert "Updated on" not in files["index.html"]
-    assert json.loads(files["search-index.json"])["shards"] == []
+    assert json.loads(files["search-index.json"])["data"] == []
     assert "<svg" not in files["topics/vision.html"]  # no date to end a chart on
     pages = html_pages(files)
     for path, page in pages.items():
@@ -400,6 +424,8 @@ def test_hostile_titles_abstracts_and_urls_stay_inert_on_every_page() -> None:
     files = build()
     for path, page in html_pages(files).items():
         expected = [{"src": "search.js", "defer": None}] if path == "search.html" else []
+        if any("data-stars" in attrs for _, attrs in page.elements):  # Code links, our own script
+            expected = [{"src": "../stars.js", "defer": None}]
         assert page.scripts == expected, path
         assert page.handlers == [], path
         assert "img" not in page.tags, path
@@ -416,9 +442,9 @@ def test_only_http_urls_become_links() -> None:
     files = build()
     month = Page(files["archive/2026-10.html"])
     assert not any("example.org" in link for link in month.links)  # the ftp:// code link
-    assert "https://gitlab.com/fei/sheep" in Page(files["archive/2026-11.html"]).links
-    codes = {row[0]: row[5] for row in search_rows(files)}
-    assert codes["2610.04444"] == ""
+    assert "https://gitlab.com/fei/sheep" in Page(files["days/2026-11-02.html"]).links
+    codes = {paper["arxiv_id"]: paper["code_url"] for paper in search_papers(files)}
+    assert codes["2610.04444"] is None
     assert codes["2611.10003"] == "https://github.com/example/robust"
 
 
@@ -450,34 +476,38 @@ def test_mathify(text: str, html: str) -> None:
 # --- search index -------------------------------------------------------------------------------
 
 
-def search_rows(files: dict[str, str]) -> list[list[object]]:
-    """Every search row, shard by shard in the order search-index.json lists them."""
-    shards = json.loads(files["search-index.json"])["shards"]
-    return [row for shard in shards for row in json.loads(files[shard])["papers"]]
+def search_papers(files: dict[str, str]) -> list[dict[str, Any]]:
+    """Every paper search.js reads: the month data files search-index.json lists, in order."""
+    data = json.loads(files["search-index.json"])["data"]
+    return [paper for path in data for paper in json.loads(files[path])["papers"]]
 
 
-def test_search_index_is_compact_positional_json() -> None:
+def test_search_reads_the_month_exports_and_the_site_has_no_other_copy() -> None:
     files = build()
     index = json.loads(files["search-index.json"])
-    assert index["v"] == 3
-    assert index["shards"] == ["search/2026-11.json", "search/2026-10.json", "search/2026-09.json"]
+    assert index["v"] == 4
+    assert index["data"] == [f"exports/papers-2026-{m}.json.gz" for m in ("11", "10", "09")]
     assert index["topics"] == [
         ["vision", "Vision"],
         ["nlp", "NLP"],
         ["c-graphs", "C++ & <Graphs>"],
         ["quiet-topic", "Quiet topic"],
     ]
-    rows = {row[0]: row for row in search_rows(files)}
-    assert list(rows)[:2] == ["2611.10003", "2611.10002"]  # newest first
-    assert rows["2611.10002"][2:5] == ["Chen Wei, Dana Kim, Émile Zola", "2026-11-20", [0, 1]]
-    assert rows["2611.10001"][4] == []
-    long_abstract = rows["2610.04444"][6]
-    assert long_abstract.startswith("A long abstract. Lorem ipsum")
-    assert rows["2611.10002"][7] == "Spärliche Aufmerksamkeit Wir zeigen etwas."
+    assert not [path for path in files if path.startswith("search/")]
+    papers = {paper["arxiv_id"]: paper for paper in search_papers(files)}
+    shared = papers["2611.10002"]
+    assert (shared["day"], sorted(shared["topics"])) == ("2026-11-20", ["NLP", "Vision"])
+    assert shared["authors"] == ["Chen Wei", "Dana Kim", "Émile Zola"]
+    # search.js shows only configured topics; the export keeps what the store matched.
+    assert papers["2611.10001"]["topics"] == ["A topic that was removed from the config"]
+    assert papers["2610.04444"]["abstract"].startswith("A long abstract. Lorem ipsum")
+    assert shared["title_translated"] == "Spärliche Aufmerksamkeit"
+    assert shared["abstract_translated"] == "Wir zeigen etwas."
+    assert "stars" not in shared  # in exports/stars.json: month files are not re-rendered for it
 
 
-def test_search_rows_hold_the_whole_abstract_and_translation_within_the_stated_size() -> None:
-    """A word far into an abstract is searchable (the index used to stop at 160 characters)."""
+def test_search_data_holds_the_whole_abstract_and_translation() -> None:
+    """A word far into an abstract (or its translation) is searchable: nothing is cut."""
     _, entries = load_fixture()
     words = [f"word{i:04d}" for i in range(200)]  # 1,800 characters, near arXiv's 1,920
     text = " ".join([*words, "farawayword"])
@@ -486,16 +516,27 @@ def test_search_rows_hold_the_whole_abstract_and_translation_within_the_stated_s
         paper=dataclasses.replace(entries[0].paper, abstract=text),
         abstract_translated="翻译 " * 300 + "远处的词",
     )
-    rows = {row[0]: row for row in search_rows(build(entries=[long, *entries[1:]]))}
-    row = rows[long.paper.arxiv_id]
-    assert row[6] == text and row[6].endswith("farawayword")
-    assert "远处的词" in row[7]
-    oversized = dataclasses.replace(
-        long, paper=dataclasses.replace(long.paper, abstract="lorem " * 1000)
-    )
-    row = {r[0]: r for r in search_rows(build(entries=[oversized]))}[long.paper.arxiv_id]
-    assert len(row[6]) <= INDEX_ABSTRACT_CHARS and len(row[7]) <= INDEX_ABSTRACT_CHARS
-    assert row[6].endswith("lorem")  # cut between words
+    papers = {p["arxiv_id"]: p for p in search_papers(build(entries=[long, *entries[1:]]))}
+    paper = papers[long.paper.arxiv_id]
+    assert paper["abstract"] == text
+    assert paper["abstract_translated"].endswith("远处的词")
+
+
+def test_star_counts_are_published_once_and_not_baked_into_day_or_month_pages() -> None:
+    files = build()
+    assert json.loads(files["exports/stars.json"]) == {"v": 1, "stars": {"2611.10003": 42}}
+    page = Page(files["days/2026-11-20.html"])
+    assert "★" not in files["days/2026-11-20.html"]
+    codes = [attrs for _, attrs in page.elements if attrs.get("class") == "code"]
+    assert {
+        "class": "code",
+        "href": "https://github.com/example/robust",
+        "data-stars": "2611.10003",
+    } in codes
+    assert {"src": "../stars.js", "defer": None} in page.scripts
+    month = files["archive/2026-11.html"]  # compact list: no code links, so no counts either
+    assert "★" not in month and "github.com/example" not in month
+    assert "★ 42" in files["index.html"]  # rendered every publish: counts shown directly
 
 
 # --- determinism and input checks ---------------------------------------------------------------
@@ -575,8 +616,10 @@ def test_chart_is_accessible_well_formed_svg_with_escaped_title() -> None:
 
 def test_rendered_pages_match_golden_files() -> None:
     """Set UPDATE_GOLDEN=1 to rewrite them; the diff then shows what a change did to the pages."""
-    static = ("search.js", "sort.js", "style.css", ".nojekyll")
-    files = {k: v for k, v in build(scores=FIXTURE_SCORES).items() if k not in static}
+    static = ("search.js", "sort.js", "stars.js", "style.css", ".nojekyll")
+    # The gzip data files are compared unpacked (golden "exports/papers-YYYY-MM.json").
+    built = build(scores=FIXTURE_SCORES)
+    files = {k.removesuffix(".gz"): v for k, v in built.items() if k not in static}
     if os.environ.get("UPDATE_GOLDEN"):
         for path, content in files.items():
             target = GOLDEN / path
@@ -668,7 +711,7 @@ def test_write_site_refuses_paths_outside_the_folder(tmp_path: Path, path: str) 
 def test_a_paper_in_several_topics_has_its_abstract_once_on_a_day_page() -> None:
     entries = synthetic(2, start=_utc("2026-11-20T12:00:00Z"), topics=("Vision", "Robots"))
     page = build(entries=entries, topics=["Vision", "Robots"])["days/2026-11-20.html"]
-    assert page.count('<p class="abstract">Text.</p>') == 2  # two papers, one full card each
+    assert page.count("<p>Text.</p>") == 2  # two papers, one full card each
     for n in range(2):
         card, reference = f'id="p-2611.{n:05d}"', f'href="#p-2611.{n:05d}"'
         assert page.count(card) == page.count(reference) == 1
@@ -746,7 +789,10 @@ def test_relevance_ordered_topic_lists_best_first_within_each_day_and_presses_re
     day = files["days/2026-11-20.html"]
     assert [c["data-id"] for c in sortable(day, "vision")] == ["2611.10002", "2611.10003"]
     assert [c["data-list"] for c, _ in sort_controls(day)] == ["papers-vision", "papers-nlp"]
-    assert Page(day).scripts == [{"src": "../sort.js", "defer": None}]
+    assert Page(day).scripts == [
+        {"src": "../sort.js", "defer": None},
+        {"src": "../stars.js", "defer": None},
+    ]
     nlp = files["topics/nlp.html"]  # ranked, but ordered by date as configured
     assert [b["aria-pressed"] for b in sort_controls(nlp)[0][1]] == ["true", "false"]
 

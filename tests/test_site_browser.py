@@ -7,6 +7,7 @@ as GitHub Pages or any static host would serve it. No other host resolves in the
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
+from arxiv_radar.publish.export import gzip_text
 from arxiv_radar.publish.site import SiteSettings, write_site
 from tests.test_site import FIXTURE_SCORES, build
 
@@ -44,7 +46,17 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 @functools.lru_cache(maxsize=1)
-def site_files() -> dict[str, str]:
+def site_files() -> dict[str, str | bytes]:
+    """The site as publish writes it: the month data files gzip-compressed again (build()
+    unpacks them for the other tests) with the publisher's own function, so the same bytes."""
+    return {
+        path: gzip_text([text]) if path.endswith(".gz") else text
+        for path, text in site_text().items()
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def site_text() -> dict[str, str]:
     # The site alone: publish.feeds writes feeds/ and exports/, and test_cli_site_links.py
     # follows the site's links to them after a real run. Vision and NLP are ranked, so their
     # pages load sort.js.
@@ -55,13 +67,13 @@ def site_files() -> dict[str, str]:
     )
 
 
-PAGES = sorted(path for path in site_files() if path.endswith(".html"))
+PAGES = sorted(path for path in site_text() if path.endswith(".html"))
 
 
 @dataclass
 class StaticSite:
     url: str
-    files: dict[str, str]
+    files: dict[str, str | bytes]
     log: list[tuple[str, int]] = field(default_factory=list)
 
     def errors(self) -> list[tuple[str, int]]:
@@ -69,9 +81,23 @@ class StaticSite:
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Serves the site folder and records every request's status instead of printing it."""
+    """Serves the site folder and records every request's status instead of printing it.
+
+    With ``gzip_encoding`` it sends ``.gz`` files as ``Content-Encoding: gzip`` (as some hosts
+    do), so the browser unpacks them before search.js sees the body."""
 
     record: list[tuple[str, int]]
+    gzip_encoding = False
+
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
+        if self.gzip_encoding and str(path).endswith(".gz"):
+            return "application/json"
+        return super().guess_type(path)
+
+    def end_headers(self) -> None:
+        if self.gzip_encoding and self.path.split("?", 1)[0].endswith(".gz"):
+            self.send_header("Content-Encoding", "gzip")
+        super().end_headers()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         self.record.append((self.path, int(code)))
@@ -80,13 +106,11 @@ class _Handler(SimpleHTTPRequestHandler):
         """Keep the test output quiet; statuses are in ``record``."""
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
-    root = tmp_path_factory.mktemp("site")
+def _serve(root: Path, *, gzip_encoding: bool) -> Iterator[StaticSite]:
     files = site_files()
-    write_site(files, root)
+    write_site(files.items(), root)
     log: list[tuple[str, int]] = []
-    handler = type("Handler", (_Handler,), {"record": log})
+    handler = type("Handler", (_Handler,), {"record": log, "gzip_encoding": gzip_encoding})
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=root))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -96,6 +120,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
+    yield from _serve(tmp_path_factory.mktemp("site"), gzip_encoding=False)
+
+
+@pytest.fixture(scope="module")
+def encoding_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
+    yield from _serve(tmp_path_factory.mktemp("encoded"), gzip_encoding=True)
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +248,8 @@ def test_every_link_from_home_and_search_results_resolves(tab: Watched, site: St
     result = page.evaluate(CRAWL, [site.url + "index.html", *local])
     assert result["bad"] == []
     reached = {url.removeprefix(site.url) for url in result["seen"]}
-    # Search shards are data that search.js fetches (the search tests cover them), not links.
-    pages = {name for name in site.files if not name.startswith("search/")}
+    # Month data files and stars.json are data that scripts fetch (tested below), not links.
+    pages = {name for name in site.files if not name.startswith("exports/")}
     assert pages - {".nojekyll", "404.html"} <= reached
     assert tab.problems == []
     assert site.errors() == []
@@ -253,6 +287,32 @@ def test_search_finds_words_far_into_an_abstract_and_in_translations(
     page.fill("#q", "sparliche")  # the German translation, accents folded
     wait_for_results(page, 1)
     assert result_ids(page) == ["2611.10002"]
+    assert tab.problems == []
+
+
+def test_search_reads_data_files_a_host_already_unpacked(
+    tab: Watched, encoding_site: StaticSite
+) -> None:
+    """Some hosts send .gz files with Content-Encoding: gzip; the body is then plain JSON."""
+    page = open_search(tab, encoding_site)
+    assert page.inner_text("#count") == "7 papers match."
+    page.fill("#q", "consequat")
+    wait_for_results(page, 1)
+    assert result_ids(page) == ["2610.04444"]
+    assert tab.problems == []
+    assert encoding_site.errors() == []
+
+
+def test_star_badges_come_from_stars_json(tab: Watched, site: StaticSite) -> None:
+    page = tab.page
+    page.goto(site.url + "days/2026-11-20.html")
+    page.wait_for_selector("a.code + .stars")
+    badges = page.eval_on_selector_all(
+        "a[data-stars]",
+        "links => links.map(a => [a.dataset.stars, a.nextElementSibling.textContent])",
+    )
+    assert badges == [["2611.10003", "★ 42"]]
+    assert any(path.endswith("exports/stars.json") for path, _ in site.log)
     assert tab.problems == []
 
 

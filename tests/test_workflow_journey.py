@@ -13,6 +13,7 @@ The papers of each day are drawn from a seeded generator; the seed is printed wi
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -323,8 +324,8 @@ def _clone(repo: Repository, into: Path) -> Path:
 def _published(clone: Path) -> dict[str, Counter[str]]:
     """topic -> how many times each id appears in the committed monthly JSON exports."""
     found: dict[str, Counter[str]] = {}
-    for export in sorted((clone / "docs" / "exports").glob("papers-*.json")):
-        for paper in json.loads(export.read_text("utf-8"))["papers"]:
+    for export in sorted((clone / "docs" / "exports").glob("papers-*.json.gz")):
+        for paper in json.loads(gzip.decompress(export.read_bytes()))["papers"]:
             for topic in paper["topics"]:
                 found.setdefault(topic, Counter())[paper["arxiv_id"]] += 1
     return found

@@ -184,6 +184,8 @@ class FeedsConfig(_Section):
 
     enabled: bool = True
     max_items: int = Field(100, ge=1, le=10_000)
+    # Monthly CSV repeats every abstract a third time on the Pages site (1 GB limit): opt-in.
+    csv: bool = False
 
 
 class CodeLinksConfig(_Section):

@@ -1249,6 +1249,15 @@ class Store:
                 ),
             )
 
+    def star_counts(self) -> dict[str, int]:
+        """Stars per paper with a code link (arxiv_id -> stars), for the one published
+        ``stars.json``: counts change monthly and must not re-render old pages."""
+        rows = self._conn.execute(
+            """SELECT arxiv_id, stars FROM code_links
+            WHERE code_url IS NOT NULL AND stars IS NOT NULL ORDER BY arxiv_id"""
+        )
+        return {arxiv_id: stars for arxiv_id, stars in rows}
+
     # --- ranking: seed metadata and per-topic scores --------------------------------------------
 
     def seed_papers(self, ids: Iterable[str]) -> dict[str, Paper]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -46,6 +47,12 @@ def markdown_settings(workspace: Workspace) -> MarkdownSettings:
         timezone=config.timezone,
         readme_path=config.output.readme,
         docs_dir=config.output.docs_dir,
+        # With the HTML site on, the archive months go beside the README (markdown's docstring).
+        archive_dir=(
+            posixpath.join(posixpath.dirname(config.output.readme), "archive")
+            if config.site.enabled
+            else ""
+        ),
         untranslated_marker="(EN)" if config.translation.provider != "none" else "",
         relevance_topics=tuple(t.name for t in config.topics if ranked_order(config, t.name)),
         top_picks=config.rank.top_picks,
@@ -101,9 +108,10 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
         fingerprints=fingerprints,
     )
     site = _site(workspace, store, names, calendar, fingerprints) if config.site.enabled else None
-    exports = (
-        _exports(workspace, store, names, calendar, fingerprints) if config.feeds.enabled else None
-    )
+    # The site's search and star badges read the month JSON files and stars.json, so those are
+    # written whenever the site is, feeds or not.
+    wanted = config.feeds.enabled or config.site.enabled
+    exports = _exports(workspace, store, names, calendar, fingerprints) if wanted else None
     written: list[Path] = []
 
     def generated() -> Iterator[tuple[str, Content]]:
@@ -144,6 +152,7 @@ def _site(
         timezone=config.timezone,
         feeds=config.feeds.enabled,
         relevance_topics=tuple(t.name for t in config.topics if ranked_order(config, t.name)),
+        csv=config.feeds.enabled and config.feeds.csv,
     )
     return StoreSite(
         store=store,
@@ -168,6 +177,7 @@ def _exports(
         site_url=workspace.site_url,
         repository=config.repository,
         max_items=config.feeds.max_items,
+        csv=config.feeds.csv,
     )
     return StoreExports(
         store=store,
@@ -176,6 +186,7 @@ def _exports(
         calendar=calendar,
         fingerprints=fingerprints,
         out_dir=workspace.resolve(config.output.docs_dir),
+        feeds=config.feeds.enabled,
     )
 
 

@@ -12,12 +12,17 @@ File layout written by :class:`StoreExports` (paths relative to the publish fold
     exports/topics/<slug>.bib                      one topic (newest max_items), same citation
                                                     keys as the month files
     exports/index.json                              schema version and one row per month:
-        {"month", "papers", "json", "csv", "bib"} (file names relative to exports/)
-    exports/papers-<YYYY-MM>.json .csv .bib          the papers published that month (display
-                                                    time zone)
+        {"month", "papers", "json", "bib"} (+ "csv" with feeds.csv; names relative to exports/)
+    exports/papers-<YYYY-MM>.json.gz                the papers published that month (display
+                                                    time zone), gzip-compressed JSON; also the
+                                                    site's search data
+    exports/papers-<YYYY-MM>.bib (.csv)             the same papers as BibTeX (and CSV, opt-in)
+    exports/stars.json                              every star count, rendered every publish
 
 Month files are rendered again only when their papers (or, for BibTeX, the citation keys they
-depend on) changed, so a daily run rewrites one or two months, not the whole history.
+depend on) changed, so a daily run rewrites one or two months, not the whole history. With the
+feeds off but the site on, only the month JSON files and stars.json are written (the site's
+search and star badges read them).
 
 Topic files live in their own folder so that a topic named "All" or "Papers" cannot overwrite
 the combined files.
@@ -42,16 +47,19 @@ from arxiv_radar.publish.cells import safe_url
 from arxiv_radar.publish.export import (
     JSON_SCHEMA_VERSION,
     bibtex_stem,
+    gzip_text,
     iter_csv,
     iter_json,
     ranked_key,
     records,
     render_bibtex,
+    stars_json,
 )
 from arxiv_radar.publish.incremental import (
     Calendar,
     Fingerprints,
     MonthEntries,
+    Window,
     settings_digest,
 )
 from arxiv_radar.publish.markdown import slugify
@@ -91,6 +99,7 @@ class FeedSettings:
     site_url: str
     repository: str = ""
     max_items: int = 100
+    csv: bool = False
 
 
 def xml_text(text: str) -> str:
@@ -321,7 +330,7 @@ def _feed_pair(
 # --- from a real store: bounded feeds, month exports --------------------------------------------
 
 _BIB_SYNC_META = "bib_stems_rev"
-Content = str | Iterable[str] | None
+Content = str | bytes | Iterable[str] | None
 
 
 def sync_bib_stems(store: Store) -> None:
@@ -348,7 +357,8 @@ def _store_keys(store: Store, entries: Sequence[Entry]) -> dict[str, str]:
 class StoreExports:
     """Feeds (newest ``max_items``), topic BibTeX and month exports for a real store, month by
     month as the publisher hands months over; unchanged months are ``(path, None)``. Nothing
-    holds more than one month of papers."""
+    holds more than one month of papers. With ``feeds`` off only the month JSON files and
+    stars.json are written: the site's search and star badges need them."""
 
     def __init__(
         self,
@@ -359,6 +369,7 @@ class StoreExports:
         calendar: Calendar,
         fingerprints: Fingerprints,
         out_dir: Path,
+        feeds: bool = True,
     ) -> None:
         self._store = store
         self._settings = settings
@@ -366,11 +377,16 @@ class StoreExports:
         self._calendar = calendar
         self._fingerprints = fingerprints
         self._out_dir = out_dir
-        self._digest = settings_digest("exports", JSON_SCHEMA_VERSION, store.display_language)
+        self._feeds = feeds
+        self._digest = settings_digest(
+            "exports", JSON_SCHEMA_VERSION, store.display_language, str(calendar.zone)
+        )
 
     def opening(self) -> Iterator[tuple[str, Content]]:
         """Feeds and topic BibTeX (bounded by ``max_items``); syncs the citation key stems that
         the month files then rely on."""
+        if not self._feeds:
+            return
         store, settings = self._store, self._settings
         sync_bib_stems(store)
         newest = store.announced_entries(settings.max_items)
@@ -385,45 +401,59 @@ class StoreExports:
             yield f"exports/topics/{slug}.bib", render_bibtex(entries, keys=keys)
 
     def month(self, entries: MonthEntries) -> Iterator[tuple[str, Content]]:
-        month, fingerprints = entries.window, self._fingerprints
-        stem = f"exports/papers-{month.label}"
-        data_print = fingerprints.window(month, self._digest)
-        year_start = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
-        count, rev = self._store.bib_fingerprint(year_start, month.end)
-        bib_print = f"{data_print}:{count}:{rev}"
-        wanted = {f"{stem}.json": data_print, f"{stem}.csv": data_print, f"{stem}.bib": bib_print}
-        stale = {p for p, f in wanted.items() if not fingerprints.fresh(self._out_dir / p, f)}
+        wanted = self._month_prints(entries.window)
+        stale = {p for p, f in wanted.items() if not self._fingerprints.fresh(self._out_dir / p, f)}
         if not stale:
             yield from ((path, None) for path in wanted)
             return
         rows = best_scored(self._store, entries.get())
-        data = records(rows) if stale - {f"{stem}.bib"} else []
+        texts = any(not path.endswith(".bib") for path in stale)
+        data = records(rows, self._calendar.zone) if texts else []
+        stem = f"exports/papers-{entries.window.label}"
         render: dict[str, Callable[[], Content]] = {
-            f"{stem}.json": lambda: iter_json(data, generated=None),
+            f"{stem}.json.gz": lambda: gzip_text(iter_json(data, generated=None)),
             f"{stem}.csv": lambda: iter_csv(data),
             f"{stem}.bib": lambda: render_bibtex(rows, keys=_store_keys(self._store, rows)),
         }
         for path, fingerprint in wanted.items():
             if path in stale:
-                fingerprints.rendered(self._out_dir / path, fingerprint)
+                self._fingerprints.rendered(self._out_dir / path, fingerprint)
                 yield path, render[path]()
             else:
                 yield path, None
 
+    def _month_prints(self, month: Window) -> dict[str, str]:
+        """The month's files and their fingerprints: BibTeX also depends on the citation keys of
+        the year so far (a namesake earlier in the year changes a key's suffix)."""
+        stem = f"exports/papers-{month.label}"
+        data_print = self._fingerprints.window(month, self._digest)
+        wanted = {f"{stem}.json.gz": data_print}
+        if self._feeds and self._settings.csv:
+            wanted[f"{stem}.csv"] = data_print
+        if self._feeds:
+            year = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
+            count, rev = self._store.bib_fingerprint(year, month.end)
+            wanted[f"{stem}.bib"] = f"{data_print}:{count}:{rev}"
+        return wanted
+
     def closing(self) -> Iterator[tuple[str, Content]]:
-        yield "exports/index.json", _export_index(self._calendar)
+        """Star counts (every publish: a refresh changes only this file) and the month index."""
+        yield "exports/stars.json", stars_json(self._store.star_counts())
+        if self._feeds:
+            yield "exports/index.json", _export_index(self._calendar, csv=self._settings.csv)
 
 
-def _export_index(calendar: Calendar) -> str:
-    months = [
-        {
+def _export_index(calendar: Calendar, *, csv: bool) -> str:
+    months: list[dict[str, object]] = []
+    for month in calendar.months:
+        row: dict[str, object] = {
             "month": month.label,
             "papers": calendar.totals[month.label],
-            "json": f"papers-{month.label}.json",
-            "csv": f"papers-{month.label}.csv",
+            "json": f"papers-{month.label}.json.gz",
             "bib": f"papers-{month.label}.bib",
         }
-        for month in calendar.months
-    ]
+        if csv:
+            row["csv"] = f"papers-{month.label}.csv"
+        months.append(row)
     document = {"schema_version": JSON_SCHEMA_VERSION, "months": months}
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"

@@ -122,8 +122,8 @@ class MonthEntries:
     """One month's entries, read from the store at most once per publish.
 
     Every renderer with a stale page of the month (Markdown archive, site month and day pages,
-    search shard, exports) takes the same list, so a touched month costs one read, not five;
-    a month whose pages are all fresh is never read.
+    exports, which are also the search data) takes the same list, so a touched month costs one
+    read, not four; a month whose pages are all fresh is never read.
     """
 
     def __init__(self, store: Store, window: Window) -> None:

@@ -1,5 +1,11 @@
 """The Markdown digest: README.md, docs/index.md (GitHub Pages) and monthly archive pages.
 
+Where the archive months live (``MarkdownSettings.archive_dir``): beside the README
+(``archive/YYYY-MM.md``) when the HTML site is on, because the site's ``.nojekyll`` makes Pages
+serve Markdown raw, so on the Pages site they would only be a third copy of every abstract
+(the HTML site has the day pages and the month data files); under ``docs_dir`` when the site is
+off, where Jekyll turns them into the Pages site's archive.
+
 Rendering is a pure function from entries to text, so golden files show exactly what a change does
 to users' pages; :class:`StoreMarkdown` is the thin part that reads the store and writes files.
 The README stays small (newest ``readme_rows`` per topic); every row of every topic also lands on
@@ -9,6 +15,7 @@ the archive page of its month, so nothing ever drops out of the published output
 from __future__ import annotations
 
 import dataclasses
+import logging
 import posixpath
 import re
 import unicodedata
@@ -41,6 +48,8 @@ from arxiv_radar.publish.incremental import (
 )
 from arxiv_radar.rank.ordering import scored_entries, top_picks
 from arxiv_radar.store import Store
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "COLUMNS",
@@ -94,12 +103,17 @@ class MarkdownSettings:
     timezone: str = "UTC"
     readme_path: str = "README.md"
     docs_dir: str = "docs"
+    # Folder of the archive months, relative to the root; "" means ``<docs_dir>/archive``.
+    archive_dir: str = ""
     # Set when translation is configured: an abstract still waiting for its translation is
     # shown in English with this marker, so readers know it is pending, not the translation.
     untranslated_marker: str = ""
     # Topics listed by relevance within each day (arxiv_radar.rank); others newest first.
     relevance_topics: tuple[str, ...] = ()
     top_picks: int = 0  # best N of the latest day across ranked topics, above the topics
+    # Star counts in the Code column: on the README (rendered every run), not on archive months
+    # (rendered only when their papers change, so a count there would go stale).
+    stars: bool = True
 
     def __post_init__(self) -> None:
         if self.repository and not _REPOSITORY_RE.match(self.repository):
@@ -121,6 +135,16 @@ class MarkdownSettings:
     @property
     def zone(self) -> tzinfo:
         return display_zone(self.timezone)
+
+    @property
+    def archive(self) -> str:
+        """The archive months' folder, relative to the root (see the module docstring)."""
+        return self.archive_dir or f"{self.docs_dir}/archive"
+
+    @property
+    def archive_home(self) -> str:
+        """The page an archive month links back to: the Pages index beside it, or the README."""
+        return self.readme_path if self.archive_dir else f"{self.docs_dir}/index.md"
 
 
 @dataclass(frozen=True)
@@ -259,25 +283,26 @@ def foreign_page(path: Path) -> bool:
 def render_archive_month(
     *, settings: MarkdownSettings, month: str, topics: Sequence[TopicSection]
 ) -> str:
-    """docs/archive/YYYY-MM.md: the full tables of every topic with papers that month."""
+    """<archive>/YYYY-MM.md: the full tables of every topic with papers that month, without
+    star counts (see ``MarkdownSettings.stars``)."""
+    settings = dataclasses.replace(settings, stars=False)
     present = [topic for topic in topics if topic.entries]
     anchors = archive_anchors(month, [topic.name for topic in present])
     rows: dict[str, str] = {}  # a paper in several topics has the same row in each
     return _render(
         "archive_month.md.j2",
         title=_archive_title(month),
-        index_link="../index.md",
+        index_link=_relative(settings.archive_home, f"{settings.archive}/{month}.md"),
         sections=[_section(settings, t, anchors[t.name], "", rows) for t in present],
     )
 
 
 def render_archive_index(*, settings: MarkdownSettings, months: Sequence[str]) -> str:
-    """docs/archive/index.md: every archive month, newest first."""
-    del settings  # same signature as the other renderers; nothing to configure yet
+    """<archive>/index.md: every archive month, newest first."""
     return _render(
         "archive_index.md.j2",
         title="Monthly archive",
-        index_link="../index.md",
+        index_link=_relative(settings.archive_home, f"{settings.archive}/index.md"),
         months=sorted(set(months), reverse=True),
     )
 
@@ -329,12 +354,12 @@ def _archive_line(settings: MarkdownSettings, page: str, months: Sequence[str]) 
         return ""
     newest = sorted(set(months), reverse=True)[:_ARCHIVE_LINE_MONTHS]
     links = [f"[{month}]({_archive_href(settings, page, month)})" for month in newest]
-    everything = _relative(f"{settings.docs_dir}/archive/index.md", page)
+    everything = _relative(f"{settings.archive}/index.md", page)
     return f"Monthly archives: {', '.join(links)}, [all months]({everything})"
 
 
 def _archive_href(settings: MarkdownSettings, page: str, month: str) -> str:
-    return _relative(f"{settings.docs_dir}/archive/{month}.md", page)
+    return _relative(f"{settings.archive}/{month}.md", page)
 
 
 def _relative(target: str, page: str) -> str:
@@ -397,7 +422,7 @@ def _code_cell(settings: MarkdownSettings, entry: Entry) -> str:
     code = _link("code", entry.code_url)
     if code:
         parts.append(f"**{code}**")
-        if entry.stars is not None:
+        if settings.stars and entry.stars is not None:
             parts.append(f"★{format_stars(entry.stars)}")
     page = _link("page", entry.project_url)
     if page:
@@ -484,7 +509,7 @@ class StoreMarkdown:
     def month(self, entries: MonthEntries) -> list[Path]:
         """The archive page of one month, when stale; returns it if its bytes changed."""
         month = entries.window
-        path = self._root / self._settings.docs_dir / "archive" / f"{month.label}.md"
+        path = self._root / self._settings.archive / f"{month.label}.md"
         fingerprint = self._fingerprints.window(month, self._digest)
         if self._fingerprints.fresh(path, fingerprint):
             return []
@@ -580,8 +605,37 @@ def _index_pages(
             picks=picks,
         )
         pages.add(path, text)
-    pages.add(docs / "archive" / "index.md", render_archive_index(settings=settings, months=months))
-    return pages.commit()
+    archive = root / settings.archive
+    pages.add(archive / "index.md", render_archive_index(settings=settings, months=months))
+    written = pages.commit()
+    if settings.archive_dir:
+        _remove_old_archive(docs / "archive")
+    return written
+
+
+_ARCHIVE_FILE = re.compile(r"^(\d{4}-\d{2}|index)\.md$")
+_ARCHIVE_HEAD = "---\nlayout: default\n---\n"
+
+
+def _remove_old_archive(folder: Path) -> None:
+    """Delete the archive months an earlier version wrote under docs_dir (see the module
+    docstring), so an upgraded digest loses them in one run. Only files of that name and shape
+    (our front matter, a "Back to the digest" link) are ours; anything else stays."""
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.md")):
+        if _ARCHIVE_FILE.match(path.name) and _our_archive_page(path):
+            path.unlink()
+            log.info("markdown: removed %s (archive months now live beside the README)", path)
+
+
+def _our_archive_page(path: Path) -> bool:
+    try:
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            head = handle.read(2048)
+    except OSError:
+        return False
+    return head.startswith(_ARCHIVE_HEAD) and "[Back to the digest](" in head
 
 
 def _scored(

@@ -11,9 +11,17 @@ GitHub Pages serves it at whatever depth the missing URL had)::
     days/<YYYY-MM-DD>.html     a day, per topic
     search.html, search.js     client-side search, no build step
     sort.js                    "Sort: date | relevance" on pages listing a ranked topic's cards
-    search-index.json          topic names and the list of search shards
-    search/<YYYY-MM>.json      a month's compact search rows (one shard per month)
+    stars.js                   fills the star badges of day pages from exports/stars.json
+    search-index.json          topic names and the list of month data files to search
     style.css, 404.html, .nojekyll
+
+Search reads the month JSON exports (``exports/papers-<YYYY-MM>.json.gz``, written by
+:class:`arxiv_radar.publish.feeds.StoreExports`), so each abstract is published twice: in its
+day page (readable without JavaScript) and in its month's data file. Day and month pages are
+rendered from window fingerprints, so they carry no star counts (a star refresh would leave them
+stale): a day page's Code links carry ``data-stars`` and stars.js adds the count from
+``exports/stars.json``; month pages list no code links at all. Home and topic pages are rendered
+every publish and show counts directly.
 
 A paper's *day* is its ``published`` (version 1) date in ``SiteSettings.timezone``; months, days,
 charts and the search index all use that one date, so a paper is filed in exactly one place and
@@ -50,7 +58,7 @@ from arxiv_radar.gapfill import ANNOUNCEMENT, EASTERN, latest_listing_day
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chart import WEEKS, week_start, weekly_chart_svg, weekly_series
 from arxiv_radar.publish.feeds import topic_slugs
-from arxiv_radar.publish.files import write_if_changed
+from arxiv_radar.publish.files import _commit, _same_bytes, _stage, write_if_changed
 from arxiv_radar.publish.incremental import (
     Calendar,
     Fingerprints,
@@ -73,12 +81,7 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = ".arxiv-radar-site.json"
 TOPIC_PAGE_LIMIT = 200  # newest papers on a topic page; older ones live on the month pages
 AUTHORS_SHOWN = 10
-# What a search row holds per paper (see README, Outputs): the whole title, up to INDEX_AUTHORS
-# authors, the abstract and its translation each up to this many characters. arXiv caps
-# abstracts at 1,920 characters, so every abstract is searchable to its last word.
-INDEX_ABSTRACT_CHARS = 2000
-INDEX_AUTHORS = 50
-_STATIC = ("search.js", "sort.js", "style.css")
+_STATIC = ("search.js", "sort.js", "stars.js", "style.css")
 # Pandoc's rule for inline math: no space just inside the dollars and no digit right after the
 # closing one, so "costs $5 and $10" stays text. An escaped dollar (\$) never delimits.
 _MATH_RE = re.compile(
@@ -97,6 +100,7 @@ class SiteSettings:
     is the URL path the site is served under (``/repo-name`` for project pages), used only by
     ``404.html``. ``feeds`` says the feeds and exports are published beside the site
     (``feeds.enabled``), so every page links them (``<link rel="alternate">`` and visibly).
+    ``csv`` says the monthly CSV files are written too (``feeds.csv``), so the archive links them.
     ``relevance_topics`` are the topics whose cards are listed best first within each day by
     default (``topics[].order``); a reader can still switch any ranked topic's cards.
     """
@@ -107,6 +111,7 @@ class SiteSettings:
     base_path: str = ""
     feeds: bool = True
     relevance_topics: tuple[str, ...] = ()
+    csv: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ class _Item:
     title: str
     title_translated: str
     authors: str
+    first_author: str  # "First Author et al." on the month lists
     day: date
     categories: str
     abs_url: str
@@ -141,7 +147,6 @@ class _Item:
     abstract: str
     abstract_translated: str
     topics: tuple[_Topic, ...]
-    search_authors: str
     # Per topic slug, the paper's stored (score, reason) in that topic: a paper in two ranked
     # topics has a score in each, and each section of a page shows its own.
     ranks: dict[str, tuple[float, str]] = field(default_factory=dict)
@@ -190,7 +195,7 @@ class _Accumulator:
 
 class StoreSite:
     """The site for a real store, month by month as the publisher hands months over;
-    month, day and shard files whose papers did not change since they were rendered come out as
+    month and day pages whose papers did not change since they were rendered come out as
     ``(path, None)`` (kept, see :func:`write_site`)."""
 
     def __init__(
@@ -222,19 +227,17 @@ class StoreSite:
         return self._ranking
 
     def month(self, entries: MonthEntries) -> Iterator[tuple[str, str | None]]:
-        """A month page and search shard (one fingerprint), then each of its days (its own)."""
+        """A month page, then each of its days (each with its own fingerprint)."""
         month, fingerprints = entries.window, self._fingerprints
         fingerprint = fingerprints.window(month, self._digest)
-        paths = (f"archive/{month.label}.html", f"search/{month.label}.json")
+        path = f"archive/{month.label}.html"
         items: list[_Item] | None = None
-        if all(fingerprints.fresh(self._out_dir / path, fingerprint) for path in paths):
-            yield from ((path, None) for path in paths)
+        if fingerprints.fresh(self._out_dir / path, fingerprint):
+            yield path, None
         else:
             items = _sorted_items(self._ctx, entries.get())
-            pages = (_month_page(self._ctx, month.label, items), _search_shard(month.label, items))
-            for path, text in pages:
-                fingerprints.rendered(self._out_dir / path, fingerprint)
-                yield path, text
+            fingerprints.rendered(self._out_dir / path, fingerprint)
+            yield _month_page(self._ctx, month.label, items)
         yield from self._days(entries, items)
 
     def _days(
@@ -397,12 +400,14 @@ def _week_counts(ctx: _Context, store: Store, topic: str, end: date) -> dict[dat
 
 
 def write_site(
-    files: Mapping[str, str] | Iterable[tuple[str, str | Iterable[str] | None]], out_dir: Path
+    files: Mapping[str, str] | Iterable[tuple[str, str | bytes | Iterable[str] | None]],
+    out_dir: Path,
 ) -> list[Path]:
     """Write the site into ``out_dir``; return the files whose content changed.
 
-    Content may be chunks (streamed to disk). A ``None`` content means "up to date, not
-    rendered this time": the file is kept (and stays in the manifest) without being read.
+    Content may be chunks (streamed to disk) or bytes (the gzip data files). A ``None`` content
+    means "up to date, not rendered this time": the file is kept (and stays in the manifest)
+    without being read.
 
     Unchanged files are not rewritten (``write_if_changed`` is atomic), so a run with nothing new
     leaves timestamps and git alone. Files this function generated on an earlier run and no longer
@@ -417,7 +422,7 @@ def write_site(
     for relative, content in pairs:
         target = out_dir / _safe_relative(relative)
         current.add(relative)
-        if content is not None and write_if_changed(target, content):
+        if content is not None and _write(target, content):
             written.append(target)
     for stale in sorted(previous - current):
         _remove_generated(out_dir, stale)
@@ -426,6 +431,19 @@ def write_site(
     write_if_changed(out_dir / MANIFEST_NAME, manifest)
     log.info("site: %d files written, %d removed", len(written), len(previous - current))
     return written
+
+
+def _write(target: Path, content: str | bytes | Iterable[str]) -> bool:
+    """``write_if_changed`` for text; bytes go through the same staging (temporary file, then
+    rename), after the same byte comparison, so a gzip file is as atomic as a page."""
+    if not isinstance(content, bytes):
+        return write_if_changed(target, content)
+    # files.py owns atomic writing (another branch reworks its syncing); its write_if_changed
+    # takes text only, so bytes use its staging steps until it takes bytes too.
+    if _same_bytes(target, content):
+        return False
+    _commit(_stage(target, (content,)), target)
+    return True
 
 
 # --- context and input checks -------------------------------------------------------------------
@@ -530,6 +548,7 @@ def _item(entry: Entry, ctx: _Context) -> _Item:
         title=_one_line(paper.title),
         title_translated=_one_line(entry.title_translated or ""),
         authors=_authors(paper.authors, AUTHORS_SHOWN),
+        first_author=_authors(paper.authors[:1], 1) + (" et al." if len(paper.authors) > 1 else ""),
         day=published.astimezone(ctx.tz).date(),
         categories=" ".join(paper.categories),
         abs_url=paper.abs_url,
@@ -541,7 +560,6 @@ def _item(entry: Entry, ctx: _Context) -> _Item:
         abstract=paper.abstract.strip(),
         abstract_translated=(entry.abstract_translated or "").strip(),
         topics=tuple(sorted({by_name[t] for t in entry.topics if t in by_name}, key=_index)),
-        search_authors=_authors(paper.authors, INDEX_AUTHORS),
     )
 
 
@@ -557,30 +575,6 @@ def _authors(authors: Sequence[str], limit: int) -> str:
     shown = ", ".join(authors[:limit])
     hidden = len(authors) - limit
     return f"{shown} and {hidden} more" if hidden > 0 else shown
-
-
-def _search_row(item: _Item) -> list[Any]:
-    """A compact row: ``[id, title, authors, day, [topic indices], code url, abstract,
-    translated title and abstract]``; the texts are searched whole (see INDEX_ABSTRACT_CHARS)."""
-    translated = " ".join(t for t in (item.title_translated, item.abstract_translated) if t)
-    return [
-        item.arxiv_id,
-        item.title,
-        item.search_authors,
-        item.day.isoformat(),
-        [topic.index for topic in item.topics],
-        item.code_url or "",
-        _index_text(item.abstract),
-        _index_text(translated),
-    ]
-
-
-def _index_text(text: str) -> str:
-    """``text`` on one line, cut at a word boundary to at most INDEX_ABSTRACT_CHARS."""
-    flat = _one_line(text)
-    if len(flat) <= INDEX_ABSTRACT_CHARS:
-        return flat
-    return flat[: INDEX_ABSTRACT_CHARS + 1].rsplit(" ", 1)[0]
 
 
 # --- pages --------------------------------------------------------------------------------------
@@ -661,22 +655,18 @@ def _escape(text: str) -> str:
 
 
 def _compact_row(item: _Item, root: str) -> str:
+    """Title (to its card on the day page, where the abstract and links are), first author, id.
+
+    Kept this small on purpose: the month pages list every paper of the site, once per topic,
+    and the Pages site has 1 GB for the whole history. No code link either, so a code link
+    found for an old paper rewrites its day page and data file, not its month's list.
+    """
     day = item.day.isoformat()
-    line = (
-        f'<li class="paper"><a class="paper-title" href="{_escape(item.abs_url)}">'
-        f"{mathify(item.title)}</a>\n"
-        f'<span class="authors">{_escape(item.authors)}</span>\n'
-        f'· <a href="{_escape(root)}days/{day}.html"><time datetime="{day}">{day}</time></a>\n'
-        f'· <a href="{_escape(item.pdf_url)}">PDF</a>\n'
+    # Every field is escaped: text by _escape, the title by mathify.
+    return (
+        f'<li><a href="{_escape(root)}days/{day}.html#p-{_escape(item.arxiv_id)}">'
+        f"{mathify(item.title)}</a> · {_escape(item.first_author)} · {_escape(item.arxiv_id)}</li>"
     )
-    if item.code_url:
-        line += f'· <a class="code" href="{_escape(item.code_url)}">Code</a>'
-        if item.stars is not None:
-            line += f' <span class="stars" title="GitHub stars">★ {item.stars:d}</span>'
-    if item.project_url:
-        line += f'· <a href="{_escape(item.project_url)}">Project page</a>\n'
-    # Every field above is escaped: text by _escape, the title by mathify, stars is an int.
-    return line + "</li>"
 
 
 def _day_page(
@@ -697,15 +687,9 @@ def _day_page(
             unfiled=[item for item in items if not item.topics],
             repeats=_repeats(sections),
             sorting=sorting,
+            live_stars=any(item.code_url for item in items),
         ),
     )
-
-
-def _search_shard(month: str, items: Sequence[_Item]) -> tuple[str, str]:
-    """One month of compact search rows (see ``_search_row``)."""
-    document = {"v": 3, "month": month, "papers": [_search_row(item) for item in items]}
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return f"search/{month}.json", text
 
 
 def _summary_pages(
@@ -782,11 +766,12 @@ def _topic_page(
 
 
 def _search_index(ctx: _Context, months: Sequence[str]) -> str:
-    """Topics and shard list for search.js; the rows live in one shard per month."""
+    """Topics and the month data files for search.js: the JSON exports themselves (schema in
+    ``arxiv_radar/schemas/papers.schema.json``), so the site holds no second search copy."""
     document = {
-        "v": 3,
+        "v": 4,
         "topics": [[topic.slug, topic.name] for topic in ctx.topics],
-        "shards": [f"search/{month}.json" for month in months],
+        "data": [f"exports/papers-{month}.json.gz" for month in months],
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 

@@ -1,15 +1,20 @@
 /* Client-side search over search-index.json. Plain JavaScript, no build step, no dependencies.
  *
- * search-index.json names the topics and one shard per month (search/YYYY-MM.json, newest
- * first), so a daily publish rewrites one small shard instead of the whole index. Shard rows are
- * positional: [id, title, authors, day (YYYY-MM-DD), [topic indices], code url, abstract,
- * translated title and abstract]; every word of them is searchable. Results are built with textContent only, so nothing in the data can run.
+ * search-index.json names the topics ([slug, name]) and the month data files, newest first:
+ * the JSON exports themselves (exports/papers-YYYY-MM.json.gz, schema in
+ * arxiv_radar/schemas/papers.schema.json), so the site holds each abstract once besides its day
+ * page, and a daily publish rewrites one or two of them. The files are gzip-compressed and
+ * unpacked here with DecompressionStream; a server that sends them with Content-Encoding: gzip
+ * has already unpacked them, so the body is checked for gzip's magic bytes (1f 8b) first.
+ * Titles, authors, abstracts and translations are searched whole. Results are built with
+ * textContent only, so nothing in the data can run.
  * The form fields mirror the URL query string (q, topic, from, to, code) so a search can be shared.
  */
 (function () {
   'use strict';
 
   var LIMIT = 200;
+  var AUTHORS_SHOWN = 10;
   var DEBOUNCE_MS = 150;
   var FIELDS = ['q', 'topic', 'from', 'to', 'code'];
 
@@ -24,14 +29,39 @@
     return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
   }
 
+  function oneLine(text) {
+    return (text || '').split(/\s+/).filter(Boolean).join(' ');
+  }
+
+  function authorsShown(names) {
+    var shown = names.slice(0, AUTHORS_SHOWN).join(', ');
+    var hidden = names.length - AUTHORS_SHOWN;
+    return hidden > 0 ? shown + ' and ' + hidden + ' more' : shown;
+  }
+
   function prepare(data) {
+    var byName = {};
     state.topics = data.topics;
-    data.topics.forEach(function (topic, index) { state.slugIndex[topic[0]] = index; });
-    state.papers = data.papers.map(function (row) {
+    data.topics.forEach(function (topic, index) {
+      state.slugIndex[topic[0]] = index;
+      byName[topic[1]] = index;
+    });
+    state.papers = data.papers.map(function (paper) {
+      var texts = [paper.arxiv_id, paper.title, paper.authors.join(' '), paper.abstract,
+        paper.title_translated || '', paper.abstract_translated || ''];
       return {
-        id: row[0], title: row[1], authors: row[2], day: row[3], topics: row[4], code: row[5],
-        hay: fold([row[0], row[1], row[2], row[6], row[7] || ''].join(' '))
+        id: paper.arxiv_id, title: oneLine(paper.title), authors: authorsShown(paper.authors),
+        day: paper.day, code: paper.code_url || '',
+        topics: paper.topics.filter(function (name) {
+          return Object.prototype.hasOwnProperty.call(byName, name);
+        }).map(function (name) { return byName[name]; }),
+        hay: fold(texts.join(' '))
       };
+    });
+    /* Newest day first, then newest id, as the day pages list them. */
+    state.papers.sort(function (a, b) {
+      if (a.day !== b.day) { return a.day < b.day ? 1 : -1; }
+      return a.id < b.id ? 1 : (a.id > b.id ? -1 : 0);
     });
   }
 
@@ -152,18 +182,35 @@
     apply();
   }
 
-  function getJson(url) {
+  function fetched(url) {
     return fetch(url).then(function (response) {
       if (!response.ok) { throw new Error('HTTP ' + response.status); }
-      return response.json();
+      return response;
     });
   }
 
-  getJson(form.getAttribute('data-index'))
+  function gunzip(bytes) {
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+    return new Response(stream).text();
+  }
+
+  function getData(url) {
+    return fetched(url)
+      .then(function (response) { return response.arrayBuffer(); })
+      .then(function (buffer) {
+        var bytes = new Uint8Array(buffer);
+        var packed = bytes.length > 1 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+        return packed ? gunzip(bytes) : new TextDecoder('utf-8').decode(bytes);
+      })
+      .then(JSON.parse);
+  }
+
+  fetched(form.getAttribute('data-index'))
+    .then(function (response) { return response.json(); })
     .then(function (index) {
-      return Promise.all(index.shards.map(getJson)).then(function (shards) {
+      return Promise.all(index.data.map(getData)).then(function (months) {
         var papers = [];
-        shards.forEach(function (shard) { papers = papers.concat(shard.papers); });
+        months.forEach(function (month) { papers = papers.concat(month.papers); });
         return { topics: index.topics, papers: papers };
       });
     })
