@@ -14,14 +14,9 @@ from typing import Any
 
 import pytest
 
+from arxiv_radar.durability import fsync_each, sync_written
 from arxiv_radar.errors import StageError
-from arxiv_radar.publish.files import (
-    WriteSet,
-    fsync_each,
-    sync_written,
-    synced_once,
-    write_if_changed,
-)
+from arxiv_radar.publish.files import WriteSet, synced_once, write_if_changed
 
 OLD_NS = 1_000_000_000 * 1_000_000_000  # 2001-09-09, far from "now"
 
@@ -49,6 +44,21 @@ def test_identical_content_is_not_rewritten_and_keeps_mtime(tmp_path: Path) -> N
     assert write_if_changed(target, "same\n") is False
     assert write_if_changed(target, iter(["sa", "me\n"])) is False
     assert target.stat().st_mtime_ns == OLD_NS
+    assert leftovers(tmp_path) == []
+
+
+def test_bytes_are_written_as_given_and_identical_bytes_are_not_rewritten(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "data" / "papers.json.gz"
+    payload = bytes(range(256)) * 4  # not UTF-8: written as given, never encoded
+    assert write_if_changed(target, payload) is True
+    assert target.read_bytes() == payload
+    os.utime(target, ns=(OLD_NS, OLD_NS))
+    assert write_if_changed(target, payload) is False
+    assert target.stat().st_mtime_ns == OLD_NS
+    assert write_if_changed(target, payload[::-1]) is True
+    assert target.read_bytes() == payload[::-1]
     assert leftovers(tmp_path) == []
 
 

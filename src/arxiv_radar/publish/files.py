@@ -14,7 +14,7 @@ pages may be old, empty or torn on disk, but their new fingerprints were never s
 publish finds them stale (or, for the pages it always renders, compares the bytes anyway), renders
 them again, sees the bytes differ and rewrites them. A page skipped on the strength of a saved
 fingerprint was therefore written by a publish whose sync completed. The sync itself lives in
-:mod:`arxiv_radar.durability` (re-exported here), where the committed-state export uses it too.
+:mod:`arxiv_radar.durability`, where the committed-state export uses it too.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from pathlib import Path
 
-from arxiv_radar.durability import fsync_each, fsync_folder, sync_written
+from arxiv_radar.durability import fsync_folder, sync_written
 from arxiv_radar.errors import StageError
 
-__all__ = ["SyncBatch", "WriteSet", "fsync_each", "sync_written", "synced_once", "write_if_changed"]
+__all__ = ["SyncBatch", "WriteSet", "synced_once", "write_if_changed"]
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +76,16 @@ def synced_once() -> Iterator[SyncBatch]:
     sync_written(batch.paths)
 
 
-def write_if_changed(path: Path, content: str | Iterable[str]) -> bool:
-    """Write ``content`` (UTF-8, as given) to ``path`` atomically unless the bytes are identical.
+def write_if_changed(path: Path, content: str | bytes | Iterable[str]) -> bool:
+    """Write ``content`` (text as UTF-8, bytes as given: a gzip file) to ``path`` atomically
+    unless the bytes are identical.
 
     ``content`` may be an iterable of chunks so large pages can be streamed; if it raises part
     way, the temporary file is removed, the old file is intact and the error propagates.
     Returns whether the file was (re)written.
     """
-    if isinstance(content, str):
-        data = content.encode("utf-8")
+    if isinstance(content, (str, bytes)):
+        data = content.encode("utf-8") if isinstance(content, str) else content
         if _same_bytes(path, data):
             _discard(_temp_for(path))
             return False

@@ -58,7 +58,7 @@ from arxiv_radar.gapfill import ANNOUNCEMENT, EASTERN, latest_listing_day
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chart import WEEKS, week_start, weekly_chart_svg, weekly_series
 from arxiv_radar.publish.feeds import topic_slugs
-from arxiv_radar.publish.files import _commit, _same_bytes, _stage, write_if_changed
+from arxiv_radar.publish.files import write_if_changed
 from arxiv_radar.publish.incremental import (
     Calendar,
     Fingerprints,
@@ -422,7 +422,7 @@ def write_site(
     for relative, content in pairs:
         target = out_dir / _safe_relative(relative)
         current.add(relative)
-        if content is not None and _write(target, content):
+        if content is not None and write_if_changed(target, content):
             written.append(target)
     for stale in sorted(previous - current):
         _remove_generated(out_dir, stale)
@@ -431,19 +431,6 @@ def write_site(
     write_if_changed(out_dir / MANIFEST_NAME, manifest)
     log.info("site: %d files written, %d removed", len(written), len(previous - current))
     return written
-
-
-def _write(target: Path, content: str | bytes | Iterable[str]) -> bool:
-    """``write_if_changed`` for text; bytes go through the same staging (temporary file, then
-    rename), after the same byte comparison, so a gzip file is as atomic as a page."""
-    if not isinstance(content, bytes):
-        return write_if_changed(target, content)
-    # files.py owns atomic writing (another branch reworks its syncing); its write_if_changed
-    # takes text only, so bytes use its staging steps until it takes bytes too.
-    if _same_bytes(target, content):
-        return False
-    _commit(_stage(target, (content,)), target)
-    return True
 
 
 # --- context and input checks -------------------------------------------------------------------
