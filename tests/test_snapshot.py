@@ -19,12 +19,17 @@ from typing import Any
 
 import pytest
 
-from arxiv_radar import gapfill, snapshot
+from arxiv_radar import gapfill
 from arxiv_radar.doctor import run_doctor
-from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.errors import StoreError
-from arxiv_radar.snapshot import META_MANIFEST, ensure_database, export_state, rebuild_database
-from arxiv_radar.store import Store
+from arxiv_radar.records import CodeOutcome, TextKey
+from arxiv_radar.store import Store, snapshot
+from arxiv_radar.store.snapshot import (
+    META_MANIFEST,
+    ensure_database,
+    export_state,
+    rebuild_database,
+)
 from tests.filling import FETCHED, LANGUAGE, fill_store
 from tests.servers.arxiv import FakeArxiv, listing_days, make_paper
 from tests.servers.fake_apis import FakeChat, FakeHuggingFace

@@ -31,7 +31,7 @@ from arxiv_radar.pipeline import STAGES, RunOutcome, run_pipeline
 from arxiv_radar.rank.report import topic_ranking
 from arxiv_radar.report import describe_backfill, describe_runs
 from arxiv_radar.scaffold import scaffold
-from arxiv_radar.snapshot import MANIFEST
+from arxiv_radar.store.snapshot import MANIFEST
 
 __all__ = ["CONTEXT_SETTINGS", "RadarGroup", "cli", "main"]
 

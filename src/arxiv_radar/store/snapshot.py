@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any
 
 from arxiv_radar.errors import StoreError, UserError
-from arxiv_radar.store import Store
+from arxiv_radar.store.core import Store
 
 __all__ = [
     "FIRST_LISTING_CHECKPOINT",
