@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from arxiv_radar.paper import Paper
 from arxiv_radar.records import (
@@ -16,26 +17,43 @@ from arxiv_radar.records import (
     TextKey,
 )
 from arxiv_radar.store.connection import Job
-from arxiv_radar.store.rows import CODE_JOIN, iso, select_entries
+from arxiv_radar.store.rows import CODE_JOIN, iso, row_to_entry, select_entries, stream_rows
 
 __all__ = ["Enrichments"]
 
 
-# Papers whose code links are due: never looked at (and still young enough for the re-check
-# schedule to matter), or scheduled again. Newest first so today's papers go first.
+# Papers whose code links are due, newest first so today's papers go first: never looked at
+# (and still young enough for the re-check schedule to matter), or scheduled again. Both are
+# range reads of an index on what is due (first_seen; next_check of links not found yet), so the
+# work follows what is due, not the history; ``attempts`` comes with each row.
 _CODE_DUE = select_entries(
-    f"""FROM papers p {CODE_JOIN}
-    WHERE (c.arxiv_id IS NULL AND p.first_seen >= ?)
-       OR (c.code_url IS NULL AND c.next_check IS NOT NULL AND c.next_check <= ?)
-    ORDER BY p.published DESC, p.arxiv_id DESC"""
+    f"""FROM (SELECT arxiv_id FROM papers WHERE first_seen >= ?
+        UNION SELECT arxiv_id FROM code_links WHERE code_url IS NULL AND next_check <= ?) due
+    CROSS JOIN papers p ON p.arxiv_id = due.arxiv_id {CODE_JOIN}
+    WHERE c.arxiv_id IS NULL OR (c.code_url IS NULL AND c.next_check <= ?)
+    ORDER BY p.published DESC, p.arxiv_id DESC""",
+    extra="coalesce(c.attempts, 0)",
 )
 # Papers without code still on the re-check schedule but not due yet: a batch finder (one
 # request for a whole day's list) may settle them between two scheduled checks.
 _CODE_AWAITING = select_entries(
-    f"""FROM papers p {CODE_JOIN}
-    WHERE c.code_url IS NULL AND c.next_check IS NOT NULL AND c.next_check > ?
-    ORDER BY p.published DESC, p.arxiv_id DESC"""
+    """FROM code_links c CROSS JOIN papers p ON p.arxiv_id = c.arxiv_id
+    WHERE c.code_url IS NULL AND c.next_check > ?
+    ORDER BY p.published DESC, p.arxiv_id DESC""",
+    extra="c.attempts",
 )
+# Code URLs whose star count is due (see StarsSchedule): a recent paper's (from the first_seen
+# index), a count never fetched, an older paper's fetched before the month (both from the
+# stars_at index; INDEXED BY, as the planner would otherwise walk every link by URL). A day
+# with nothing due reads no old row.
+_STARS_DUE = """SELECT c.code_url FROM papers p CROSS JOIN code_links c ON c.arxiv_id = p.arxiv_id
+        WHERE p.first_seen >= :recent AND c.code_url IS NOT NULL
+            AND (c.stars_at IS NULL OR c.stars_at < :refreshed)
+    UNION SELECT code_url FROM code_links WHERE code_url IS NOT NULL AND stars_at IS NULL
+    UNION SELECT c.code_url FROM code_links c INDEXED BY code_links_by_stars_at
+        CROSS JOIN papers p ON p.arxiv_id = c.arxiv_id
+        WHERE c.code_url IS NOT NULL AND c.stars_at < :settled AND p.first_seen < :recent
+    ORDER BY 1"""
 _TEXT_DUE = select_entries(
     f"""FROM papers p {CODE_JOIN}
     WHERE NOT EXISTS (SELECT 1 FROM texts x WHERE x.arxiv_id = p.arxiv_id
@@ -62,20 +80,21 @@ class Enrichments(Job):
 
     def papers_needing_code(self, now: datetime) -> list[CodeCandidate]:
         """Papers without code whose check is due (see ``CODE_CHECK_HORIZON``)."""
-        attempts = dict(self._conn.execute("SELECT arxiv_id, attempts FROM code_links"))
-        due = self._stream(_CODE_DUE, (iso(now - CODE_CHECK_HORIZON), iso(now)))
-        return [
-            CodeCandidate(entry.paper, entry.first_seen, attempts.get(entry.paper.arxiv_id, 0))
-            for entry in due
-        ]
+        since = iso(now - CODE_CHECK_HORIZON)
+        return self._candidates(_CODE_DUE, (since, iso(now), iso(now)))
 
     def papers_awaiting_code(self, now: datetime) -> list[CodeCandidate]:
         """Papers without code whose next scheduled check is still to come."""
-        attempts = dict(self._conn.execute("SELECT arxiv_id, attempts FROM code_links"))
-        return [
-            CodeCandidate(entry.paper, entry.first_seen, attempts[entry.paper.arxiv_id])
-            for entry in self._stream(_CODE_AWAITING, (iso(now),))
-        ]
+        return self._candidates(_CODE_AWAITING, (iso(now),))
+
+    def _candidates(self, sql: str, params: tuple[Any, ...]) -> list[CodeCandidate]:
+        """Rows of a code query (entry columns, then attempts) as candidates."""
+        rows = stream_rows(self._conn, self.display_language, sql, params)
+        candidates = []
+        for row in rows:
+            entry = row_to_entry(row)
+            candidates.append(CodeCandidate(entry.paper, entry.first_seen, int(row[-1])))
+        return candidates
 
     def record_code(self, arxiv_id: str, outcome: CodeOutcome) -> None:
         """Store one check; a found link or star count is never erased by a later miss."""
@@ -124,11 +143,7 @@ class Enrichments(Job):
     def repos_needing_stars(self, schedule: StarsSchedule) -> list[str]:
         """Code URLs whose star count is unknown or due (see :class:`StarsSchedule`)."""
         rows = self._conn.execute(
-            """SELECT DISTINCT c.code_url FROM code_links c JOIN papers p ON p.arxiv_id = c.arxiv_id
-            WHERE c.code_url IS NOT NULL AND (c.stars_at IS NULL
-                OR (p.first_seen >= :recent AND c.stars_at < :refreshed)
-                OR (p.first_seen < :recent AND c.stars_at < :settled))
-            ORDER BY c.code_url""",
+            _STARS_DUE,
             {
                 "recent": iso(schedule.recent_since),
                 "refreshed": iso(schedule.refreshed_before),
@@ -143,6 +158,25 @@ class Enrichments(Job):
                 "UPDATE code_links SET stars = ?, stars_at = ? WHERE code_url = ?",
                 [(count, iso(at), url) for url, count in stars.items()],
             )
+
+    def star_counts(self) -> dict[str, int]:
+        """Paper id -> star count, for papers with a code link and a known count, by id.
+
+        Counts are published apart from the pages (which a count no longer re-renders: it does
+        not bump a paper's rev), so the monthly refresh of older papers rewrites one small file.
+        """
+        rows = self._conn.execute(
+            """SELECT arxiv_id, stars FROM code_links
+            WHERE code_url IS NOT NULL AND stars IS NOT NULL ORDER BY arxiv_id"""
+        )
+        return {row[0]: int(row[1]) for row in rows}
+
+    def stars_revision(self) -> int:
+        """A counter that moves whenever :meth:`star_counts` may have changed (a count, or a
+        link with a count appearing): a publish that recorded it can skip rendering the counts
+        when it is unchanged. Not a count of changes, and not kept across a database rebuild
+        (the rebuilt store has no recorded outputs either, so its first publish renders all)."""
+        return int(self._conn.execute("SELECT counts FROM star_revision").fetchone()[0])
 
     def papers_needing_text(self, key: TextKey, limit: int | None) -> list[Paper]:
         """Current versions with no cached text for ``key``, newest first (today's papers are

@@ -18,6 +18,7 @@ from arxiv_radar.store.schema import (
     SCHEMA_RANK,
     dirty_triggers,
     schema_7,
+    schema_9,
 )
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration"]
@@ -107,6 +108,14 @@ def _m008_rank(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _m009_stars_apart_and_due_indexes(conn: sqlite3.Connection) -> None:
+    """Star counts no longer bump a paper's rev nor mark its state day dirty (they are
+    published and committed apart, see ``star_counts``); a counter says when they changed; an
+    index serves the star counts that are due."""
+    for statement in schema_9():
+        conn.execute(statement)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _m001_initial_schema,
@@ -117,5 +126,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m006_topic_state,
     _m007_state_dirty_days,
     _m008_rank,
+    _m009_stars_apart_and_due_indexes,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -26,6 +26,7 @@ __all__ = [
     "row_to_entry",
     "select_entries",
     "stream_entries",
+    "stream_rows",
 ]
 
 
@@ -75,9 +76,11 @@ _ENTRY_COLUMNS = f"""p.arxiv_id, p.version, p.title, p.authors, p.abstract, p.ca
 TEXT_PARAMS = 3
 
 
-def select_entries(tail: str) -> str:
-    """A paper query: the entry columns, then ``tail`` (FROM papers p ... with c joined)."""
-    return f"SELECT {_ENTRY_COLUMNS} {tail}"
+def select_entries(tail: str, *, extra: str = "") -> str:
+    """A paper query: the entry columns (then ``extra`` columns, if any), then ``tail``
+    (FROM papers p ..., with code_links c joined)."""
+    columns = f"{_ENTRY_COLUMNS}, {extra}" if extra else _ENTRY_COLUMNS
+    return f"SELECT {columns} {tail}"
 
 
 CODE_JOIN = "LEFT JOIN code_links c ON c.arxiv_id = p.arxiv_id"
@@ -114,14 +117,21 @@ def row_to_entry(row: Sequence[Any]) -> Entry:
     )
 
 
-def stream_entries(
+def stream_rows(
     conn: sqlite3.Connection, language: str | None, sql: str, params: tuple[Any, ...]
-) -> Iterator[Entry]:
-    """The entries of ``sql`` (a :func:`select_entries` query), with cached texts in
-    ``language``, decoded batch by batch: a 100,000-paper listing is never held as rows."""
+) -> Iterator[Sequence[Any]]:
+    """The rows of ``sql`` (a :func:`select_entries` query), with cached texts in ``language``,
+    fetched batch by batch: a 100,000-paper listing is never held as rows."""
     cursor = conn.execute(sql, (language,) * TEXT_PARAMS + params)
     try:
         while rows := cursor.fetchmany(FETCH_BATCH):
-            yield from (row_to_entry(row) for row in rows)
+            yield from rows
     finally:
         cursor.close()
+
+
+def stream_entries(
+    conn: sqlite3.Connection, language: str | None, sql: str, params: tuple[Any, ...]
+) -> Iterator[Entry]:
+    """:func:`stream_rows` decoded into entries as they come."""
+    return (row_to_entry(row) for row in stream_rows(conn, language, sql, params))

@@ -17,6 +17,7 @@ __all__ = [
     "SCHEMA_RANK",
     "dirty_triggers",
     "schema_7",
+    "schema_9",
 ]
 
 SCHEMA_1 = (
@@ -248,3 +249,48 @@ SCHEMA_RANK = (
     f"""CREATE TRIGGER rank_scores_rev_delete AFTER DELETE ON rank_scores
         BEGIN {_BUMP.format(row="OLD")} END""",
 )
+
+
+# --- m009: star counts apart from pages and shards; what is due, from indexes -------------------
+
+# A code_links row as pages and the state's paper line show it: everything but the star count
+# and when it was fetched, which the monthly refresh of older papers moves on every row.
+_LINK_LINE_COLUMNS = ("code_url", "project_url", "source", "checked_at", "attempts", "next_check")
+_LINE_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _LINK_LINE_COLUMNS)
+_URL_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in ("code_url", "project_url"))
+_STARS_CHANGED = "NEW.stars IS NOT OLD.stars OR NEW.stars_at IS NOT OLD.stars_at"
+# star_counts() changes when a count does, or when a link with a count appears or goes.
+_COUNTS_CHANGED = "(NEW.stars IS NOT OLD.stars OR (NEW.code_url IS NULL) <> (OLD.code_url IS NULL))"
+_HAS_STARS = "({row}.stars IS NOT NULL OR {row}.stars_at IS NOT NULL)"
+_BUMP_STARS = "UPDATE star_revision SET counts = counts + {counts}, state = state + 1;"
+
+
+def schema_9() -> Iterator[str]:
+    # Star counts due by when they were fetched (NULL: never), for links that have a URL: a
+    # day with nothing due reads nothing old (see Enrichments.repos_needing_stars).
+    yield "CREATE INDEX code_links_by_stars_at ON code_links (stars_at) WHERE code_url IS NOT NULL"
+    # A star count alone no longer changes a paper's rev: the monthly refresh of older papers'
+    # counts would re-render nearly every month. Pages read counts from star_counts().
+    yield "DROP TRIGGER code_links_rev_update"
+    yield f"""CREATE TRIGGER code_links_rev_update AFTER UPDATE ON code_links WHEN {_URL_CHANGED}
+        BEGIN {_BUMP.format(row="NEW")} END"""
+    # Nor does it change the paper's state shard: counts are committed in their own file.
+    new, old = (MARK_PAPER.format(row=row) for row in ("NEW", "OLD"))
+    yield "DROP TRIGGER code_links_dirty_update"
+    yield f"""CREATE TRIGGER code_links_dirty_update AFTER UPDATE ON code_links
+        WHEN {_LINE_CHANGED} BEGIN {old} {new} END"""
+    # ``counts`` moves whenever star_counts() may change (publish: stars.json), ``state``
+    # whenever the committed stars file may (a count or when it was fetched).
+    yield """CREATE TABLE star_revision (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        counts INTEGER NOT NULL,
+        state INTEGER NOT NULL
+    )"""
+    yield "INSERT INTO star_revision (id, counts, state) VALUES (1, 0, 0)"
+    yield f"""CREATE TRIGGER code_links_stars_insert AFTER INSERT ON code_links
+        WHEN {_HAS_STARS.format(row="NEW")} BEGIN {_BUMP_STARS.format(counts=1)} END"""
+    yield f"""CREATE TRIGGER code_links_stars_update AFTER UPDATE ON code_links
+        WHEN {_STARS_CHANGED} OR (NEW.code_url IS NULL) <> (OLD.code_url IS NULL)
+        BEGIN {_BUMP_STARS.format(counts=_COUNTS_CHANGED)} END"""
+    yield f"""CREATE TRIGGER code_links_stars_delete AFTER DELETE ON code_links
+        WHEN {_HAS_STARS.format(row="OLD")} BEGIN {_BUMP_STARS.format(counts=1)} END"""
