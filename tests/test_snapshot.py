@@ -28,6 +28,7 @@ from arxiv_radar.store.snapshot import (
     FORMAT_VERSION,
     META_MANIFEST,
     STARS_FILE,
+    compare_state,
     ensure_database,
     export_state,
     rebuild_database,
@@ -343,6 +344,8 @@ def test_a_format_1_state_loads_and_its_first_export_upgrades_every_file(tmp_pat
     rebuild_database(rebuilt, state)
     assert tables(rebuilt) == original
     with Store.open(rebuilt) as store:
+        (difference,) = compare_state(store, state).differences  # doctor names the format
+        assert difference.problem == "state format 1: the next run writes it in 2"
         report = export_state(store, state)
     assert report.days == len(_days(db))  # an older format: every file written again
     assert contents(state) == current  # ... exactly as format 2 writes them

@@ -67,7 +67,7 @@ PLANS = {
     "undelivered": (
         deliveries._UNDELIVERED,
         (*LANG, "2026-11-20", "2026-10-20", "email"),
-        ("papers_by_first_seen (first_seen>?)",),
+        ("papers_by_announced (first_seen>?)",),
     ),
 }
 

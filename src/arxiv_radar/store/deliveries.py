@@ -16,10 +16,13 @@ __all__ = ["Deliveries"]
 
 # Papers in at least one topic, first seen since a cut-off and first published not long
 # before it (a backfilled 2004 paper is first seen today, but it is no news), that ``channel``
-# has not received yet. The first_seen index bounds the read to the papers announced since the
-# cut-off (INDEXED BY: the planner would otherwise walk every paper published since then).
+# has not received yet. The announcement index bounds the read to the papers first seen since
+# the cut-off and holds the published date too, so papers are filtered without reading their
+# rows (INDEXED BY: the planner would otherwise walk every paper published since then). The
+# cut-off is when the destination was added: for a destination added long ago that is still
+# every paper since then.
 _UNDELIVERED = select_entries(
-    f"""FROM papers p INDEXED BY papers_by_first_seen {CODE_JOIN}
+    f"""FROM papers p INDEXED BY papers_by_announced {CODE_JOIN}
     WHERE p.first_seen >= ? AND p.published >= ?
       AND EXISTS (SELECT 1 FROM topic_papers t WHERE t.arxiv_id = p.arxiv_id)
       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel = ? AND d.arxiv_id = p.arxiv_id)
