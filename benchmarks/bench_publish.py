@@ -22,8 +22,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.paper import Paper
+from arxiv_radar.records import CodeOutcome, TextKey
 from arxiv_radar.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -30,10 +30,10 @@ from itertools import islice
 from pathlib import Path
 from typing import TypeVar
 
-from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.paper import Paper
-from arxiv_radar.snapshot import export_state, rebuild_database
+from arxiv_radar.records import CodeOutcome, TextKey
 from arxiv_radar.store import Store
+from arxiv_radar.store.snapshot import export_state, rebuild_database
 
 sys.path.insert(0, str(Path(__file__).parent))
 from make_store import make_store

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
-from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.paper import Entry
+from arxiv_radar.records import CodeOutcome, TextKey
 from arxiv_radar.store import Store
 
 __all__ = ["FETCHED", "LANGUAGE", "fill_store"]

@@ -17,10 +17,10 @@ from arxiv_radar.enrich.codelinks import (
     PapersWithCodeFinder,
     TextFinder,
 )
-from arxiv_radar.enrich.model import CodeOutcome
 from arxiv_radar.enrich.stage import Enrichers, EnrichSettings, enrich
 from arxiv_radar.errors import SourceFormatError
 from arxiv_radar.http import PoliteClient
+from arxiv_radar.records import CodeOutcome
 from arxiv_radar.store import Store
 from tests.fixtures.enrich.helpers import FAST, T0, make_paper
 from tests.fixtures.enrich.memory_store import MemoryStore

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 
 from arxiv_radar.config import Workspace, load_workspace
-from arxiv_radar.enrich.model import TextKey
 from arxiv_radar.errors import FetchError
 from arxiv_radar.http import HttpSettings, PoliteClient
 from arxiv_radar.paper import Paper
 from arxiv_radar.pipeline import RunOutcome, run_pipeline
+from arxiv_radar.records import TextKey
 from arxiv_radar.sources.arxiv_api import ArxivAPI, IncompleteSearchError
 from arxiv_radar.store import Store
 from tests.servers.arxiv import FakeArxiv, atom_page, listing_days, make_paper, submitted_for

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from arxiv_radar.config import Workspace, load_workspace
-from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.match import compile_topics
 from arxiv_radar.paper import Paper
 from arxiv_radar.publish import incremental
 from arxiv_radar.publish.digest import publish_all
 from arxiv_radar.publish.export import read_json_exports
+from arxiv_radar.records import CodeOutcome, TextKey
 from arxiv_radar.store import Store
 
 START = datetime(2025, 1, 3, 15, tzinfo=timezone.utc)

@@ -562,7 +562,7 @@ def test_scores_and_seeds_survive_a_rebuild_from_the_committed_state(
     tmp_path: Path, arxiv: FakeArxiv
 ) -> None:
     """A cache miss must not re-score (pages would change) nor ask arXiv for the seeds again."""
-    from arxiv_radar.snapshot import export_state, rebuild_database
+    from arxiv_radar.store.snapshot import export_state, rebuild_database
 
     ws = workspace(tmp_path, arxiv, SEEDS)
     fill(ws)

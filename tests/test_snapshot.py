@@ -19,12 +19,20 @@ from typing import Any
 
 import pytest
 
-from arxiv_radar import gapfill, snapshot
+from arxiv_radar import gapfill
 from arxiv_radar.doctor import run_doctor
-from arxiv_radar.enrich.model import CodeOutcome, TextKey
-from arxiv_radar.errors import StoreError
-from arxiv_radar.snapshot import META_MANIFEST, ensure_database, export_state, rebuild_database
-from arxiv_radar.store import Store
+from arxiv_radar.errors import StoreError, UserError
+from arxiv_radar.records import CodeOutcome, TextKey
+from arxiv_radar.store import Store, snapshot
+from arxiv_radar.store.snapshot import (
+    FORMAT_VERSION,
+    META_MANIFEST,
+    STARS_FILE,
+    compare_state,
+    ensure_database,
+    export_state,
+    rebuild_database,
+)
 from tests.filling import FETCHED, LANGUAGE, fill_store
 from tests.servers.arxiv import FakeArxiv, listing_days, make_paper
 from tests.servers.fake_apis import FakeChat, FakeHuggingFace
@@ -144,12 +152,13 @@ def downgrade_to_schema_4(db: Path) -> None:
     try:
         rows = conn.execute(
             """SELECT type, name FROM sqlite_master
-            WHERE (type = 'trigger' AND name LIKE '%_dirty_%') OR name = 'deliveries_by_paper'"""
+            WHERE (type = 'trigger' AND (name LIKE '%_dirty_%' OR name LIKE '%_stars_%'))
+            OR name IN ('deliveries_by_paper', 'code_links_by_stars_at')"""
         ).fetchall()
         for kind, name in rows:
             conn.execute(f"DROP {kind.upper()} {name}")
         later = ("dirty_days", "destinations", "delivery_intents", "topic_state")
-        for table in (*later, "seed_papers", "rank_scores"):
+        for table in (*later, "seed_papers", "rank_scores", "star_revision"):
             conn.execute(f"DROP TABLE {table}")
         conn.execute("DELETE FROM meta WHERE key = ?", (META_MANIFEST,))
         conn.execute("PRAGMA user_version = 4")
@@ -280,6 +289,15 @@ def test_rebuilt_database_equals_the_original_table_by_table(
     original = tables(digest.root / DB)
     assert all(original[name] for name in ("papers", "topic_papers", "code_links", "texts"))
     assert original["deliveries"] and original["category_state"]
+    # The star count and when it was fetched travel in stars.jsonl, not in the paper line.
+    (starred,) = [row for row in original["code_links"] if row[3] is not None]
+    stars = (digest.root / "state" / STARS_FILE).read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in stars] == [
+        {"arxiv_id": starred[0], "stars": 1234, "stars_at": starred[4]}
+    ]
+    assert '"stars' not in "".join(
+        p.read_text(encoding="utf-8") for p in (digest.root / "state" / "papers").rglob("*.jsonl")
+    )
     fresh = copy_state(digest.root, tmp_path / "checkout")
     loaded = rebuild_database(fresh / DB, fresh / "state")
     assert loaded == len(original["papers"])
@@ -288,6 +306,62 @@ def test_rebuilt_database_equals_the_original_table_by_table(
         assert store.get_meta(META_MANIFEST) == snapshot._sha256(
             (fresh / "state" / "manifest.json").read_bytes()
         )
+
+
+def to_format_1(state: Path) -> None:
+    """Rewrite ``state`` as arxiv-radar wrote it before format 2: star counts inside each paper
+    line's code record, no stars.jsonl, manifest format 1."""
+    counts = {}
+    for line in (state / STARS_FILE).read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        counts[row.pop("arxiv_id")] = row
+    (state / STARS_FILE).unlink()
+    entries = {}
+    for path in sorted((state / "papers").rglob("*.jsonl")):
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        for row in rows:
+            row.get("code", {}).update(counts.get(row["arxiv_id"], {}))
+        data = "".join(snapshot._dumps(row) + "\n" for row in rows).encode("utf-8")
+        path.write_bytes(data)
+        entries[str(path.relative_to(state))] = snapshot._entry(data, len(rows))
+    watermarks = (state / "watermarks.json").read_bytes()
+    entries["watermarks.json"] = snapshot._entry(watermarks, watermarks.count(b"\n"))
+    manifest = json.dumps({"files": entries, "format": 1}, sort_keys=True, indent=1) + "\n"
+    (state / "manifest.json").write_text(manifest, encoding="utf-8")
+
+
+def test_a_format_1_state_loads_and_its_first_export_upgrades_every_file(tmp_path: Path) -> None:
+    db = filled_store(tmp_path / DB)
+    state = tmp_path / "state"
+    with Store.open(db) as store:
+        export_state(store, state)
+    original = tables(db)
+    assert any(row[3] is not None for row in original["code_links"])  # star counts to carry
+    current = contents(state)
+    to_format_1(state)
+    assert '"stars":' in (state / "papers" / "2026-10" / "06.jsonl").read_text(encoding="utf-8")
+    rebuilt = tmp_path / "rebuilt.db"
+    rebuild_database(rebuilt, state)
+    assert tables(rebuilt) == original
+    with Store.open(rebuilt) as store:
+        (difference,) = compare_state(store, state).differences  # doctor names the format
+        assert difference.problem == "state format 1: the next run writes it in 2"
+        report = export_state(store, state)
+    assert report.days == len(_days(db))  # an older format: every file written again
+    assert contents(state) == current  # ... exactly as format 2 writes them
+    assert json.loads((state / "manifest.json").read_bytes())["format"] == FORMAT_VERSION
+
+
+def test_a_bad_star_count_line_is_a_one_line_error_naming_the_file(tmp_path: Path) -> None:
+    db = filled_store(tmp_path / DB)
+    state = tmp_path / "state"
+    with Store.open(db) as store:
+        export_state(store, state)
+    stars = state / STARS_FILE
+    stars.write_text(stars.read_text(encoding="utf-8") + '{"arxiv_id":"2601.99999","stars":3}\n')
+    with pytest.raises(UserError, match=r"stars\.jsonl line \d+: .*no code link") as caught:
+        rebuild_database(tmp_path / "rebuilt.db", state)
+    assert "git checkout -- " in caught.value.fix
 
 
 def test_publish_from_the_rebuilt_database_is_byte_identical(
@@ -315,7 +389,7 @@ def test_a_second_export_with_nothing_changed_writes_no_file(tmp_path: Path) -> 
     state = tmp_path / "state"
     with Store.open(db) as store:
         first = export_state(store, state)
-        assert len(first.written) == len(_days(db)) + 2  # the days, watermarks, manifest
+        assert len(first.written) == len(_days(db)) + 3  # days, stars, watermarks, manifest
         before = files(state)
         again = export_state(store, state)
         dirty = store.connection.execute("SELECT count(*) FROM dirty_days").fetchone()[0]
@@ -333,10 +407,11 @@ def test_one_changed_paper_rewrites_exactly_its_shard_and_the_manifest(tmp_path:
         outcome = CodeOutcome("https://github.com/x/y", None, 7, "test", FETCHED, 1, None)
         store.record_code("2609.00003", outcome)
         report = export_state(store, state)
-    assert report.written == ["papers/2026-09/20.jsonl", "manifest.json"]
+    # The link's star count is committed apart, in stars.jsonl.
+    assert report.written == ["papers/2026-09/20.jsonl", STARS_FILE, "manifest.json"]
     after = files(state)
     changed = {name for name in after if after[name] != before[name]}
-    assert changed == {"papers/2026-09/20.jsonl", "manifest.json"}
+    assert changed == {"papers/2026-09/20.jsonl", STARS_FILE, "manifest.json"}
     assert "https://github.com/x/y" in after["papers/2026-09/20.jsonl"][0].decode()
 
 
@@ -578,7 +653,8 @@ def test_an_export_that_cannot_write_changes_no_file_and_keeps_its_days_dirty(
         october.unlink()
         shutil.move(tmp_path / "october", october)
         report = export_state(store, state)
-    assert report.written == ["papers/2026-08/01.jsonl", "papers/2026-10/05.jsonl", "manifest.json"]
+    written = ["papers/2026-08/01.jsonl", "papers/2026-10/05.jsonl", STARS_FILE, "manifest.json"]
+    assert report.written == written  # the star counts too: the failed export wrote none
 
 
 def test_every_kind_of_change_rewrites_exactly_its_papers_shard(tmp_path: Path) -> None:
@@ -606,7 +682,10 @@ def test_every_kind_of_change_rewrites_exactly_its_papers_shard(tmp_path: Path) 
         export_state(store, state)
         for name, change in changes.items():
             change()
-            assert export_state(store, state).written == [shard, "manifest.json"], name
+            # A star count is committed in stars.jsonl: the paper's shard keeps its bytes.
+            extra = {"stars": [STARS_FILE], "code link upsert": [shard, STARS_FILE]}
+            written = [*extra.get(name, [shard]), "manifest.json"]
+            assert export_state(store, state).written == written, name
 
 
 def test_a_run_whose_notify_failed_still_exports_the_days_papers(digest: Digest) -> None:

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from arxiv_radar import store as store_module
 from arxiv_radar.errors import StoreError
 from arxiv_radar.paper import Paper
 from arxiv_radar.store import SCHEMA_VERSION, Store
+from arxiv_radar.store import papers as papers_module
+from arxiv_radar.store import topics as topics_module
 
 T0 = datetime(2026, 8, 13, 17, 59, 59, tzinfo=timezone.utc)
 REPO = Path(__file__).resolve().parents[1]
@@ -311,10 +312,10 @@ def test_topic_queries_need_no_sort(store: Store, db_path: Path) -> None:
     plans = [
         raw(
             db_path,
-            "EXPLAIN QUERY PLAN " + store_module._TOPIC_ENTRIES,
+            "EXPLAIN QUERY PLAN " + topics_module._TOPIC_ENTRIES,
             ("zh", "zh", "zh", "Vision", 50),
         ),
-        raw(db_path, "EXPLAIN QUERY PLAN " + store_module._ALL_ENTRIES, ("zh", "zh", "zh")),
+        raw(db_path, "EXPLAIN QUERY PLAN " + papers_module._ALL_ENTRIES, ("zh", "zh", "zh")),
     ]
     for plan in plans:
         details = " | ".join(str(row[-1]) for row in plan)

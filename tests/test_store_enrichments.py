@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from arxiv_radar.enrich.model import CodeOutcome, TextKey
 from arxiv_radar.enrich.stars import stars_schedule
+from arxiv_radar.records import CodeOutcome, TextKey
 from arxiv_radar.store import Store
 from tests.servers.arxiv import make_paper
 

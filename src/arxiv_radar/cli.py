@@ -275,7 +275,7 @@ def rank(ctx: click.Context, topic: str, explain_id: str | None) -> int:
 def status(ctx: click.Context, limit: int) -> int:
     """The last runs: when, what was fetched per topic, what failed and why."""
     from arxiv_radar.report import describe_runs
-    from arxiv_radar.snapshot import MANIFEST
+    from arxiv_radar.store.snapshot import MANIFEST
 
     workspace = _workspace(ctx)
     if not workspace.database.exists():

@@ -370,7 +370,7 @@ class Workspace:
 
     @property
     def state_dir(self) -> Path:
-        """The committed text state (see :mod:`arxiv_radar.snapshot`) the database derives from."""
+        """The committed text state (:mod:`arxiv_radar.store.snapshot`) the database comes from."""
         return self.root / self.config.state_dir
 
     def resolve(self, relative: str) -> Path:

@@ -32,12 +32,12 @@ from arxiv_radar.enrich.translate import (
 from arxiv_radar.errors import ArxivRadarError, ConfigError, FetchError, UserError
 from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, redact_url
 from arxiv_radar.secrets import secret_variables
-from arxiv_radar.snapshot import MANIFEST, StateComparison, compare_state
 from arxiv_radar.sources.arxiv_api import ACCEPT as API_ACCEPT
 from arxiv_radar.sources.arxiv_api import parse_feed
 from arxiv_radar.sources.listing import ACCEPT as RSS_ACCEPT
 from arxiv_radar.sources.listing import listing_url, parse_listing
 from arxiv_radar.store import SCHEMA_VERSION, Store
+from arxiv_radar.store.snapshot import MANIFEST, StateComparison, compare_state
 
 __all__ = ["Check", "DoctorReport", "run_doctor", "secret_variables"]
 

@@ -30,9 +30,9 @@ from arxiv_radar.publish.digest import check_pages_are_ours, publish_all
 from arxiv_radar.publish.notify import check_secrets, notify_all
 from arxiv_radar.rank import load_ranker, ranking_configured
 from arxiv_radar.secrets import scrub, scrub_data
-from arxiv_radar.snapshot import ensure_database, export_state
 from arxiv_radar.sources.arxiv_api import ArxivAPI
 from arxiv_radar.store import Store
+from arxiv_radar.store.snapshot import ensure_database, export_state
 
 __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
 

@@ -30,13 +30,6 @@ from arxiv_radar.enrich.codelinks import (
     make_finders,
     next_check,
 )
-from arxiv_radar.enrich.model import (
-    CODE_CHECK_HORIZON,
-    CodeCandidate,
-    CodeOutcome,
-    StarsSchedule,
-    TextKey,
-)
 from arxiv_radar.enrich.protect import TranslationRejected
 from arxiv_radar.enrich.stars import GitHubStars, stars_schedule
 from arxiv_radar.enrich.summarize import (
@@ -57,6 +50,13 @@ from arxiv_radar.enrich.translate import (
 )
 from arxiv_radar.errors import FetchError
 from arxiv_radar.paper import TEXT_CAPS, Paper, clip
+from arxiv_radar.records import (
+    CODE_CHECK_HORIZON,
+    CodeCandidate,
+    CodeOutcome,
+    StarsSchedule,
+    TextKey,
+)
 
 __all__ = [
     "CodeCandidate",

@@ -15,8 +15,8 @@ from typing import Any
 
 from arxiv_radar import secrets
 from arxiv_radar.enrich._wire import HttpClient, count_or_none, post_json
-from arxiv_radar.enrich.model import StarsSchedule
 from arxiv_radar.errors import SourceFormatError
+from arxiv_radar.records import StarsSchedule
 
 __all__ = ["RECENT_PAPERS", "STARS_REFRESH", "GitHubStars", "github_owner_repo", "stars_schedule"]
 

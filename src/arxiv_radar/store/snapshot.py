@@ -6,20 +6,29 @@ the database is a cache derived from it:
 
 - ``papers/YYYY-MM/DD.jsonl``: one line per paper, by the UTC day of its first-published date
   (one folder per month), sorted by arxiv_id; each line one JSON object (sorted keys, compact,
-  UTF-8) with the paper's metadata, its ``topics`` (topic -> matched_at), its ``code`` record,
-  its cached ``texts`` (translations, TL;DRs), its ``deliveries`` (channel -> sent_at) and its
-  relevance ``scores`` (topic -> score, reason, basis). Empty
+  UTF-8) with the paper's metadata, its ``topics`` (topic -> matched_at), its ``code`` record
+  (without its star count), its cached ``texts`` (translations, TL;DRs), its ``deliveries``
+  (channel -> sent_at) and its relevance ``scores`` (topic -> score, reason, basis). Empty
   parts are left out, so a line changes only when the paper does. Days, not months: a month at
   cs.* density (12,500 papers) with every paper enriched measured 77 MB as one file
   (benchmarks/bench_snapshot.py), past GitHub's 50 MB warning, while its largest day was 4.8 MB;
   a daily run also rewrites a few MB instead of a whole month, and a month folder lists at
   most 31 files.
+- ``stars.jsonl``: one line per paper whose code link has a star count, sorted by arxiv_id
+  (``arxiv_id``, ``stars``, ``stars_at``: when it was fetched, which the refresh schedule needs).
+  Apart from the paper lines because the monthly refresh of older papers' counts would
+  otherwise change every day's shard once a month; here it changes one file of short lines.
+  Absent when no paper has a count.
 - ``watermarks.json``: the rows of :data:`WATERMARKS` (per-category progress, the latest
   announcement ingested, the first listing ever attempted): what the next run needs to fetch
   exactly what it would have fetched, and the pages need to render byte-identically.
 - ``manifest.json``: the format version and each file's sha256 and line count. It is written
   last; the database records the hash of the manifest it last wrote or loaded (meta
   ``state_manifest``), so a database that does not match ``state_dir`` is rebuilt from it.
+
+Format 2 moved star counts out of the paper lines into ``stars.jsonl``. A format 1 state (stars
+inside each line's ``code``) still loads; the first export after it writes every file again in
+format 2, so an existing digest upgrades in one run.
 
 What is never exported, and why losing it is safe:
 
@@ -61,8 +70,9 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from arxiv_radar.durability import sync_written
 from arxiv_radar.errors import StoreError, UserError
-from arxiv_radar.store import Store
+from arxiv_radar.store.core import Store
 
 __all__ = [
     "FIRST_LISTING_CHECKPOINT",
@@ -70,6 +80,8 @@ __all__ = [
     "MANIFEST",
     "META_MANIFEST",
     "PAPERS_DIR",
+    "READABLE_FORMATS",
+    "STARS_FILE",
     "WATERMARKS",
     "WATERMARKS_FILE",
     "ExportReport",
@@ -81,14 +93,21 @@ __all__ = [
     "export_state",
     "rebuild_database",
     "render_day",
+    "render_stars",
     "render_watermarks",
 ]
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Formats this arxiv-radar loads: 1 kept star counts inside each paper line's code record.
+READABLE_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
 WATERMARKS_FILE = "watermarks.json"
+STARS_FILE = "stars.jsonl"
+# The star_revision ``state`` counter the last export wrote (or the rebuild loaded) stars.jsonl
+# at: when it has not moved since, the file is not rendered again.
+META_STARS = "state_stars"
 PAPERS_DIR = "papers"
 META_MANIFEST = "state_manifest"
 # Manifests this database wrote before its current one. A checkout holding one of them is behind
@@ -154,6 +173,10 @@ _CODE_FIELDS = (
     "attempts",
     "next_check",
 )
+# A line's code record: the star count and its time are in STARS_FILE (a format 1 line still
+# carries them; loading reads every _CODE_FIELDS name the record has).
+_STAR_FIELDS = ("stars", "stars_at")
+_LINE_CODE_FIELDS = tuple(name for name in _CODE_FIELDS if name not in _STAR_FIELDS)
 _TEXT_FIELDS = ("version", "field", "language", "provider", "model", "text", "created_at")
 # A topic's relevance score: kept, not recomputed, so a rebuilt database renders the same pages.
 _SCORE_FIELDS = ("score", "why", "basis", "scored_at")
@@ -164,7 +187,7 @@ _IN_DAY = "p.published >= :start AND p.published < :end"
 _DAY_PAPERS = f"SELECT {_PAPER_SELECT} FROM papers p WHERE {_IN_DAY} ORDER BY p.arxiv_id"
 _DAY_TOPICS = f"""SELECT t.arxiv_id, t.topic, t.matched_at FROM papers p
     CROSS JOIN topic_papers t ON t.arxiv_id = p.arxiv_id WHERE {_IN_DAY}"""
-_DAY_CODE = f"""SELECT c.arxiv_id, {", ".join(f"c.{name}" for name in _CODE_FIELDS)}
+_DAY_CODE = f"""SELECT c.arxiv_id, {", ".join(f"c.{name}" for name in _LINE_CODE_FIELDS)}
     FROM papers p CROSS JOIN code_links c ON c.arxiv_id = p.arxiv_id WHERE {_IN_DAY}"""
 _DAY_TEXTS = f"""SELECT x.arxiv_id, {", ".join(f"x.{name}" for name in _TEXT_FIELDS)}
     FROM papers p CROSS JOIN texts x ON x.arxiv_id = p.arxiv_id WHERE {_IN_DAY}
@@ -174,6 +197,13 @@ _DAY_DELIVERIES = f"""SELECT d.arxiv_id, d.channel, d.sent_at FROM papers p
 _DAY_SCORES = f"""SELECT s.arxiv_id, s.topic, {", ".join(f"s.{name}" for name in _SCORE_FIELDS)}
     FROM papers p CROSS JOIN rank_scores s ON s.arxiv_id = p.arxiv_id WHERE {_IN_DAY}"""
 _DAYS = "SELECT DISTINCT substr(published, 1, 10) FROM papers ORDER BY 1"
+# Each line built by SQLite itself (compact, keys in sorted order; json_patch drops the null
+# members): the file is rendered whenever a count changed, and json.dumps per row would cost
+# several times as much.
+_STAR_LINES = """SELECT json_patch('{}',
+        json_object('arxiv_id', arxiv_id, 'stars', stars, 'stars_at', stars_at))
+    FROM code_links WHERE stars IS NOT NULL OR stars_at IS NOT NULL ORDER BY arxiv_id"""
+_STARS_STATE = "SELECT state FROM star_revision"
 
 
 def _day_bounds(day: str) -> dict[str, str]:
@@ -192,7 +222,7 @@ def _day_parts(conn: sqlite3.Connection, bounds: dict[str, str]) -> dict[str, di
     for arxiv_id, topic, matched_at in conn.execute(_DAY_TOPICS, bounds):
         parts[arxiv_id].setdefault("topics", {})[topic] = matched_at
     for arxiv_id, *values in conn.execute(_DAY_CODE, bounds):
-        record = dict(zip(_CODE_FIELDS, values, strict=True))
+        record = dict(zip(_LINE_CODE_FIELDS, values, strict=True))
         parts[arxiv_id]["code"] = {k: v for k, v in record.items() if v is not None}
     for arxiv_id, *values in conn.execute(_DAY_TEXTS, bounds):
         parts[arxiv_id].setdefault("texts", []).append(dict(zip(_TEXT_FIELDS, values, strict=True)))
@@ -215,6 +245,12 @@ def render_day(conn: sqlite3.Connection, day: str) -> tuple[bytes, int]:
             paper[name] = json.loads(paper[name])
         paper.update(parts.get(paper["arxiv_id"], {}))
         lines.append(_dumps(paper) + "\n")
+    return "".join(lines).encode("utf-8"), len(lines)
+
+
+def render_stars(conn: sqlite3.Connection) -> tuple[bytes, int]:
+    """``stars.jsonl`` as stored now: its bytes and its number of lines (0: no file)."""
+    lines = [row[0] + "\n" for row in conn.execute(_STAR_LINES)]
     return "".join(lines).encode("utf-8"), len(lines)
 
 
@@ -280,6 +316,11 @@ def _shards(state_dir: Path) -> list[Path]:
     return sorted((state_dir / PAPERS_DIR).glob(f"*/*{_SHARD_SUFFIX}"))
 
 
+def _is_shard(name: str) -> bool:
+    """A manifest name of a day's paper shard (not ``stars.jsonl``)."""
+    return name.startswith(f"{PAPERS_DIR}/") and name.endswith(_SHARD_SUFFIX)
+
+
 def _shown(path: Path) -> str:
     """``path`` as the user would type it from the current folder."""
     try:
@@ -296,6 +337,7 @@ def _restore_fix(path: Path) -> str:
 class _Manifest:
     raw: bytes
     files: dict[str, dict[str, Any]]
+    format: int
 
     @property
     def sha256(self) -> str:
@@ -317,12 +359,13 @@ def _read_manifest(state_dir: Path) -> _Manifest | None:
         raise UserError(
             f"{_shown(path)}: not a state manifest ({err})", fix=_restore_fix(path)
         ) from None
-    if version != FORMAT_VERSION:
+    if version not in READABLE_FORMATS:
+        readable = ", ".join(map(str, READABLE_FORMATS))
         raise UserError(
-            f"{_shown(path)}: state format {version}, this arxiv-radar reads {FORMAT_VERSION}",
+            f"{_shown(path)}: state format {version}, this arxiv-radar reads {readable}",
             fix="upgrade arxiv-radar" if version > FORMAT_VERSION else _restore_fix(path),
         )
-    return _Manifest(raw, files)
+    return _Manifest(raw, files, version)
 
 
 def _manifest_bytes(files: Mapping[str, Mapping[str, Any]]) -> bytes:
@@ -357,14 +400,21 @@ def export_state(store: Store, state_dir: Path) -> ExportReport:
     """
     conn = store.connection
     manifest = _read_manifest(state_dir)
-    full = manifest is None or store.get_meta(META_MANIFEST) != manifest.sha256
+    full = (
+        manifest is None
+        or manifest.format != FORMAT_VERSION  # an older format: every file is written again
+        or store.get_meta(META_MANIFEST) != manifest.sha256
+    )
     days = _export_days(conn, state_dir, full)
+    stars = str(conn.execute(_STARS_STATE).fetchone()[0])
     changes = _Changes(state_dir, {} if full or manifest is None else dict(manifest.files))
     changes.report.days = len(days)
     try:
         for day in days:
             data, lines = render_day(conn, day)
             changes.put(_shard_name(day), data, lines)
+        if full or store.get_meta(META_STARS) != stars:
+            changes.put(STARS_FILE, *render_stars(conn))
         watermarks = render_watermarks(conn)
         changes.put(WATERMARKS_FILE, watermarks, watermarks.count(b"\n"))
         changes.apply()
@@ -382,6 +432,7 @@ def export_state(store: Store, state_dir: Path) -> ExportReport:
         raise
     with store.transaction():
         _remember_manifest(store, _sha256(raw))
+        store.set_meta(META_STARS, stars)
         conn.executemany("DELETE FROM dirty_days WHERE day = ?", [(d,) for d in days])
     return changes.report
 
@@ -439,14 +490,14 @@ class _Changes:
             self.report.written.append(name)
 
     def apply(self) -> None:
-        if self._staged:
-            os.sync()  # one sync for every staged file, instead of an fsync per file
+        # One sync for every staged file before any rename, as a publish does for its pages.
+        sync_written(temp for temp, _ in self._staged)
         for temp, path in self._staged:
             temp.replace(path)
         self._staged.clear()
         for path in self._removed:
             path.unlink(missing_ok=True)
-            if not any(path.parent.iterdir()):
+            if path.parent != self.state_dir and not any(path.parent.iterdir()):
                 path.parent.rmdir()  # the month's last shard
 
     def discard(self) -> None:
@@ -541,6 +592,7 @@ def _load(store: Store, state_dir: Path, manifest: _Manifest) -> int:
         schema = _drop_schema_extras(conn)
         for shard in shards:
             digests[_shard_name(_shard_day(shard))] = _load_shard(conn, shard)
+        stars = _load_stars(conn, state_dir / STARS_FILE)
         _load_watermarks(conn, state_dir / WATERMARKS_FILE)
         for statement in schema:
             conn.execute(statement)
@@ -552,8 +604,15 @@ def _load(store: Store, state_dir: Path, manifest: _Manifest) -> int:
         mismatched = _mismatched(digests, manifest)
         conn.executemany(
             "INSERT OR IGNORE INTO dirty_days (day) VALUES (?)",
-            [(_shard_day(Path(name)),) for name in mismatched],
+            [(_shard_day(Path(name)),) for name in mismatched if _is_shard(name)],
         )
+        # The stars file as loaded, unless it disagreed with the manifest: then the next
+        # export renders it again.
+        if manifest.files.get(STARS_FILE, {}).get("sha256") == stars:
+            counter = str(conn.execute(_STARS_STATE).fetchone()[0])
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?)", (META_STARS, counter))
+        elif stars is not None or STARS_FILE in manifest.files:
+            mismatched.append(STARS_FILE)
     if mismatched:
         log.warning("loaded state files that differ from the manifest: %s", ", ".join(mismatched))
     return int(conn.execute("SELECT count(*) FROM papers").fetchone()[0])
@@ -561,7 +620,7 @@ def _load(store: Store, state_dir: Path, manifest: _Manifest) -> int:
 
 def _mismatched(digests: Mapping[str, str], manifest: _Manifest) -> list[str]:
     """Shards missing, unlisted, or whose sha256 differs from their manifest entry."""
-    listed = {name for name in manifest.files if name.endswith(_SHARD_SUFFIX)}
+    listed = {name for name in manifest.files if _is_shard(name)}
     odd = (listed - set(digests)) | {
         name
         for name, digest in digests.items()
@@ -705,6 +764,33 @@ def _mapping(line: dict[str, Any], name: str) -> Iterable[tuple[str, str]]:
     return value.items()
 
 
+_SET_STARS = "UPDATE code_links SET stars = ?, stars_at = ? WHERE arxiv_id = ?"
+_STAR_TYPES: tuple[type | tuple[type, ...], ...] = ((int, type(None)), (str, type(None)), str)
+
+
+def _load_stars(conn: sqlite3.Connection, path: Path) -> str | None:
+    """Set the star counts of ``stars.jsonl`` on the code links loaded from the shards; returns
+    the file's sha256, None when there is none (no counts, or a format 1 state)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+        try:
+            row = _decode(line)
+            values = (row.get("stars"), row.get("stars_at"), row["arxiv_id"])
+            if not all(isinstance(v, kind) for v, kind in zip(values, _STAR_TYPES, strict=True)):
+                raise _BadLine("'arxiv_id', 'stars' or 'stars_at' has the wrong type")
+            if conn.execute(_SET_STARS, values).rowcount != 1:
+                raise _BadLine(f"{row['arxiv_id']} has no code link in the paper shards")
+        except (ValueError, KeyError, TypeError, AttributeError) as err:
+            raise UserError(
+                f"{_shown(path)} line {number}: not a valid star count line ({_reason(err)})",
+                fix=_restore_fix(path),
+            ) from None
+    return _sha256(data)
+
+
 def _load_watermarks(conn: sqlite3.Connection, path: Path) -> None:
     """Insert the rows of ``watermarks.json`` into the tables :data:`WATERMARKS` names (only
     those tables, only their real columns: the file is data, not SQL)."""
@@ -763,10 +849,15 @@ def compare_state(store: Store, state_dir: Path) -> StateComparison:
     manifest = _read_manifest(state_dir)
     if manifest is None:
         return StateComparison([StateDifference(MANIFEST, "missing")], 0, stale=True)
+    if manifest.format != FORMAT_VERSION:
+        problem = f"state format {manifest.format}: the next run writes it in {FORMAT_VERSION}"
+        return StateComparison([StateDifference(MANIFEST, problem)], 1, stale=True)
     found: list[StateDifference] = []
     days = {row[0] for row in store.connection.execute(_DAYS)}
-    listed = {_shard_day(Path(n)) for n in manifest.files if n.endswith(_SHARD_SUFFIX)}
+    listed = {_shard_day(Path(n)) for n in manifest.files if _is_shard(n)}
     names = [_shard_name(d) for d in sorted(days | listed)] + [WATERMARKS_FILE]
+    if STARS_FILE in manifest.files or render_stars(store.connection)[1]:
+        names.append(STARS_FILE)
     for name in names:
         found += _compare_file(store.connection, state_dir, name, manifest.files.get(name))
     stale = store.get_meta(META_MANIFEST) != manifest.sha256
@@ -786,6 +877,8 @@ def _compare_file(
         yield StateDifference(name, "differs from its manifest entry (hash or line count)")
     if name == WATERMARKS_FILE:
         expected, lines = render_watermarks(conn), -1
+    elif name == STARS_FILE:
+        expected, lines = render_stars(conn)
     else:
         expected, lines = render_day(conn, _shard_day(path))
     if data != expected:

@@ -1,5 +1,8 @@
-"""What enrichment reads and writes, shared by the enrich stage and the store (which must not
-import the stage and its HTTP machinery)."""
+"""The enrichment records the enrich stage and the store exchange: what a code check needs and
+found, which star counts are due, what a cached text is keyed by.
+
+They sit here, below both, so the store (which must never import the enrich stage and its HTTP
+machinery) and the stage share one definition; ``paper.py`` keeps the paper model alone."""
 
 from __future__ import annotations
 
