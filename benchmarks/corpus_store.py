@@ -166,12 +166,13 @@ def first_seen(day: date) -> datetime:
 
 
 def submitted(day: date, minute: int) -> datetime:
-    """A v1 submission time announced in the listing of ``day``: the weekday before, from
-    noon US Eastern on."""
+    """A v1 submission time announced in the listing of ``day``: the weekday before, 7:00 to
+    13:40 US Eastern (before arXiv's 14:00 cut-off), so a listing day's papers make exactly
+    one day shard of the state (``papers/YYYY-MM/DD.jsonl`` by the UTC day of submission)."""
     before = day - timedelta(days=1)
     while before.weekday() >= 5:
         before -= timedelta(days=1)
-    return datetime.combine(before, time(17, 0), tzinfo=UTC) + timedelta(minutes=minute % 1_200)
+    return datetime.combine(before, time(12, 0), tzinfo=UTC) + timedelta(minutes=minute % 400)
 
 
 def topics_of(rng: random.Random) -> tuple[str, ...]:

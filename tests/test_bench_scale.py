@@ -96,6 +96,7 @@ def assert_reused(work: Path, today: date, capsys: pytest.CaptureFixture[str]) -
         help_runs=1,
         git_cycles=1,
         today=options.today,
+        only=set(),
         records=bench_scale.load_corpus(CORPUS),
     )
     base = bench_scale.base_workspace(setup, 400)
