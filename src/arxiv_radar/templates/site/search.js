@@ -236,7 +236,6 @@
   function load(urls) {
     var fetches = [];
     var next = 0;
-    state.pending = urls.length;
     function launch() {
       if (next < urls.length) { fetches.push(getData(urls[next])); next += 1; }
     }
@@ -257,6 +256,7 @@
   fetched(form.getAttribute('data-index'))
     .then(function (response) { return response.json(); })
     .then(function (index) {
+      state.pending = index.data.length;
       start(index.topics);
       return load(index.data);
     })
