@@ -747,8 +747,10 @@ def test_day_pages_carry_no_abstract_text_but_a_slot_linking_arxiv() -> None:
         assert str(mathify(" ".join(text.split()))) in files["index.html"]
     slot = day[day.index('data-abstract="2611.10002"') :]
     slot = slot[: slot.index("</details>")]
-    assert 'class="abstract-slot"' in slot
-    assert '<a href="https://arxiv.org/abs/2611.10002">on arXiv</a>' in slot
+    assert (
+        '<p class="slot"><a href="https://arxiv.org/abs/2611.10002">Abstract on arXiv</a></p>'
+        in slot
+    )
     assert Page(day).scripts[0]["src"] == "../abstracts.js"
 
 

@@ -2,13 +2,14 @@
  *
  * A day page carries no abstract text: the site holds each abstract once, in the day's data file
  * (exports/YYYY-MM/papers-YYYY-MM-DD.json.gz, schema in arxiv_radar/schemas/papers.schema.json),
- * which the search reads too. Each card has an empty slot, <details data-abstract="<arXiv id>">,
- * that says the abstract is on arXiv; this script fetches the file named by its own data-src,
- * unpacks it (DecompressionStream; a server that sent Content-Encoding: gzip has already done
- * that, so gzip's magic bytes are checked first) and puts the abstract and its translation in
- * the slot, marking $...$ math in <span class="math"> as the server-rendered pages do. Text only
- * (textContent), so nothing in the data can run. When the file cannot be read (file://, an old
- * browser) the slots keep their link to arXiv.
+ * which the search reads too. Each card has a slot, <details data-abstract="<arXiv id>">, whose
+ * one paragraph (class "slot") links the abstract on arXiv; this script fetches the file named
+ * by its own data-src, unpacks it (DecompressionStream; a server that sent Content-Encoding:
+ * gzip has already done that, so gzip's magic bytes are checked first) and puts the abstract
+ * and its translation in the slot in place of that paragraph, marking $...$ math in
+ * <span class="math"> as the server-rendered pages do. Text only (textContent), so nothing in
+ * the data can run. When the file cannot be read (file://, an old browser) the slots keep their
+ * link to arXiv.
  */
 (function () {
   'use strict';
@@ -45,7 +46,7 @@
       var abstract = paper && (paper.abstract || '').trim();
       var translated = paper && (paper.abstract_translated || '').trim();
       if (!abstract && !translated) { return; }
-      var placeholder = slot.querySelector('.abstract-slot');
+      var placeholder = slot.querySelector('.slot');
       if (placeholder) { slot.removeChild(placeholder); }
       if (abstract) { slot.appendChild(paragraph(abstract, '')); }
       if (translated) { slot.appendChild(paragraph(translated, 'translated')); }
