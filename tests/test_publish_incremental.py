@@ -334,3 +334,25 @@ def test_an_upgrade_removes_the_month_data_files_of_the_previous_layout(
     assert not list((docs / "exports").glob("papers-*.json.gz"))
     day_files = {p.name[len("papers-") : -len(".json.gz")] for p in docs.glob("exports/*/*.gz")}
     assert day_files == {p.stem for p in docs.glob("days/*.html")} and len(day_files) == 30
+
+
+def test_with_the_site_off_a_changed_old_paper_rewrites_its_day_file_alone(
+    tmp_path: Path,
+) -> None:
+    """The exports alone (feeds on, site off): one day file rewritten, equal to a fresh one."""
+    ws = workspace(
+        tmp_path / "feeds", tmp_path / "radar.db", config_text() + "site: {enabled: false}\n"
+    )
+    with Store.open(ws.database) as store:
+        for day in range(0, 60, 2):
+            add_day(store, day, 8)
+    publish(ws)
+    old = START + timedelta(days=4)
+    with Store.open(ws.database) as store:
+        store.record_code(
+            f"{old:%y%m}.00400",
+            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
+        )
+    written = {n for n in names(ws, publish(ws)) if n.startswith("docs/exports/")}
+    assert written == {"docs/exports/2025-01/papers-2025-01-07.json.gz", "docs/exports/stars.json"}
+    assert_same_as_scratch(ws, tmp_path, "scratch")

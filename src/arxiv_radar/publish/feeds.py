@@ -40,11 +40,10 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from email.utils import format_datetime
 from html import escape as html_escape
 from pathlib import Path
-from typing import Any
 from urllib.parse import urljoin
 
 from arxiv_radar.paper import Entry
@@ -417,23 +416,22 @@ class StoreExports:
     def _day_files(self, entries: MonthEntries) -> Iterator[tuple[str, Content]]:
         """One gzip JSON file per site day: a changed old paper rewrites its day's file only.
 
-        A stale day is read on its own unless someone already read the whole month."""
+        The month's entries are shared with the other renderers (the Markdown month, stale
+        whenever a day is, has read them already), but only a stale day's papers become records:
+        a changed old paper costs one day's worth."""
         days = list(self._calendar.days(entries.window))
         self._day_labels[entries.window.label] = [day.label for day in days]
-        by_day: dict[str, list[dict[str, Any]]] | None = None
+        by_day: dict[str, list[Entry]] | None = None
         for day in days:
             path = day_data_path(day.label)
             fingerprint = self._fingerprints.window(day, self._digest)
             if self._fingerprints.fresh(self._out_dir / path, fingerprint):
                 yield path, None
                 continue
-            if by_day is None and entries.loaded:
-                by_day = _by_day(records(best_scored(self._store, entries.get()), self._zone))
             if by_day is None:
-                window = list(self._store.iter_window_entries(day.start, day.end))
-                data = records(best_scored(self._store, window), self._zone)
-            else:
-                data = by_day.get(day.label, [])
+                by_day = _by_day(entries.get(), self._zone)
+            rows = by_day.get(day.label, [])
+            data = records(best_scored(self._store, rows), self._zone)
             self._fingerprints.rendered(self._out_dir / path, fingerprint)
             yield path, gzip_text(iter_json(data, generated=None))
 
@@ -485,11 +483,15 @@ def day_data_path(day: str) -> str:
     return f"exports/{day[:7]}/papers-{day}.json.gz"
 
 
-def _by_day(data: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """Records per site day, keeping the store's order within each day."""
-    days: dict[str, list[dict[str, Any]]] = {}
-    for record in data:
-        days.setdefault(record["day"], []).append(record)
+def _by_day(entries: Iterable[Entry], zone: tzinfo) -> dict[str, list[Entry]]:
+    """Entries per site day (version 1's date in ``zone``, as the records' ``day``), keeping the
+    store's order within each day."""
+    days: dict[str, list[Entry]] = {}
+    for entry in entries:
+        published = entry.paper.published
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=timezone.utc)
+        days.setdefault(published.astimezone(zone).date().isoformat(), []).append(entry)
     return days
 
 
