@@ -166,9 +166,13 @@ def test_the_archive_links_each_months_exports(tmp_path: Path, fake: FakeArxiv) 
     month = DAY.strftime("%Y-%m")
     for page in (docs / "archive/index.html", docs / f"archive/{month}.html"):
         targets = {on_disk(docs, page, href).name for href in parse(page).anchors}
-        expected = {f"papers-{month}.json.gz", f"papers-{month}.bib"}  # CSV is opt-in
+        expected = {f"papers-{month}.bib"}  # CSV is opt-in; JSON is per day
         assert expected <= targets, page
         assert all((docs / "exports" / name).exists() for name in expected)
+    month_page = docs / f"archive/{month}.html"
+    days = [href for href in parse(month_page).anchors if href.endswith(".json.gz")]
+    assert days and all(href.startswith(f"../exports/{month}/papers-{month}-") for href in days)
+    assert all(on_disk(docs, month_page, href).is_file() for href in days)
 
 
 def test_without_feeds_no_page_links_one(tmp_path: Path, fake: FakeArxiv) -> None:

@@ -6,6 +6,7 @@ import calendar
 import gzip
 import json
 import os
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -278,7 +279,11 @@ def test_store_files_layout(tmp_path: Path) -> None:
     expected = {f"{stem}.{ext}" for stem in stems for ext in ("xml", "atom")}
     expected |= {"exports/index.json", "exports/stars.json"}
     months = [m["month"] for m in json.loads(files["exports/index.json"])["months"]]
-    expected |= {f"exports/papers-{m}.{ext}" for m in months for ext in ("json.gz", "csv", "bib")}
+    expected |= {f"exports/papers-{m}.{ext}" for m in months for ext in ("csv", "bib")}
+    days = [d for m in json.loads(files["exports/index.json"])["months"] for d in m["days"]]
+    day_file = r"\d{4}-\d\d/papers-\d{4}-\d\d-\d\d\.json\.gz"
+    assert days and all(re.fullmatch(day_file, day) for day in days)
+    expected |= {f"exports/{day}" for day in days}
     expected |= {f"exports/topics/{s}.bib" for s in ("llm", "c--systems", "vision", "strings")}
     expected |= {"exports/topics/empty-topic.bib", "exports/topics/all.bib"}
     assert set(files) == expected
@@ -302,7 +307,7 @@ def test_topic_bibtex_uses_the_same_keys_as_the_month_files(tmp_path: Path) -> N
 
 def test_golden_files(tmp_path: Path) -> None:
     """Run with UPDATE_GOLDEN=1 to rewrite; the diff shows what a change does to subscribers."""
-    # The gzip month files are compared unpacked (golden exports/papers-YYYY-MM.json).
+    # The gzip day files are compared unpacked (golden exports/YYYY-MM/papers-YYYY-MM-DD.json).
     files = {path.removesuffix(".gz"): text for path, text in store_files(tmp_path).items()}
     if os.environ.get("UPDATE_GOLDEN") == "1":
         for relative, text in files.items():
@@ -324,10 +329,10 @@ def test_monthly_csv_is_opt_in(tmp_path: Path) -> None:
     assert not [path for path in files if path.endswith(".csv")]
     months = json.loads(files["exports/index.json"])["months"]
     assert months and all("csv" not in month for month in months)
-    assert all(month["json"].endswith(".json.gz") for month in months)
+    assert all(day.endswith(".json.gz") for month in months for day in month["days"])
 
 
-def test_star_counts_live_in_one_file_not_in_the_month_files(tmp_path: Path) -> None:
+def test_star_counts_live_in_one_file_not_in_the_day_files(tmp_path: Path) -> None:
     files = store_files(tmp_path)
     stars = json.loads(files["exports/stars.json"])
     assert stars == {"v": 1, "stars": {"2405.01234": 42}}

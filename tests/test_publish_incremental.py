@@ -150,7 +150,7 @@ def test_a_deleted_page_comes_back(history: Workspace) -> None:
         history.root / "docs/archive/2025-01.html",
         history.root / "docs/days/2025-01-05.html",
         history.root / "docs/exports/papers-2025-01.bib",
-        history.root / "docs/exports/papers-2025-01.json.gz",
+        history.root / "docs/exports/2025-01/papers-2025-01-05.json.gz",
     ]
     saved = {path: path.read_bytes() for path in gone}
     for path in gone:
@@ -171,15 +171,21 @@ def test_changed_settings_render_the_pages_they_affect(history: Workspace, tmp_p
     assert_same_as_scratch(ws, tmp_path, "scratch")
 
 
-def test_exports_are_split_by_month_with_an_index(history: Workspace) -> None:
+def test_exports_are_split_by_day_with_an_index(history: Workspace) -> None:
     exports = history.root / "docs/exports"
     index = json.loads((exports / "index.json").read_text("utf-8"))
     assert [m["month"] for m in index["months"]] == ["2025-03", "2025-02", "2025-01"]
     ids: list[str] = []
     for month in index["months"]:
-        data = json.loads(gzip.decompress((exports / month["json"]).read_bytes()))
-        assert len(data["papers"]) == month["papers"]
-        ids += [p["arxiv_id"] for p in data["papers"]]
+        in_month = 0
+        days = [name.split("papers-")[1][:10] for name in month["days"]]
+        assert days == sorted(days, reverse=True) and all(d[:7] == month["month"] for d in days)
+        for name in month["days"]:
+            data = json.loads(gzip.decompress((exports / name).read_bytes()))
+            assert {p["day"] for p in data["papers"]} == {name.split("papers-")[1][:10]}
+            in_month += len(data["papers"])
+            ids += [p["arxiv_id"] for p in data["papers"]]
+        assert in_month == month["papers"]
         assert "csv" not in month  # opt-in (feeds.csv)
     assert len(ids) == len(set(ids)) == 30 * 8
     assert [p["arxiv_id"] for p in read_json_exports(exports)] == ids
@@ -216,7 +222,7 @@ def names(ws: Workspace, written: list[Path]) -> set[str]:
 def test_a_changed_old_code_link_rewrites_only_the_files_that_show_it(
     history: Workspace, tmp_path: Path
 ) -> None:
-    """Its day page, its month's data file, its Markdown month (Code column) and stars.json;
+    """Its day page, its day's data file, its Markdown month (Code column) and stars.json;
     the topic pages (newest 200) and Robots' feeds (newest 100: Robots has 90 papers) list it
     too. Not its month's HTML list (no code links there), not its BibTeX (no code field), no
     other month."""
@@ -229,7 +235,7 @@ def test_a_changed_old_code_link_rewrites_only_the_files_that_show_it(
     written = names(history, publish(history))
     assert written == {
         "docs/days/2025-01-07.html",
-        "docs/exports/papers-2025-01.json.gz",
+        "docs/exports/2025-01/papers-2025-01-07.json.gz",
         "archive/2025-01.md",
         "docs/exports/stars.json",
         "docs/topics/vision.html",
@@ -253,16 +259,19 @@ def test_a_new_old_translation_rewrites_only_the_files_that_show_it(
             paper(2000, old), TextKey("abstract", "en", "test", "m"), "Translated!", old
         )
     written = names(history, publish(history, "en"))
-    # The Markdown month shows translated abstracts; the month's HTML list and BibTeX do not.
+    # The Markdown month shows translated abstracts; the month's HTML list, BibTeX and the day
+    # page (abstracts.js fills its cards from the day file) do not.
     assert written == {
-        "docs/days/2025-01-23.html",
-        "docs/exports/papers-2025-01.json.gz",
+        "docs/exports/2025-01/papers-2025-01-23.json.gz",
         "archive/2025-01.md",
         "docs/topics/vision.html",
         "docs/topics/language.html",
         "docs/topics/robots.html",
     }
-    assert "Translated!" in (history.root / "docs/days/2025-01-23.html").read_text("utf-8")
+    day_file = history.root / "docs/exports/2025-01/papers-2025-01-23.json.gz"
+    assert "Translated!" in gzip.decompress(day_file.read_bytes()).decode("utf-8")
+    # The day page's card has a slot that abstracts.js fills from that file.
+    assert "Translated!" not in (history.root / "docs/days/2025-01-23.html").read_text("utf-8")
 
 
 def test_a_star_refresh_rewrites_stars_json_and_no_window_page(history: Workspace) -> None:
@@ -278,7 +287,9 @@ def test_a_star_refresh_rewrites_stars_json_and_no_window_page(history: Workspac
     written = names(history, publish(history))
     assert "docs/exports/stars.json" in written
     assert not [
-        n for n in written if n.startswith(("docs/days/", "docs/archive/", "docs/exports/papers-"))
+        n
+        for n in written
+        if n.startswith(("docs/days/", "docs/archive/", "docs/exports/papers-", "docs/exports/20"))
     ]
 
 
@@ -307,3 +318,41 @@ def test_an_upgrade_removes_search_shards_and_csv_files_it_no_longer_writes(
     publish(load_workspace(history.path))
     assert not (docs / "search").exists()
     assert not list((docs / "exports").glob("*.csv"))
+
+
+def test_an_upgrade_removes_the_month_data_files_of_the_previous_layout(
+    history: Workspace,
+) -> None:
+    """Before day files, exports/papers-<month>.json.gz held the data; the manifest lists them."""
+    docs = history.root / "docs"
+    manifest = json.loads((docs / ".arxiv-radar-site.json").read_text("utf-8"))
+    for month in ("2025-01", "2025-02", "2025-03"):
+        (docs / f"exports/papers-{month}.json.gz").write_bytes(gzip.compress(b"{}"))
+        manifest["files"].append(f"exports/papers-{month}.json.gz")
+    (docs / ".arxiv-radar-site.json").write_text(json.dumps(manifest), "utf-8")
+    publish(history)
+    assert not list((docs / "exports").glob("papers-*.json.gz"))
+    day_files = {p.name[len("papers-") : -len(".json.gz")] for p in docs.glob("exports/*/*.gz")}
+    assert day_files == {p.stem for p in docs.glob("days/*.html")} and len(day_files) == 30
+
+
+def test_with_the_site_off_a_changed_old_paper_rewrites_its_day_file_alone(
+    tmp_path: Path,
+) -> None:
+    """The exports alone (feeds on, site off): one day file rewritten, equal to a fresh one."""
+    ws = workspace(
+        tmp_path / "feeds", tmp_path / "radar.db", config_text() + "site: {enabled: false}\n"
+    )
+    with Store.open(ws.database) as store:
+        for day in range(0, 60, 2):
+            add_day(store, day, 8)
+    publish(ws)
+    old = START + timedelta(days=4)
+    with Store.open(ws.database) as store:
+        store.record_code(
+            f"{old:%y%m}.00400",
+            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
+        )
+    written = {n for n in names(ws, publish(ws)) if n.startswith("docs/exports/")}
+    assert written == {"docs/exports/2025-01/papers-2025-01-07.json.gz", "docs/exports/stars.json"}
+    assert_same_as_scratch(ws, tmp_path, "scratch")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import html
 import json
 import os
@@ -17,6 +16,7 @@ import pytest
 from arxiv_radar.config import Workspace, load_workspace
 from arxiv_radar.paper import Paper
 from arxiv_radar.pipeline import run_pipeline
+from arxiv_radar.publish.export import read_json_exports
 from arxiv_radar.rank.reasons import MAX_REASON
 from arxiv_radar.rank.scorer import FOLLOW_BONUS
 from arxiv_radar.rank.seeds import read_seeds_file
@@ -355,9 +355,7 @@ def test_json_export_carries_score_and_why(tmp_path: Path, arxiv: FakeArxiv) -> 
     ws = workspace(tmp_path, arxiv, SEEDS + "\nsite:\n  enabled: false")
     fill(ws)
     assert run_pipeline(ws, ("rank", "publish"), command="run", now=NOW).errors == []
-    month_file = tmp_path / "docs/exports/papers-2026-11.json.gz"
-    exported = json.loads(gzip.decompress(month_file.read_bytes()))
-    papers = {p["arxiv_id"]: p for p in exported["papers"]}
+    papers = {p["arxiv_id"]: p for p in read_json_exports(tmp_path / "docs/exports")}
     with Store.open(ws.database) as store:
         stored = store.topic_scores("Vision")
     assert papers["2611.00001"]["score"] == stored["2611.00001"].score

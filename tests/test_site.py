@@ -91,6 +91,7 @@ def load_fixture() -> tuple[list[str], list[Entry]]:
 # Written beside the site by publish.feeds, not by StoreSite: tests/test_cli_site_links.py
 # follows these links on disk after a real run.
 FEED_FILES = ("feeds/", "exports/")
+DAY_DATA = "../exports/2026-11/papers-2026-11-20.json.gz"  # as days/2026-11-20.html names it
 
 
 def build(
@@ -238,6 +239,7 @@ def test_site_has_every_page_of_the_layout() -> None:
     assert sorted(files) == [
         ".nojekyll",
         "404.html",
+        "abstracts.js",
         "archive/2026-09.html",
         "archive/2026-10.html",
         "archive/2026-11.html",
@@ -248,9 +250,12 @@ def test_site_has_every_page_of_the_layout() -> None:
         "days/2026-11-02.html",
         "days/2026-11-19.html",
         "days/2026-11-20.html",
-        "exports/papers-2026-09.json.gz",
-        "exports/papers-2026-10.json.gz",
-        "exports/papers-2026-11.json.gz",
+        "exports/2026-09/papers-2026-09-30.json.gz",
+        "exports/2026-10/papers-2026-10-15.json.gz",
+        "exports/2026-11/papers-2026-11-01.json.gz",
+        "exports/2026-11/papers-2026-11-02.json.gz",
+        "exports/2026-11/papers-2026-11-19.json.gz",
+        "exports/2026-11/papers-2026-11-20.json.gz",
         "exports/stars.json",
         "index.html",
         "search-index.json",
@@ -369,9 +374,10 @@ def test_days_and_months_follow_the_configured_time_zone() -> None:
     assert "days/2026-11-01.html" not in new_york
     assert "Late-night upload" in new_york["days/2026-10-31.html"]
     assert "Late-night upload" in new_york["archive/2026-10.html"]
-    october = json.loads(new_york["exports/papers-2026-10.json.gz"])["papers"]
-    late = next(paper for paper in october if paper["arxiv_id"] == "2611.00001")
+    halloween = json.loads(new_york["exports/2026-10/papers-2026-10-31.json.gz"])["papers"]
+    late = next(paper for paper in halloween if paper["arxiv_id"] == "2611.00001")
     assert late["day"] == "2026-10-31"
+    assert "exports/2026-11/papers-2026-11-01.json.gz" not in new_york
 
 
 def test_topic_page_shows_newest_papers_chart_and_month_links() -> None:
@@ -424,8 +430,11 @@ def test_hostile_titles_abstracts_and_urls_stay_inert_on_every_page() -> None:
     files = build()
     for path, page in html_pages(files).items():
         expected = [{"src": "search.js", "defer": None}] if path == "search.html" else []
+        if path.startswith("days/"):  # its abstracts come from its own day file
+            data = f"../exports/{path[5:12]}/papers-{path[5:15]}.json.gz"
+            expected = [{"src": "../abstracts.js", "data-src": data, "defer": None}]
         if any("data-stars" in attrs for _, attrs in page.elements):  # Code links, our own script
-            expected = [{"src": "../stars.js", "defer": None}]
+            expected.append({"src": "../stars.js", "defer": None})
         assert page.scripts == expected, path
         assert page.handlers == [], path
         assert "img" not in page.tags, path
@@ -477,16 +486,18 @@ def test_mathify(text: str, html: str) -> None:
 
 
 def search_papers(files: dict[str, str]) -> list[dict[str, Any]]:
-    """Every paper search.js reads: the month data files search-index.json lists, in order."""
+    """Every paper search.js reads: the day data files search-index.json lists, in order."""
     data = json.loads(files["search-index.json"])["data"]
     return [paper for path in data for paper in json.loads(files[path])["papers"]]
 
 
-def test_search_reads_the_month_exports_and_the_site_has_no_other_copy() -> None:
+def test_search_reads_the_day_exports_and_the_site_has_no_other_copy() -> None:
     files = build()
     index = json.loads(files["search-index.json"])
-    assert index["v"] == 4
-    assert index["data"] == [f"exports/papers-2026-{m}.json.gz" for m in ("11", "10", "09")]
+    assert index["v"] == 5
+    days = ["11-20", "11-19", "11-02", "11-01", "10-15", "09-30"]  # newest first
+    assert index["data"] == [f"exports/2026-{d[:2]}/papers-2026-{d}.json.gz" for d in days]
+    assert all(path in files for path in index["data"])
     assert index["topics"] == [
         ["vision", "Vision"],
         ["nlp", "NLP"],
@@ -503,7 +514,7 @@ def test_search_reads_the_month_exports_and_the_site_has_no_other_copy() -> None
     assert papers["2610.04444"]["abstract"].startswith("A long abstract. Lorem ipsum")
     assert shared["title_translated"] == "Spärliche Aufmerksamkeit"
     assert shared["abstract_translated"] == "Wir zeigen etwas."
-    assert "stars" not in shared  # in exports/stars.json: month files are not re-rendered for it
+    assert "stars" not in shared  # in exports/stars.json: day files are not re-rendered for it
 
 
 def test_search_data_holds_the_whole_abstract_and_translation() -> None:
@@ -616,8 +627,8 @@ def test_chart_is_accessible_well_formed_svg_with_escaped_title() -> None:
 
 def test_rendered_pages_match_golden_files() -> None:
     """Set UPDATE_GOLDEN=1 to rewrite them; the diff then shows what a change did to the pages."""
-    static = ("search.js", "sort.js", "stars.js", "style.css", ".nojekyll")
-    # The gzip data files are compared unpacked (golden "exports/papers-YYYY-MM.json").
+    static = ("abstracts.js", "search.js", "sort.js", "stars.js", "style.css", ".nojekyll")
+    # The gzip data files are compared unpacked (golden "exports/YYYY-MM/papers-YYYY-MM-DD.json").
     built = build(scores=FIXTURE_SCORES)
     files = {k.removesuffix(".gz"): v for k, v in built.items() if k not in static}
     if os.environ.get("UPDATE_GOLDEN"):
@@ -710,12 +721,37 @@ def test_write_site_refuses_paths_outside_the_folder(tmp_path: Path, path: str) 
 
 def test_a_paper_in_several_topics_has_its_abstract_once_on_a_day_page() -> None:
     entries = synthetic(2, start=_utc("2026-11-20T12:00:00Z"), topics=("Vision", "Robots"))
-    page = build(entries=entries, topics=["Vision", "Robots"])["days/2026-11-20.html"]
-    assert page.count("<p>Text.</p>") == 2  # two papers, one full card each
+    files = build(entries=entries, topics=["Vision", "Robots"])
+    page = files["days/2026-11-20.html"]
+    assert "Text." not in page  # abstracts.js fills the slots from the day file
+    data = json.loads(files["exports/2026-11/papers-2026-11-20.json.gz"])["papers"]
+    assert [paper["abstract"] for paper in data] == ["Text.", "Text."]
     for n in range(2):
+        assert page.count(f'data-abstract="2611.{n:05d}"') == 1  # one full card, one slot
         card, reference = f'id="p-2611.{n:05d}"', f'href="#p-2611.{n:05d}"'
         assert page.count(card) == page.count(reference) == 1
         assert page.index(card) < page.index('id="h-robots"') < page.index(reference)
+
+
+def test_day_pages_carry_no_abstract_text_but_a_slot_linking_arxiv() -> None:
+    """The one copy of an abstract is its day file; home and topic pages (bounded) keep theirs."""
+    files = build()
+    day = files["days/2026-11-20.html"]
+    shared = next(
+        paper
+        for paper in json.loads(files["exports/2026-11/papers-2026-11-20.json.gz"])["papers"]
+        if paper["arxiv_id"] == "2611.10002"
+    )
+    for text in (shared["abstract"], shared["abstract_translated"]):
+        assert str(mathify(" ".join(text.split()))) not in day
+        assert str(mathify(" ".join(text.split()))) in files["index.html"]
+    slot = day[day.index('data-abstract="2611.10002"') :]
+    slot = slot[: slot.index("</details>")]
+    assert (
+        '<p class="slot"><a href="https://arxiv.org/abs/2611.10002">Abstract on arXiv</a></p>'
+        in slot
+    )
+    assert Page(day).scripts[0]["src"] == "../abstracts.js"
 
 
 # --- sorting a ranked topic's cards -------------------------------------------------------------
@@ -791,6 +827,7 @@ def test_relevance_ordered_topic_lists_best_first_within_each_day_and_presses_re
     assert [c["data-list"] for c, _ in sort_controls(day)] == ["papers-vision", "papers-nlp"]
     assert Page(day).scripts == [
         {"src": "../sort.js", "defer": None},
+        {"src": "../abstracts.js", "data-src": DAY_DATA, "defer": None},
         {"src": "../stars.js", "defer": None},
     ]
     nlp = files["topics/nlp.html"]  # ranked, but ordered by date as configured

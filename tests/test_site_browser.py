@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +24,7 @@ from arxiv_radar.publish.site import SiteSettings, write_site
 from tests.test_site import FIXTURE_SCORES, build
 
 CHROMIUM = Path("/usr/bin/chromium")
+SLOW_SECONDS = 2.0
 ARGS = [
     # Nothing but the local server resolves, so a page that tried to load a remote resource
     # would show up as a failed request instead of reaching the network.
@@ -47,7 +49,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 @functools.lru_cache(maxsize=1)
 def site_files() -> dict[str, str | bytes]:
-    """The site as publish writes it: the month data files gzip-compressed again (build()
+    """The site as publish writes it: the day data files gzip-compressed again (build()
     unpacks them for the other tests) with the publisher's own function, so the same bytes."""
     return {
         path: gzip_text([text]) if path.endswith(".gz") else text
@@ -88,6 +90,12 @@ class _Handler(SimpleHTTPRequestHandler):
 
     record: list[tuple[str, int]]
     gzip_encoding = False
+    slow_path = ""  # a file served only after SLOW_SECONDS, so a test sees the others first
+
+    def do_GET(self) -> None:
+        if self.slow_path and self.path.endswith(self.slow_path):
+            time.sleep(SLOW_SECONDS)
+        super().do_GET()
 
     def guess_type(self, path: str | os.PathLike[str]) -> str:
         if self.gzip_encoding and str(path).endswith(".gz"):
@@ -106,11 +114,12 @@ class _Handler(SimpleHTTPRequestHandler):
         """Keep the test output quiet; statuses are in ``record``."""
 
 
-def _serve(root: Path, *, gzip_encoding: bool) -> Iterator[StaticSite]:
+def _serve(root: Path, *, gzip_encoding: bool, slow_path: str = "") -> Iterator[StaticSite]:
     files = site_files()
     write_site(files.items(), root)
     log: list[tuple[str, int]] = []
-    handler = type("Handler", (_Handler,), {"record": log, "gzip_encoding": gzip_encoding})
+    attributes = {"record": log, "gzip_encoding": gzip_encoding, "slow_path": slow_path}
+    handler = type("Handler", (_Handler,), attributes)
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=root))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -130,6 +139,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
 @pytest.fixture(scope="module")
 def encoding_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
     yield from _serve(tmp_path_factory.mktemp("encoded"), gzip_encoding=True)
+
+
+@pytest.fixture(scope="module")
+def slow_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
+    """The oldest day's data file arrives late."""
+    slow = "exports/2026-09/papers-2026-09-30.json.gz"
+    yield from _serve(tmp_path_factory.mktemp("slow"), gzip_encoding=False, slow_path=slow)
 
 
 @pytest.fixture(scope="module")
@@ -174,8 +190,13 @@ def tab(browser: Any) -> Iterator[Watched]:
 def open_search(tab: Watched, site: StaticSite, query: str = "") -> Any:
     page = tab.page
     page.goto(site.url + "search.html" + query)
-    page.wait_for_selector("#count:has-text('match')")
+    wait_for_search(page)
     return page
+
+
+def wait_for_search(page: Any) -> None:
+    """Until every day file is in: the count says "(still loading older days)" before that."""
+    page.wait_for_selector("#count:has-text('match'):not(:has-text('loading'))")
 
 
 def result_ids(page: Any) -> list[str]:
@@ -200,7 +221,9 @@ def test_page_loads_without_console_errors_or_failed_requests(
     tab.page.goto(site.url + path)
     assert tab.page.title().endswith("· Radar")
     if path == "search.html":
-        tab.page.wait_for_selector("#count:has-text('match')")
+        wait_for_search(tab.page)
+    if path.startswith("days/"):  # abstracts.js fetches the day's data file
+        tab.page.wait_for_selector("details[data-abstract] > p:not(.slot)", state="attached")
     assert tab.problems == []
     assert [status for _, status in site.log[before:]] == [200] * len(site.log[before:])
     assert len(site.log) - before >= 2  # the page and its stylesheet at least
@@ -248,7 +271,7 @@ def test_every_link_from_home_and_search_results_resolves(tab: Watched, site: St
     result = page.evaluate(CRAWL, [site.url + "index.html", *local])
     assert result["bad"] == []
     reached = {url.removeprefix(site.url) for url in result["seen"]}
-    # Month data files and stars.json are data that scripts fetch (tested below), not links.
+    # Day data files and stars.json are data that scripts fetch (tested below), not links.
     pages = {name for name in site.files if not name.startswith("exports/")}
     assert pages - {".nojekyll", "404.html"} <= reached
     assert tab.problems == []
@@ -290,6 +313,21 @@ def test_search_finds_words_far_into_an_abstract_and_in_translations(
     assert tab.problems == []
 
 
+def test_search_shows_the_newest_days_results_while_older_days_still_load(
+    tab: Watched, slow_site: StaticSite
+) -> None:
+    page = tab.page
+    page.goto(slow_site.url + "search.html")
+    # Well before the slow file: the five newer days' six papers, saying more are coming.
+    page.wait_for_selector("#count:has-text('6 papers match')", timeout=1500)
+    assert page.inner_text("#count") == "6 papers match (still loading older days)."
+    assert result_ids(page)[0] == "2611.10003"  # newest day first
+    wait_for_search(page)
+    assert page.inner_text("#count") == "7 papers match."
+    assert len(result_ids(page)) == 7
+    assert tab.problems == []
+
+
 def test_search_reads_data_files_a_host_already_unpacked(
     tab: Watched, encoding_site: StaticSite
 ) -> None:
@@ -301,6 +339,84 @@ def test_search_reads_data_files_a_host_already_unpacked(
     assert result_ids(page) == ["2610.04444"]
     assert tab.problems == []
     assert encoding_site.errors() == []
+
+
+# --- day pages' abstracts -----------------------------------------------------------------------
+
+
+def abstracts(page: Any) -> dict[str, list[list[str]]]:
+    """Per card's abstract slot (arXiv id): its paragraphs as [class, text], once filled."""
+    page.wait_for_selector("details[data-abstract] > p:not(.slot)", state="attached")
+    return dict(
+        page.eval_on_selector_all(
+            "details[data-abstract]",
+            """slots => slots.map(d => [d.dataset.abstract,
+                [...d.querySelectorAll('p')].map(p => [p.className, p.textContent])])""",
+        )
+    )
+
+
+def test_latest_day_page_fills_abstracts_and_translations_from_its_day_file(
+    tab: Watched, site: StaticSite
+) -> None:
+    page = tab.page
+    page.goto(site.url + "days/2026-11-20.html")
+    filled = abstracts(page)
+    assert filled["2611.10002"] == [
+        [
+            "",
+            "We show that $$\\sum_{i=1}^n x_i$$ and $\\alpha<\\beta$ hold, which costs \\$5 only.",
+        ],
+        ["translated", "Wir zeigen etwas."],
+    ]
+    # Math is set apart as on the server-rendered pages; an escaped dollar is not math.
+    math = page.eval_on_selector_all(
+        'details[data-abstract="2611.10002"] .math', "spans => spans.map(s => s.textContent)"
+    )
+    assert math == ["$$\\sum_{i=1}^n x_i$$", "$\\alpha<\\beta$"]
+    hostile = filled["2611.10003"][0][1]
+    assert "<script>window.__xss=3</script>" in hostile  # shown as text
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert ("/exports/2026-11/papers-2026-11-20.json.gz", 200) in site.log
+    assert tab.problems == []
+
+
+def test_an_old_day_page_fills_its_abstracts_too(tab: Watched, site: StaticSite) -> None:
+    page = tab.page
+    page.goto(site.url + "days/2026-10-15.html")
+    text = abstracts(page)["2610.04444"][0][1]
+    assert text.startswith("A long abstract. Lorem ipsum") and text.endswith("consequat.")
+    assert ("/exports/2026-10/papers-2026-10-15.json.gz", 200) in site.log
+    assert tab.problems == []
+
+
+def test_day_page_abstracts_from_a_host_that_already_unpacked_the_file(
+    tab: Watched, encoding_site: StaticSite
+) -> None:
+    tab.page.goto(encoding_site.url + "days/2026-11-20.html")
+    assert abstracts(tab.page)["2611.10002"][1] == ["translated", "Wir zeigen etwas."]
+    assert tab.problems == []
+    assert encoding_site.errors() == []
+
+
+def test_without_javascript_a_day_page_links_each_abstract_on_arxiv(
+    browser: Any, site: StaticSite
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(site.url + "days/2026-11-20.html")
+        slots = page.eval_on_selector_all(
+            "details[data-abstract]",
+            """slots => slots.map(d => [d.dataset.abstract, d.textContent.trim(),
+                d.querySelector('a').href])""",
+        )
+    finally:
+        context.close()
+    assert sorted(slots) == [
+        [f"2611.{n}", "AbstractAbstract on arXiv", f"https://arxiv.org/abs/2611.{n}"]
+        for n in ("10002", "10003")
+    ]
 
 
 def test_star_badges_come_from_stars_json(tab: Watched, site: StaticSite) -> None:

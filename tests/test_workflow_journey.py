@@ -322,9 +322,9 @@ def _clone(repo: Repository, into: Path) -> Path:
 
 
 def _published(clone: Path) -> dict[str, Counter[str]]:
-    """topic -> how many times each id appears in the committed monthly JSON exports."""
+    """topic -> how many times each id appears in the committed daily JSON exports."""
     found: dict[str, Counter[str]] = {}
-    for export in sorted((clone / "docs" / "exports").glob("papers-*.json.gz")):
+    for export in sorted((clone / "docs" / "exports").glob("*/papers-*.json.gz")):
         for paper in json.loads(gzip.decompress(export.read_bytes()))["papers"]:
             for topic in paper["topics"]:
                 found.setdefault(topic, Counter())[paper["arxiv_id"]] += 1

@@ -108,8 +108,8 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
         fingerprints=fingerprints,
     )
     site = _site(workspace, store, names, calendar, fingerprints) if config.site.enabled else None
-    # The site's search and star badges read the month JSON files and stars.json, so those are
-    # written whenever the site is, feeds or not.
+    # The site's search, day pages and star badges read the day JSON files and stars.json, so
+    # those are written whenever the site is, feeds or not.
     wanted = config.feeds.enabled or config.site.enabled
     exports = _exports(workspace, store, names, calendar, fingerprints) if wanted else None
     written: list[Path] = []

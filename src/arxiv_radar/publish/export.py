@@ -5,10 +5,11 @@ breaks included) so consumers can re-render them. Absent values are ``null`` in 
 cells in CSV. The JSON schema lives in ``arxiv_radar/schemas/papers.schema.json``; bump
 :data:`JSON_SCHEMA_VERSION` whenever a field is removed or changes meaning.
 
-The month JSON files are also the site's search data, so they are the one copy of each abstract
-besides its day page; gzip keeps that copy at about a third of its size (see README, Outputs).
-Star counts are not in the month files: they change monthly, and a month file is rendered again
-only when its papers change, so they are published once, in ``stars.json`` (:func:`stars_json`).
+The day JSON files are also the site's search data and the source of its day pages' abstracts,
+so they are the one copy of each abstract on the site besides the bounded home and topic pages;
+gzip keeps that copy at about a third of its size (see README, Outputs). Star counts are not in
+the day files: they change monthly, and a day file is rendered again only when its papers
+change, so they are published once, in ``stars.json`` (:func:`stars_json`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ __all__ = [
     "stars_json",
 ]
 
-JSON_SCHEMA_VERSION = 2
+JSON_SCHEMA_VERSION = 3
 # Level 3: on a month of real abstracts (24 MB of JSON) it takes 0.41 s against 1.03 s for
 # zlib's default 6, for an 11% larger file (0.69 against 0.63 kB per paper); this runs for every
 # month of a cold publish.
@@ -138,16 +139,17 @@ def stars_json(counts: Mapping[str, int]) -> str:
 
 
 def read_json_exports(folder: Path) -> Iterator[dict[str, Any]]:
-    """Every paper of the month files listed in ``folder``/index.json, newest month first.
+    """Every paper of the day files listed in ``folder``/index.json, newest day first.
 
-    For consumers and tests: the published exports are split by month (see
+    For consumers and tests: the published exports are split by day (see
     :mod:`arxiv_radar.publish.feeds`), so no file, and no reader, needs the whole history.
     """
     index = json.loads((folder / "index.json").read_text(encoding="utf-8"))
     for month in index["months"]:
-        raw = (folder / month["json"]).read_bytes()
-        data = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
-        yield from data["papers"]
+        for name in month["days"]:
+            raw = (folder / name).read_bytes()
+            data = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+            yield from data["papers"]
 
 
 CSV_COLUMNS = (

@@ -12,17 +12,21 @@ File layout written by :class:`StoreExports` (paths relative to the publish fold
     exports/topics/<slug>.bib                      one topic (newest max_items), same citation
                                                     keys as the month files
     exports/index.json                              schema version and one row per month:
-        {"month", "papers", "json", "bib"} (+ "csv" with feeds.csv; names relative to exports/)
-    exports/papers-<YYYY-MM>.json.gz                the papers published that month (display
-                                                    time zone), gzip-compressed JSON; also the
-                                                    site's search data
-    exports/papers-<YYYY-MM>.bib (.csv)             the same papers as BibTeX (and CSV, opt-in)
+        {"month", "papers", "days", "bib"} (+ "csv" with feeds.csv; names relative to exports/,
+        "days" lists the month's day files, newest first)
+    exports/<YYYY-MM>/papers-<YYYY-MM-DD>.json.gz   the papers of one site day (published date
+                                                    in the display time zone), gzip-compressed
+                                                    JSON; also the site's search data and the
+                                                    source of its day pages' abstracts
+    exports/papers-<YYYY-MM>.bib (.csv)             a month's papers as BibTeX (and CSV, opt-in)
     exports/stars.json                              every star count, rendered every publish
 
-Month files are rendered again only when their papers (or, for BibTeX, the citation keys they
-depend on) changed, so a daily run rewrites one or two months, not the whole history. With the
-feeds off but the site on, only the month JSON files and stars.json are written (the site's
-search and star badges read them).
+Day files are rendered again only when their day's papers changed, month files only when their
+month's papers (or, for BibTeX, the citation keys they depend on) did, so a daily run rewrites a
+few days and one or two months, and a code link found for an old paper rewrites one day file
+(its month's BibTeX is rendered again but, unchanged, not rewritten). With the feeds off but the
+site on, only the day JSON files and stars.json are written (the site's search, day pages and
+star badges read them).
 
 Topic files live in their own folder so that a topic named "All" or "Papers" cannot overwrite
 the combined files.
@@ -36,7 +40,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from email.utils import format_datetime
 from html import escape as html_escape
 from pathlib import Path
@@ -69,6 +73,7 @@ from arxiv_radar.store import Store
 __all__ = [
     "FeedSettings",
     "StoreExports",
+    "day_data_path",
     "render_atom",
     "render_rss",
     "sync_bib_stems",
@@ -357,7 +362,7 @@ def _store_keys(store: Store, entries: Sequence[Entry]) -> dict[str, str]:
 class StoreExports:
     """Feeds (newest ``max_items``), topic BibTeX and month exports for a real store, month by
     month as the publisher hands months over; unchanged months are ``(path, None)``. Nothing
-    holds more than one month of papers. With ``feeds`` off only the month JSON files and
+    holds more than one month of papers. With ``feeds`` off only the day JSON files and
     stars.json are written: the site's search and star badges need them."""
 
     def __init__(
@@ -378,6 +383,8 @@ class StoreExports:
         self._fingerprints = fingerprints
         self._out_dir = out_dir
         self._feeds = feeds
+        self._zone = calendar.zone
+        self._day_labels: dict[str, list[str]] = {}  # month -> its days, gathered by month()
         self._digest = settings_digest(
             "exports", JSON_SCHEMA_VERSION, store.display_language, str(calendar.zone)
         )
@@ -401,18 +408,43 @@ class StoreExports:
             yield f"exports/topics/{slug}.bib", render_bibtex(entries, keys=keys)
 
     def month(self, entries: MonthEntries) -> Iterator[tuple[str, Content]]:
+        """The month's day data files (each with its day's fingerprint), then its BibTeX (and
+        CSV, opt-in) month files."""
+        yield from self._day_files(entries)
+        yield from self._month_files(entries)
+
+    def _day_files(self, entries: MonthEntries) -> Iterator[tuple[str, Content]]:
+        """One gzip JSON file per site day: a changed old paper rewrites its day's file only.
+
+        The month's entries are shared with the other renderers (the Markdown month, stale
+        whenever a day is, has read them already), but only a stale day's papers become records:
+        a changed old paper costs one day's worth."""
+        days = list(self._calendar.days(entries.window))
+        self._day_labels[entries.window.label] = [day.label for day in days]
+        by_day: dict[str, list[Entry]] | None = None
+        for day in days:
+            path = day_data_path(day.label)
+            fingerprint = self._fingerprints.window(day, self._digest)
+            if self._fingerprints.fresh(self._out_dir / path, fingerprint):
+                yield path, None
+                continue
+            if by_day is None:
+                by_day = _by_day(entries.get(), self._zone)
+            rows = by_day.get(day.label, [])
+            data = records(best_scored(self._store, rows), self._zone)
+            self._fingerprints.rendered(self._out_dir / path, fingerprint)
+            yield path, gzip_text(iter_json(data, generated=None))
+
+    def _month_files(self, entries: MonthEntries) -> Iterator[tuple[str, Content]]:
         wanted = self._month_prints(entries.window)
         stale = {p for p, f in wanted.items() if not self._fingerprints.fresh(self._out_dir / p, f)}
         if not stale:
             yield from ((path, None) for path in wanted)
             return
         rows = best_scored(self._store, entries.get())
-        texts = any(not path.endswith(".bib") for path in stale)
-        data = records(rows, self._calendar.zone) if texts else []
         stem = f"exports/papers-{entries.window.label}"
         render: dict[str, Callable[[], Content]] = {
-            f"{stem}.json.gz": lambda: gzip_text(iter_json(data, generated=None)),
-            f"{stem}.csv": lambda: iter_csv(data),
+            f"{stem}.csv": lambda: iter_csv(records(rows, self._zone)),
             f"{stem}.bib": lambda: render_bibtex(rows, keys=_store_keys(self._store, rows)),
         }
         for path, fingerprint in wanted.items():
@@ -425,31 +457,51 @@ class StoreExports:
     def _month_prints(self, month: Window) -> dict[str, str]:
         """The month's files and their fingerprints: BibTeX also depends on the citation keys of
         the year so far (a namesake earlier in the year changes a key's suffix)."""
+        if not self._feeds:
+            return {}
         stem = f"exports/papers-{month.label}"
         data_print = self._fingerprints.window(month, self._digest)
-        wanted = {f"{stem}.json.gz": data_print}
-        if self._feeds and self._settings.csv:
+        wanted = {}
+        if self._settings.csv:
             wanted[f"{stem}.csv"] = data_print
-        if self._feeds:
-            year = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
-            count, rev = self._store.bib_fingerprint(year, month.end)
-            wanted[f"{stem}.bib"] = f"{data_print}:{count}:{rev}"
+        year = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
+        count, rev = self._store.bib_fingerprint(year, month.end)
+        wanted[f"{stem}.bib"] = f"{data_print}:{count}:{rev}"
         return wanted
 
     def closing(self) -> Iterator[tuple[str, Content]]:
         """Star counts (every publish: a refresh changes only this file) and the month index."""
         yield "exports/stars.json", stars_json(self._store.star_counts())
         if self._feeds:
-            yield "exports/index.json", _export_index(self._calendar, csv=self._settings.csv)
+            index = _export_index(self._calendar, self._day_labels, csv=self._settings.csv)
+            yield "exports/index.json", index
 
 
-def _export_index(calendar: Calendar, *, csv: bool) -> str:
+def day_data_path(day: str) -> str:
+    """Where the data file of site day ``day`` (YYYY-MM-DD) lives: one folder per month, so no
+    folder holds thousands of files; the site's search and day pages read the same path."""
+    return f"exports/{day[:7]}/papers-{day}.json.gz"
+
+
+def _by_day(entries: Iterable[Entry], zone: tzinfo) -> dict[str, list[Entry]]:
+    """Entries per site day (version 1's date in ``zone``, as the records' ``day``), keeping the
+    store's order within each day."""
+    days: dict[str, list[Entry]] = {}
+    for entry in entries:
+        published = entry.paper.published
+        if published.tzinfo is None:
+            published = published.replace(tzinfo=timezone.utc)
+        days.setdefault(published.astimezone(zone).date().isoformat(), []).append(entry)
+    return days
+
+
+def _export_index(calendar: Calendar, days: dict[str, list[str]], *, csv: bool) -> str:
     months: list[dict[str, object]] = []
     for month in calendar.months:
         row: dict[str, object] = {
             "month": month.label,
             "papers": calendar.totals[month.label],
-            "json": f"papers-{month.label}.json.gz",
+            "days": [day_data_path(day)[len("exports/") :] for day in days.get(month.label, [])],
             "bib": f"papers-{month.label}.bib",
         }
         if csv:

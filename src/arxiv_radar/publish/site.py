@@ -8,20 +8,22 @@ GitHub Pages serves it at whatever depth the missing URL had)::
     topics/<slug>.html         newest papers of a topic, a weekly chart, links to months
     archive/index.html         every month, with counts
     archive/<YYYY-MM>.html     a month, per topic (anchors ``#t-<slug>``), with links to its days
-    days/<YYYY-MM-DD>.html     a day, per topic
+    days/<YYYY-MM-DD>.html     a day, per topic, its abstracts filled in by abstracts.js
     search.html, search.js     client-side search, no build step
     sort.js                    "Sort: date | relevance" on pages listing a ranked topic's cards
     stars.js                   fills the star badges of day pages from exports/stars.json
-    search-index.json          topic names and the list of month data files to search
+    abstracts.js               fills a day page's abstracts and translations from its day file
+    search-index.json          topic names and the list of day data files to search
     style.css, 404.html, .nojekyll
 
-Search reads the month JSON exports (``exports/papers-<YYYY-MM>.json.gz``, written by
-:class:`arxiv_radar.publish.feeds.StoreExports`), so each abstract is published twice: in its
-day page (readable without JavaScript) and in its month's data file. Day and month pages are
-rendered from window fingerprints, so they carry no star counts (a star refresh would leave them
-stale): a day page's Code links carry ``data-stars`` and stars.js adds the count from
-``exports/stars.json``; month pages list no code links at all. Home and topic pages are rendered
-every publish and show counts directly.
+The day JSON exports (``exports/<YYYY-MM>/papers-<YYYY-MM-DD>.json.gz``, written by
+:class:`arxiv_radar.publish.feeds.StoreExports`) hold the one copy of each abstract: search reads
+them, and a day page's cards carry an empty abstract slot (a link to arXiv without JavaScript)
+that abstracts.js fills from the page's own day file. Only the bounded home and topic pages
+carry abstracts in their HTML. Day and month pages are rendered from window fingerprints, so
+they carry no star counts (a star refresh would leave them stale): a day page's Code links carry
+``data-stars`` and stars.js adds the count from ``exports/stars.json``; month pages list no code
+links at all. Home and topic pages are rendered every publish and show counts directly.
 
 A paper's *day* is its ``published`` (version 1) date in ``SiteSettings.timezone``; months, days,
 charts and the search index all use that one date, so a paper is filed in exactly one place and
@@ -57,7 +59,7 @@ from arxiv_radar.errors import ConfigError
 from arxiv_radar.gapfill import ANNOUNCEMENT, EASTERN, latest_listing_day
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chart import WEEKS, week_start, weekly_chart_svg, weekly_series
-from arxiv_radar.publish.feeds import topic_slugs
+from arxiv_radar.publish.feeds import day_data_path, topic_slugs
 from arxiv_radar.publish.files import write_if_changed
 from arxiv_radar.publish.incremental import (
     Calendar,
@@ -81,7 +83,7 @@ log = logging.getLogger(__name__)
 MANIFEST_NAME = ".arxiv-radar-site.json"
 TOPIC_PAGE_LIMIT = 200  # newest papers on a topic page; older ones live on the month pages
 AUTHORS_SHOWN = 10
-_STATIC = ("search.js", "sort.js", "stars.js", "style.css")
+_STATIC = ("abstracts.js", "search.js", "sort.js", "stars.js", "style.css")
 # Pandoc's rule for inline math: no space just inside the dollars and no digit right after the
 # closing one, so "costs $5 and $10" stays text. An escaped dollar (\$) never delimits.
 _MATH_RE = re.compile(
@@ -217,6 +219,7 @@ class StoreSite:
             "site", dataclasses.asdict(settings), list(topics), store.display_language
         )
         self._ranking: _Ranking | None = None
+        self._month_days: dict[str, list[str]] = {}  # month -> its days, gathered by month()
 
     @property
     def ranking(self) -> _Ranking:
@@ -247,7 +250,9 @@ class StoreSite:
         if items is None and entries.loaded:
             items = _sorted_items(self._ctx, entries.get())
         by_day = None if items is None else {day.isoformat(): rows for day, rows in _days(items)}
-        for day in self._calendar.days(entries.window):
+        days = list(self._calendar.days(entries.window))
+        self._month_days[entries.window.label] = [day.label for day in days]
+        for day in days:
             path = f"days/{day.label}.html"
             day_print = self._fingerprints.window(day, self._digest)
             if self._fingerprints.fresh(self._out_dir / path, day_print):
@@ -273,7 +278,15 @@ class StoreSite:
         self.ranking.attach(acc.latest)
         for stats in acc.stats.values():
             self.ranking.attach(stats.recent)
-        yield from _summary_pages(self._ctx, self.ranking, acc, (updated_on, status_line))
+        days = [
+            day
+            for month in self._calendar.months
+            for day in self._month_days.get(month.label)
+            or [window.label for window in self._calendar.days(month)]
+        ]
+        pages = _summary_pages(self._ctx, self.ranking, acc, (updated_on, status_line))
+        yield from pages
+        yield "search-index.json", _search_index(self._ctx, days)
 
 
 def _sorted_items(ctx: _Context, entries: Iterable[Entry]) -> list[_Item]:
@@ -675,6 +688,8 @@ def _day_page(
             repeats=_repeats(sections),
             sorting=sorting,
             live_stars=any(item.code_url for item in items),
+            abstracts=any(item.abstract or item.abstract_translated for item in items),
+            data_path=day_data_path(day.isoformat()),
         ),
     )
 
@@ -712,7 +727,6 @@ def _summary_pages(
     yield "archive/index.html", ctx.render("archive.html", "../", months=acc.months, **common)
     yield "search.html", ctx.render("search.html", "", topics=ctx.topics, **common)
     yield "404.html", ctx.render("404.html", ctx.settings.base_path.rstrip("/") + "/", **common)
-    yield "search-index.json", _search_index(ctx, [month for month, _, _ in acc.months])
     yield ".nojekyll", ""
     for name in _STATIC:
         yield (
@@ -752,13 +766,13 @@ def _topic_page(
     )
 
 
-def _search_index(ctx: _Context, months: Sequence[str]) -> str:
-    """Topics and the month data files for search.js: the JSON exports themselves (schema in
-    ``arxiv_radar/schemas/papers.schema.json``), so the site holds no second search copy."""
+def _search_index(ctx: _Context, days: Sequence[str]) -> str:
+    """Topics and the day data files for search.js, newest first: the JSON exports themselves
+    (schema in ``arxiv_radar/schemas/papers.schema.json``), so the site holds no second copy."""
     document = {
-        "v": 4,
+        "v": 5,
         "topics": [[topic.slug, topic.name] for topic in ctx.topics],
-        "data": [f"exports/papers-{month}.json.gz" for month in months],
+        "data": [day_data_path(day) for day in days],
     }
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 

@@ -1,9 +1,11 @@
 /* Client-side search over search-index.json. Plain JavaScript, no build step, no dependencies.
  *
- * search-index.json names the topics ([slug, name]) and the month data files, newest first:
- * the JSON exports themselves (exports/papers-YYYY-MM.json.gz, schema in
- * arxiv_radar/schemas/papers.schema.json), so the site holds each abstract once besides its day
- * page, and a daily publish rewrites one or two of them. The files are gzip-compressed and
+ * search-index.json names the topics ([slug, name]) and the day data files, newest first:
+ * the JSON exports themselves (exports/YYYY-MM/papers-YYYY-MM-DD.json.gz, schema in
+ * arxiv_radar/schemas/papers.schema.json), which the day pages' abstracts come from too, so the
+ * site holds each abstract once. They are fetched a few at a time, newest first, and results
+ * are shown as they arrive (newest papers first, so the list only grows at its end). The files
+ * are gzip-compressed and
  * unpacked here with DecompressionStream; a server that sends them with Content-Encoding: gzip
  * has already unpacked them, so the body is checked for gzip's magic bytes (1f 8b) first.
  * Titles, authors, abstracts and translations are searched whole. Results are built with
@@ -17,13 +19,16 @@
   var AUTHORS_SHOWN = 10;
   var DEBOUNCE_MS = 150;
   var FIELDS = ['q', 'topic', 'from', 'to', 'code'];
+  var PARALLEL = 6;
 
   var form = document.getElementById('search-form');
   var count = document.getElementById('count');
   var list = document.getElementById('results');
   var more = document.getElementById('more');
-  var state = { papers: [], topics: [], slugIndex: {}, matches: [], shown: 0 };
+  var state = { papers: [], topics: [], slugIndex: {}, byName: {}, matches: [], shown: 0,
+    pending: 0 };
   var timer = null;
+  var arrival = null;
 
   function fold(text) {
     return text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
@@ -39,14 +44,18 @@
     return hidden > 0 ? shown + ' and ' + hidden + ' more' : shown;
   }
 
-  function prepare(data) {
-    var byName = {};
-    state.topics = data.topics;
-    data.topics.forEach(function (topic, index) {
+  function prepare(topics) {
+    state.topics = topics;
+    topics.forEach(function (topic, index) {
       state.slugIndex[topic[0]] = index;
-      byName[topic[1]] = index;
+      state.byName[topic[1]] = index;
     });
-    state.papers = data.papers.map(function (paper) {
+  }
+
+  /* One day file's papers, appended: files arrive newest day first. */
+  function add(papers) {
+    var byName = state.byName;
+    var added = papers.map(function (paper) {
       var texts = [paper.arxiv_id, paper.title, paper.authors.join(' '), paper.abstract,
         paper.title_translated || '', paper.abstract_translated || ''];
       return {
@@ -59,10 +68,11 @@
       };
     });
     /* Newest day first, then newest id, as the day pages list them. */
-    state.papers.sort(function (a, b) {
+    added.sort(function (a, b) {
       if (a.day !== b.day) { return a.day < b.day ? 1 : -1; }
       return a.id < b.id ? 1 : (a.id > b.id ? -1 : 0);
     });
+    state.papers = state.papers.concat(added);
   }
 
   function readFilters() {
@@ -123,8 +133,9 @@
     state.shown = end;
     more.hidden = state.shown >= state.matches.length;
     var total = state.matches.length;
-    count.textContent = total === 1 ? '1 paper matches.' :
-      total + ' papers match' + (state.shown < total ? ', showing ' + state.shown + '.' : '.');
+    count.textContent = (total === 1 ? '1 paper matches' : total + ' papers match') +
+      (state.shown < total ? ', showing ' + state.shown : '') +
+      (state.pending ? ' (still loading older days).' : '.');
   }
 
   function syncUrl() {
@@ -172,8 +183,23 @@
     });
   }
 
-  function start(data) {
-    prepare(data);
+  /* A day file arrived: show what matches so far, at most every DEBOUNCE_MS while loading. */
+  function arrived() {
+    if (arrival !== null) { return; }
+    arrival = window.setTimeout(function () {
+      arrival = null;
+      var filters = readFilters();
+      state.matches = state.papers.filter(function (paper) { return matches(paper, filters); });
+      if (state.shown < LIMIT) {
+        state.shown = 0;
+        list.textContent = '';
+      }
+      showMore();
+    }, state.pending ? DEBOUNCE_MS : 0);
+  }
+
+  function start(topics) {
+    prepare(topics);
     restore();
     form.addEventListener('input', later);
     form.addEventListener('change', apply);
@@ -205,16 +231,35 @@
       .then(JSON.parse);
   }
 
+  /* Fetch the day files PARALLEL at a time but take them in the index's order (newest first),
+   * so the results never reorder as older days arrive. */
+  function load(urls) {
+    var fetches = [];
+    var next = 0;
+    function launch() {
+      if (next < urls.length) { fetches.push(getData(urls[next])); next += 1; }
+    }
+    function take(position) {
+      if (position >= urls.length) { return Promise.resolve(); }
+      return fetches[position].then(function (data) {
+        launch();
+        state.pending -= 1;
+        add(data.papers);
+        arrived();
+        return take(position + 1);
+      });
+    }
+    for (var i = 0; i < PARALLEL; i += 1) { launch(); }
+    return take(0);
+  }
+
   fetched(form.getAttribute('data-index'))
     .then(function (response) { return response.json(); })
     .then(function (index) {
-      return Promise.all(index.data.map(getData)).then(function (months) {
-        var papers = [];
-        months.forEach(function (month) { papers = papers.concat(month.papers); });
-        return { topics: index.topics, papers: papers };
-      });
+      state.pending = index.data.length;
+      start(index.topics);
+      return load(index.data);
     })
-    .then(start)
     .catch(function (error) {
       count.textContent = 'Could not load the search index (' + error.message + ').';
     });
