@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import arxiv_radar
@@ -254,6 +254,28 @@ def test_latex_escape_always_gives_a_safe_bibtex_field(raw: str) -> None:
     assert _balanced(out)
     assert not _unescaped(out, "&%#")
     assert "\n" not in out
+
+
+def _spec_author(name: str) -> str:
+    """The documented rule, name by name: escaped, braced when BibTeX would split it."""
+    escaped = latex_escape(name)
+    return "{" + escaped + "}" if "," in name or re.search(r"(?i)\band\b", name) else escaped
+
+
+@given(
+    st.lists(st.text(alphabet=st.sampled_from("aAnNdD ,{}&_\t\xa0\x07"), max_size=12), max_size=5)
+)
+@example(["Ben AND Jerry", "Ada"])
+@example(["and"])
+@example(["Ada  Lovelace", " Bob"])
+def test_bibtex_author_field_follows_the_rule_name_by_name(names: list[str]) -> None:
+    """The one-scan shortcut for plain author lists gives exactly the name-by-name field."""
+    entry = load_entries()[0]
+    entry = replace(entry, paper=replace(entry.paper, authors=tuple(names)))
+    text = render_bibtex([entry], keys={entry.paper.arxiv_id: "k"})
+    expected = " and ".join(_spec_author(name) for name in names)
+    found = re.search(r"^  author = \{(.*)\},?$", text, re.MULTILINE)
+    assert (found.group(1) if found else "") == expected
 
 
 def _bib_entries(text: str) -> dict[str, str]:

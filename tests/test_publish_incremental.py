@@ -3,6 +3,7 @@ for byte, after days of new papers and changes to old ones; memory stays bounded
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 from datetime import datetime, timedelta, timezone
@@ -272,6 +273,61 @@ def test_a_new_old_translation_rewrites_only_the_files_that_show_it(
     assert "Translated!" in gzip.decompress(day_file.read_bytes()).decode("utf-8")
     # The day page's card has a slot that abstracts.js fills from that file.
     assert "Translated!" not in (history.root / "docs/days/2025-01-23.html").read_text("utf-8")
+
+
+MARKER = "% left here by the test: a render of this file would drop it\n"
+
+
+def mark(path: Path) -> bytes:
+    """Append MARKER to ``path`` (a page no render writes it to); return its rendered bytes."""
+    rendered = path.read_bytes()
+    path.write_bytes(rendered + MARKER.encode("utf-8"))
+    return rendered
+
+
+def test_a_month_bib_is_not_rendered_again_for_fields_it_does_not_show(
+    history: Workspace, tmp_path: Path
+) -> None:
+    """A code link and a translation move January's window, so its data file is rendered
+    again; its BibTeX shows neither, so the hash of its inputs keeps it unrendered (the marker
+    survives), and once restored it equals a from-scratch render."""
+    bib = history.root / "docs/exports/papers-2025-01.bib"
+    rendered = mark(bib)
+    old = START + timedelta(days=4)
+    with Store.open(history.database) as store:
+        store.record_code(
+            f"{old:%y%m}.00400",
+            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
+        )
+        store.record_text(
+            paper(1000, START + timedelta(days=10)),
+            TextKey("abstract", "en", "test", "m"),
+            "Translated!",
+            old,
+        )
+    written = names(history, publish(history))
+    assert "docs/exports/papers-2025-01.json.gz" in written
+    assert bib.read_text("utf-8").endswith(MARKER)
+    assert names(history, publish(history)) == set()  # the new window print was recorded
+    bib.write_bytes(rendered)
+    assert_same_as_scratch(history, tmp_path, "scratch")
+
+
+def test_a_month_bib_is_rendered_again_when_a_field_it_shows_changes(
+    history: Workspace, tmp_path: Path
+) -> None:
+    """A new comment (same version, metadata changed) is in the BibTeX note: rendered again."""
+    bib = history.root / "docs/exports/papers-2025-01.bib"
+    mark(bib)
+    when = START + timedelta(days=4)
+    changed = dataclasses.replace(paper(400, when), comment="Accepted at CVPR 2025")
+    with Store.open(history.database) as store:
+        store.upsert_papers([changed], seen_at=when + timedelta(days=9), source="listing")
+    assert "docs/exports/papers-2025-01.bib" in names(history, publish(history))
+    text = bib.read_text("utf-8")
+    assert MARKER not in text
+    assert "note = {Accepted at CVPR 2025}" in text
+    assert_same_as_scratch(history, tmp_path, "scratch")
 
 
 def test_a_star_refresh_rewrites_stars_json_and_no_window_page(history: Workspace) -> None:

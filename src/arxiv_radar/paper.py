@@ -141,7 +141,8 @@ class Paper:
                 object.__setattr__(self, name, clip(value, cap))
         for name, count, cap in _LIST_CAPS:
             values: tuple[str, ...] = getattr(self, name)
-            if len(values) > count or any(len(value) > cap for value in values):
+            # max(map(len)) runs in C: this check runs for every entry a publish decodes.
+            if len(values) > count or (values and max(map(len, values)) > cap):
                 object.__setattr__(self, name, tuple(clip(v, cap) for v in values[:count]))
 
     @property

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import re
@@ -32,6 +33,7 @@ from arxiv_radar.publish.cells import safe_code_url, safe_url
 __all__ = [
     "CSV_COLUMNS",
     "JSON_SCHEMA_VERSION",
+    "bib_inputs_digest",
     "bibtex_stem",
     "gzip_text",
     "iter_csv",
@@ -384,14 +386,32 @@ def _bib_author(name: str) -> str:
 def _verbatim(value: str) -> str:
     """URLs and DOIs are read verbatim by biblatex, but BibTeX styles print them as TeX: drop
     braces, spaces and backslashes (none belongs in an identifier), so none can run a command."""
-    return re.sub(r"[{}\s\\]", "", value)
+    return _NOT_VERBATIM.sub("", value)
+
+
+_NOT_VERBATIM = re.compile(r"[{}\s\\]")
+# What makes latex_escape or _bib_author change a name: specials, control characters, a comma.
+_AUTHORS_PLAIN = re.compile(r"[^{}&%#_$^~<>\\,\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*")
+
+
+def _bib_authors(names: tuple[str, ...]) -> str:
+    """The author field: most author lists need no escaping at all, which one scan of the
+    joined list decides (no special, no comma, whitespace already single spaces, and no "and"
+    besides the separators); the others go name by name."""
+    joined = " and ".join(names)
+    plain = (
+        _AUTHORS_PLAIN.fullmatch(joined) is not None
+        and joined == " ".join(joined.split())
+        and len(_AND_WORD.findall(joined)) == len(names) - 1
+    )
+    return joined if plain else " and ".join(_bib_author(a) for a in names)
 
 
 def _bib_entry(entry: Entry, key: str) -> str:
     paper = entry.paper
     fields = [
         ("title", latex_escape(paper.title)),
-        ("author", " and ".join(_bib_author(a) for a in paper.authors)),
+        ("author", _bib_authors(paper.authors)),
         ("year", str(paper.published.year)),
         ("eprint", _verbatim(paper.arxiv_id)),
         ("archivePrefix", "arXiv"),
@@ -416,3 +436,26 @@ def render_bibtex(entries: Iterable[Entry], *, keys: Mapping[str, str]) -> str:
     if missing:
         raise ValueError(f"no citation key for {', '.join(missing)}: compute keys over all entries")
     return "\n".join(_bib_entry(e, keys[e.paper.arxiv_id]) for e in unique)
+
+
+def bib_inputs_digest(salt: str, entries: Iterable[Entry], keys: Mapping[str, str]) -> str:
+    """A hash of everything :func:`render_bibtex` reads from ``entries`` and ``keys`` (salted
+    with the renderer's settings digest): equal hashes give equal BibTeX, so a month whose
+    papers changed only in fields BibTeX does not show keeps its file unrendered."""
+    digest = hashlib.sha256(salt.encode("utf-8"))
+    for entry in {e.paper.arxiv_id: e for e in entries}.values():
+        paper = entry.paper
+        fields = [
+            keys.get(paper.arxiv_id),
+            paper.arxiv_id,
+            paper.title,
+            paper.authors,
+            paper.published.year,
+            paper.primary_category,
+            paper.doi,
+            paper.journal_ref,
+            paper.comment,
+        ]
+        digest.update(_JSON_ROW.encode(fields).encode("utf-8"))
+        digest.update(b"\n")  # JSON escapes newlines: one line per entry, never ambiguous
+    return digest.hexdigest()[:32]

@@ -50,6 +50,7 @@ from arxiv_radar.paper import Entry
 from arxiv_radar.publish.cells import safe_url
 from arxiv_radar.publish.export import (
     JSON_SCHEMA_VERSION,
+    bib_inputs_digest,
     bibtex_stem,
     gzip_text,
     iter_csv,
@@ -445,14 +446,25 @@ class StoreExports:
         stem = f"exports/papers-{entries.window.label}"
         render: dict[str, Callable[[], Content]] = {
             f"{stem}.csv": lambda: iter_csv(records(rows, self._zone)),
-            f"{stem}.bib": lambda: render_bibtex(rows, keys=_store_keys(self._store, rows)),
         }
         for path, fingerprint in wanted.items():
-            if path in stale:
+            if path not in stale:
+                yield path, None
+            elif path.endswith(".bib"):
+                yield path, self._month_bib(self._out_dir / path, fingerprint, rows)
+            else:
                 self._fingerprints.rendered(self._out_dir / path, fingerprint)
                 yield path, render[path]()
-            else:
-                yield path, None
+
+    def _month_bib(self, path: Path, fingerprint: str, rows: Sequence[Entry]) -> Content:
+        """A stale month's BibTeX, or None when only fields it does not show changed (code
+        links, translations, scores move the window's rev): decided by a hash of its inputs,
+        far cheaper than rendering 12,500 entries to find the same bytes."""
+        keys = _store_keys(self._store, rows)
+        content = bib_inputs_digest(self._digest, rows, keys)
+        same = self._fingerprints.same_content(path, content)
+        self._fingerprints.rendered(path, f"{fingerprint}|{content}")
+        return None if same else render_bibtex(rows, keys=keys)
 
     def _month_prints(self, month: Window) -> dict[str, str]:
         """The month's files and their fingerprints: BibTeX also depends on the citation keys of

@@ -204,8 +204,20 @@ class Fingerprints:
         return f"{digest}:{count}:{rev}"
 
     def fresh(self, path: Path, fingerprint: str) -> bool:
-        """Whether ``path`` exists and was rendered from exactly this fingerprint."""
-        return self._recorded.get(str(path.resolve())) == fingerprint and path.is_file()
+        """Whether ``path`` exists and was rendered from exactly this fingerprint (the part of
+        the recorded one before any ``|content`` suffix, see :meth:`same_content`)."""
+        recorded = self._recorded.get(str(path.resolve()))
+        return recorded is not None and recorded.split("|", 1)[0] == fingerprint and path.is_file()
+
+    def same_content(self, path: Path, content: str) -> bool:
+        """Whether ``path`` exists and was rendered from inputs hashing to ``content``.
+
+        A page that shows only some of a paper's fields records ``window|content``: when the
+        window moved for a field it does not show (a code link under BibTeX), the hash of what
+        it does show is unchanged and the page need not be rendered again.
+        """
+        recorded = self._recorded.get(str(path.resolve()), "")
+        return recorded.rpartition("|")[2] == content and "|" in recorded and path.is_file()
 
     def rendered(self, path: Path, fingerprint: str) -> None:
         """Note that ``path`` now holds a rendering of ``fingerprint`` (saved by :meth:`save`)."""
