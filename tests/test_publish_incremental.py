@@ -330,6 +330,38 @@ def test_a_month_bib_is_rendered_again_when_a_field_it_shows_changes(
     assert_same_as_scratch(history, tmp_path, "scratch")
 
 
+def calendar_with_queries(store: Store) -> tuple[incremental.Calendar, list[str]]:
+    """A calendar built as publish builds it, and the topic-count queries that took."""
+    queries: list[str] = []
+    store.connection.set_trace_callback(queries.append)
+    try:
+        calendar = incremental.Calendar.build(store, timezone.utc, TOPICS)
+    finally:
+        store.connection.set_trace_callback(None)
+    return calendar, [q for q in queries if "FROM topic_papers" in q]
+
+
+def test_the_calendar_counts_again_only_the_months_that_changed(history: Workspace) -> None:
+    """Topic counts are kept beside each month's window fingerprint: a publish with nothing new
+    counts nothing, and a new membership in January re-counts January alone, correctly."""
+    with Store.open(history.database) as store:
+        calendar, queries = calendar_with_queries(store)
+        assert [m.label for m in calendar.months] == ["2025-03", "2025-02", "2025-01"]
+        assert queries == []
+        old = f"{START + timedelta(days=4):%y%m}.00401"
+        store.add_matches("Robots", [old], matched_at=START + timedelta(days=30))
+        calendar, queries = calendar_with_queries(store)
+        assert len(queries) == len(TOPICS)  # January's three topics
+        for month in calendar.months:
+            fresh = {
+                t: n for t in TOPICS if (n := store.topic_window_count(t, month.start, month.end))
+            }
+            assert calendar.topic_counts[month.label] == fresh
+    publish(history)
+    with Store.open(history.database) as store:
+        assert calendar_with_queries(store)[1] == []
+
+
 def test_a_star_refresh_rewrites_stars_json_and_no_window_page(history: Workspace) -> None:
     old = START + timedelta(days=4)
     with Store.open(history.database) as store:

@@ -135,6 +135,7 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
         written += write_site(generated(), docs)
         written += markdown.closing(status, day)
     fingerprints.save()
+    calendar.save()
     return sorted(set(written))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from arxiv_radar import __version__
@@ -73,6 +74,9 @@ def days_of(month: Window, zone: tzinfo) -> list[Window]:
     return [day_window(last - timedelta(days=n), zone) for n in range(last.day)]
 
 
+_CALENDAR_META = "calendar_counts"
+
+
 @dataclass
 class Calendar:
     """The months holding papers, newest first, with counts per topic; built once per publish.
@@ -87,26 +91,58 @@ class Calendar:
     months: list[Window] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)
     topic_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    _prints: dict[str, list[int]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, store: Store, zone: tzinfo, topics: tuple[str, ...]) -> Calendar:
+        """The months and their counts; a month's topic counts are taken from the last
+        publish's (see :meth:`save`) while its window fingerprint is unchanged, so a daily run
+        counts only the months that changed: 20 topics x 32 months of index ranges at 400k
+        papers cost a third of a second."""
         calendar = cls(store, zone, topics)
         span = store.published_span()
         if span is None:
             return calendar
+        cached = calendar._cached()
         month = span[1].astimezone(zone).date().replace(day=1)
         oldest = span[0].astimezone(zone).date().replace(day=1)
         while month >= oldest:
             window = month_window(month, zone)
-            count = store.window_fingerprint(window.start, window.end)[0]
+            count, rev = store.window_fingerprint(window.start, window.end)
             if count:
                 calendar.months.append(window)
                 calendar.totals[window.label] = count
-                calendar.topic_counts[window.label] = {
-                    t: n for t in dict.fromkeys(topics) if (n := calendar.count(t, window))
-                }
+                calendar._prints[window.label] = [count, rev]
+                known = cached.get(window.label)
+                calendar.topic_counts[window.label] = (
+                    known[1] if known and known[0] == [count, rev] else calendar._counts(window)
+                )
             month = (month - timedelta(days=1)).replace(day=1)
         return calendar
+
+    def _counts(self, window: Window) -> dict[str, int]:
+        return {t: n for t in dict.fromkeys(self.topics) if (n := self.count(t, window))}
+
+    def _cache_key(self) -> str:
+        return json.dumps({"zone": str(self.zone), "topics": self.topics})
+
+    def _cached(self) -> dict[str, list[Any]]:
+        """The counts :meth:`save` recorded, if they were for the same zone and topics."""
+        raw = self.store.get_meta(_CALENDAR_META)
+        if not raw:
+            return {}
+        recorded = json.loads(raw)
+        return dict(recorded["months"]) if recorded.get("key") == self._cache_key() else {}
+
+    def save(self) -> None:
+        """Record each month's topic counts beside its window fingerprint (a derived cache in
+        the database only: the committed state never holds it)."""
+        months = {
+            label: [self._prints[label], counts] for label, counts in self.topic_counts.items()
+        }
+        raw = json.dumps({"key": self._cache_key(), "months": months})  # keeps topic order
+        if raw != self.store.get_meta(_CALENDAR_META):
+            self.store.set_meta(_CALENDAR_META, raw)
 
     def count(self, topic: str, window: Window) -> int:
         return self.store.topic_window_count(topic, window.start, window.end)
