@@ -336,6 +336,8 @@ _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
 
 def _fold(text: str) -> str:
     """Lower-case ASCII (accents dropped, other scripts removed)."""
+    if text.isascii():  # most names and titles: NFKD would change nothing (one stem per paper)
+        return text.lower()
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
 
 
