@@ -288,16 +288,23 @@ def mark(path: Path) -> bytes:
 def test_a_month_bib_is_not_rendered_again_for_fields_it_does_not_show(
     history: Workspace, tmp_path: Path
 ) -> None:
-    """A code link and a translation move January's window, so its data file is rendered
-    again; its BibTeX shows neither, so the hash of its inputs keeps it unrendered (the marker
-    survives), and once restored it equals a from-scratch render."""
+    """Code links (and a translation) move January's window, so its data file is rendered
+    again each time; its BibTeX shows neither: the first change renders it once more and records
+    the hash of its inputs, the second finds that hash unchanged and keeps the file unrendered
+    (the marker survives); once restored it equals a from-scratch render."""
     bib = history.root / "docs/exports/papers-2025-01.bib"
-    rendered = mark(bib)
     old = START + timedelta(days=4)
     with Store.open(history.database) as store:
         store.record_code(
             f"{old:%y%m}.00400",
             CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
+        )
+    publish(history)
+    rendered = mark(bib)
+    with Store.open(history.database) as store:
+        store.record_code(
+            f"{old:%y%m}.00401",
+            CodeOutcome("https://github.com/c/d", None, 7, "test", old, 1, None),
         )
         store.record_text(
             paper(1000, START + timedelta(days=10)),

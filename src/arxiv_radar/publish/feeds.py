@@ -459,12 +459,20 @@ class StoreExports:
     def _month_bib(self, path: Path, fingerprint: str, rows: Sequence[Entry]) -> Content:
         """A stale month's BibTeX, or None when only fields it does not show changed (code
         links, translations, scores move the window's rev): decided by a hash of its inputs,
-        far cheaper than rendering 12,500 entries to find the same bytes."""
+        far cheaper than rendering 12,500 entries to find the same bytes.
+
+        The hash is taken only when the month holds the same papers as at its last render (new
+        papers always change the file), so a full publish and the day's new month pay nothing
+        for it; the first change after such a render records it for the next.
+        """
         keys = _store_keys(self._store, rows)
+        before, _, content_before = self._fingerprints.recorded(path).partition("|")
+        if before.split(":")[:2] != fingerprint.split(":")[:2]:  # settings or paper count
+            self._fingerprints.rendered(path, fingerprint)
+            return render_bibtex(rows, keys=keys)
         content = bib_inputs_digest(self._digest, rows, keys)
-        same = self._fingerprints.same_content(path, content)
         self._fingerprints.rendered(path, f"{fingerprint}|{content}")
-        return None if same else render_bibtex(rows, keys=keys)
+        return None if content == content_before else render_bibtex(rows, keys=keys)
 
     def _month_prints(self, month: Window) -> dict[str, str]:
         """The month's files and their fingerprints: BibTeX also depends on the citation keys of

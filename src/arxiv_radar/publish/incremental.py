@@ -245,15 +245,15 @@ class Fingerprints:
         recorded = self._recorded.get(str(path.resolve()))
         return recorded is not None and recorded.split("|", 1)[0] == fingerprint and path.is_file()
 
-    def same_content(self, path: Path, content: str) -> bool:
-        """Whether ``path`` exists and was rendered from inputs hashing to ``content``.
+    def recorded(self, path: Path) -> str:
+        """The fingerprint recorded for ``path`` ("" when none, or the file is gone).
 
-        A page that shows only some of a paper's fields records ``window|content``: when the
+        A page that shows only some of a paper's fields may record ``window|content``: when the
         window moved for a field it does not show (a code link under BibTeX), the hash of what
         it does show is unchanged and the page need not be rendered again.
         """
         recorded = self._recorded.get(str(path.resolve()), "")
-        return recorded.rpartition("|")[2] == content and "|" in recorded and path.is_file()
+        return recorded if recorded and path.is_file() else ""
 
     def rendered(self, path: Path, fingerprint: str) -> None:
         """Note that ``path`` now holds a rendering of ``fingerprint`` (saved by :meth:`save`)."""
