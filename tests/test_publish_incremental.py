@@ -288,8 +288,8 @@ def mark(path: Path) -> bytes:
 def test_a_month_bib_is_not_rendered_again_for_fields_it_does_not_show(
     history: Workspace, tmp_path: Path
 ) -> None:
-    """Code links (and a translation) move January's window, so its data file is rendered
-    again each time; its BibTeX shows neither: the first change renders it once more and records
+    """Code links (and a translation) move January's window, so the changed day's data file is
+    rendered again each time; its BibTeX shows neither: the first change renders it once more and records
     the hash of its inputs, the second finds that hash unchanged and keeps the file unrendered
     (the marker survives); once restored it equals a from-scratch render."""
     bib = history.root / "docs/exports/papers-2025-01.bib"
@@ -313,7 +313,7 @@ def test_a_month_bib_is_not_rendered_again_for_fields_it_does_not_show(
             old,
         )
     written = names(history, publish(history))
-    assert "docs/exports/papers-2025-01.json.gz" in written
+    assert f"docs/exports/2025-01/papers-{old:%Y-%m-%d}.json.gz" in written
     assert bib.read_text("utf-8").endswith(MARKER)
     assert names(history, publish(history)) == set()  # the new window print was recorded
     bib.write_bytes(rendered)
