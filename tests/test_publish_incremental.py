@@ -288,10 +288,10 @@ def mark(path: Path) -> bytes:
 def test_a_month_bib_is_not_rendered_again_for_fields_it_does_not_show(
     history: Workspace, tmp_path: Path
 ) -> None:
-    """Code links (and a translation) move January's window, so the changed day's data file is
-    rendered again each time; its BibTeX shows neither: the first change renders it once more and records
-    the hash of its inputs, the second finds that hash unchanged and keeps the file unrendered
-    (the marker survives); once restored it equals a from-scratch render."""
+    """Code links (and a translation) move January's window, so the changed day's data file
+    is rendered again each time; its BibTeX shows neither: the first change renders it once
+    more and records the hash of its inputs, the second finds that hash unchanged and keeps the
+    file unrendered (the marker survives); once restored it equals a from-scratch render."""
     bib = history.root / "docs/exports/papers-2025-01.bib"
     old = START + timedelta(days=4)
     with Store.open(history.database) as store:
