@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -143,6 +144,41 @@ def test_nothing_new_renders_nothing_and_writes_nothing(history: Workspace) -> N
     assert publish(history) == []
     after = {p: p.stat().st_mtime_ns for p in (history.root / "docs").rglob("*") if p.is_file()}
     assert after == before
+
+
+def test_a_moved_digest_folder_keeps_its_fresh_pages(tmp_path: Path) -> None:
+    """A renamed repository is checked out at another path with its cached database inside:
+    its pages are still fresh (a re-render would drop the marker), and a new day renders."""
+    ws = workspace(tmp_path / "digest", Path("radar.db"))
+    with Store.open(ws.database) as store:
+        for day in range(0, 20, 2):
+            add_day(store, day, 4)
+    publish(ws)
+    shutil.copytree(ws.root, tmp_path / "renamed")
+    moved = load_workspace(tmp_path / "renamed" / "arxiv-radar.yml")
+    day_page = sorted((moved.root / "docs/days").glob("*.html"))[0]
+    mark(day_page)
+    assert publish(moved) == []
+    assert day_page.read_text("utf-8").endswith(MARKER)
+    with Store.open(moved.database) as store:
+        add_day(store, 30, 3)
+    written = names(moved, publish(moved))
+    assert any(name.startswith("docs/days/") for name in written)
+    assert day_page.read_text("utf-8").endswith(MARKER)
+
+
+def test_a_folder_sharing_a_database_from_elsewhere_renders_its_own_pages(
+    history: Workspace, tmp_path: Path
+) -> None:
+    """A preview copy publishing from the same outside database must not make the original's
+    stale pages look fresh, nor its own: paths stay absolute, the copy renders everything."""
+    shutil.copytree(history.root, tmp_path / "preview")
+    preview = load_workspace(tmp_path / "preview" / "arxiv-radar.yml")
+    assert preview.database == history.database
+    day_page = sorted((preview.root / "docs/days").glob("*.html"))[0]
+    mark(day_page)
+    publish(preview)
+    assert not day_page.read_text("utf-8").endswith(MARKER)
 
 
 def test_a_deleted_page_comes_back(history: Workspace) -> None:

@@ -96,7 +96,7 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
     names = [topic.name for topic in topics]
     status = status_line(store, config.timezone)
     day = updated_on(store)
-    fingerprints = Fingerprints(store)
+    fingerprints = Fingerprints(store, _travelling_root(workspace))
     calendar = Calendar.build(store, ZoneInfo(config.timezone), tuple(names))
     docs = workspace.resolve(config.output.docs_dir)
     markdown = StoreMarkdown(
@@ -137,6 +137,14 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
     fingerprints.save()
     calendar.save()
     return sorted(set(written))
+
+
+def _travelling_root(workspace: Workspace) -> Path | None:
+    """The workspace root when the database lies inside it, so both move together (a renamed
+    repository's checkout, a copy): then fingerprints are recorded relative to it. A database
+    shared from elsewhere may serve other folders too, so their paths stay absolute there."""
+    root = workspace.root.resolve()
+    return root if workspace.database.resolve().is_relative_to(root) else None
 
 
 def _site(

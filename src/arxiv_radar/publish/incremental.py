@@ -223,11 +223,15 @@ def _files(folder: Traversable) -> Iterator[Traversable]:
 class Fingerprints:
     """Recorded fingerprints per output path; new ones are saved only after the pages are written.
 
-    Paths are recorded resolved, so a publish into another folder renders everything there.
+    Paths inside ``root`` (the workspace) are recorded relative to it, so a digest whose folder
+    moved (a renamed repository changes the Actions checkout path, a copy, a new machine) still
+    skips its fresh pages: :meth:`fresh` also checks the file is there. Paths outside it are
+    recorded resolved, so a publish into another folder renders everything there.
     """
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, root: Path | None = None) -> None:
         self._store = store
+        self._root = root.resolve() if root is not None else None
         self._recorded = store.output_fingerprints()
         self._pending: dict[str, str] = {}
         self._windows: dict[tuple[datetime, datetime], tuple[int, int]] = {}
@@ -242,7 +246,7 @@ class Fingerprints:
     def fresh(self, path: Path, fingerprint: str) -> bool:
         """Whether ``path`` exists and was rendered from exactly this fingerprint (the part of
         the recorded one before any ``|content`` suffix, see :meth:`same_content`)."""
-        recorded = self._recorded.get(str(path.resolve()))
+        recorded = self._recorded.get(self._key(path))
         return recorded is not None and recorded.split("|", 1)[0] == fingerprint and path.is_file()
 
     def recorded(self, path: Path) -> str:
@@ -252,12 +256,18 @@ class Fingerprints:
         window moved for a field it does not show (a code link under BibTeX), the hash of what
         it does show is unchanged and the page need not be rendered again.
         """
-        recorded = self._recorded.get(str(path.resolve()), "")
+        recorded = self._recorded.get(self._key(path), "")
         return recorded if recorded and path.is_file() else ""
 
     def rendered(self, path: Path, fingerprint: str) -> None:
         """Note that ``path`` now holds a rendering of ``fingerprint`` (saved by :meth:`save`)."""
-        self._pending[str(path.resolve())] = fingerprint
+        self._pending[self._key(path)] = fingerprint
+
+    def _key(self, path: Path) -> str:
+        resolved = path.resolve()
+        if self._root is not None and resolved.is_relative_to(self._root):
+            return resolved.relative_to(self._root).as_posix()
+        return str(resolved)
 
     def save(self) -> None:
         if self._pending:
