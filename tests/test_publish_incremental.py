@@ -73,6 +73,11 @@ def publish(ws: Workspace, language: str | None = None) -> list[Path]:
         return publish_all(ws, store, compile_topics(ws.config.topics))
 
 
+def found_code(store: Store, arxiv_id: str, url: str, stars: int, at: datetime) -> None:
+    """A code link found for ``arxiv_id``, recorded as the enrich stage records one."""
+    store.record_code(arxiv_id, CodeOutcome(url, None, stars, "test", at, 1, None))
+
+
 def tree(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
@@ -111,10 +116,7 @@ def test_days_of_changes_to_new_and_old_papers_equal_a_full_rebuild(
     old = START + timedelta(days=4)
     with Store.open(history.database) as store:
         add_day(store, 61, 10)
-        store.record_code(
-            f"{old:%y%m}.00400",
-            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
-        )
+        found_code(store, f"{old:%y%m}.00400", "https://github.com/a/b", 42, old)
     first = publish(history)
     assert_same_as_scratch(history, tmp_path, "scratch1")
     names = {p.relative_to(history.root).as_posix() for p in first}
@@ -265,10 +267,7 @@ def test_a_changed_old_code_link_rewrites_only_the_files_that_show_it(
     other month."""
     old = START + timedelta(days=4)
     with Store.open(history.database) as store:
-        store.record_code(
-            f"{old:%y%m}.00400",
-            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
-        )
+        found_code(store, f"{old:%y%m}.00400", "https://github.com/a/b", 42, old)
     written = names(history, publish(history))
     assert written == {
         "docs/days/2025-01-07.html",
@@ -331,17 +330,11 @@ def test_a_month_bib_is_not_rendered_again_for_fields_it_does_not_show(
     bib = history.root / "docs/exports/papers-2025-01.bib"
     old = START + timedelta(days=4)
     with Store.open(history.database) as store:
-        store.record_code(
-            f"{old:%y%m}.00400",
-            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
-        )
+        found_code(store, f"{old:%y%m}.00400", "https://github.com/a/b", 42, old)
     publish(history)
     rendered = mark(bib)
     with Store.open(history.database) as store:
-        store.record_code(
-            f"{old:%y%m}.00401",
-            CodeOutcome("https://github.com/c/d", None, 7, "test", old, 1, None),
-        )
+        found_code(store, f"{old:%y%m}.00401", "https://github.com/c/d", 7, old)
         store.record_text(
             paper(1000, START + timedelta(days=10)),
             TextKey("abstract", "en", "test", "m"),
@@ -408,10 +401,7 @@ def test_the_calendar_counts_again_only_the_months_that_changed(history: Workspa
 def test_a_star_refresh_rewrites_stars_json_and_no_window_page(history: Workspace) -> None:
     old = START + timedelta(days=4)
     with Store.open(history.database) as store:
-        store.record_code(
-            f"{old:%y%m}.00400",
-            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
-        )
+        found_code(store, f"{old:%y%m}.00400", "https://github.com/a/b", 42, old)
     publish(history)
     with Store.open(history.database) as store:
         store.record_stars({"https://github.com/a/b": 43}, old + timedelta(days=30))
@@ -480,10 +470,7 @@ def test_with_the_site_off_a_changed_old_paper_rewrites_its_day_file_alone(
     publish(ws)
     old = START + timedelta(days=4)
     with Store.open(ws.database) as store:
-        store.record_code(
-            f"{old:%y%m}.00400",
-            CodeOutcome("https://github.com/a/b", None, 42, "test", old, 1, None),
-        )
+        found_code(store, f"{old:%y%m}.00400", "https://github.com/a/b", 42, old)
     written = {n for n in names(ws, publish(ws)) if n.startswith("docs/exports/")}
     assert written == {"docs/exports/2025-01/papers-2025-01-07.json.gz", "docs/exports/stars.json"}
     assert_same_as_scratch(ws, tmp_path, "scratch")

@@ -27,7 +27,6 @@ from arxiv_radar.paper import split_version
 from arxiv_radar.query import parse
 
 __all__ = [
-    "DEFAULT_CONFIG_NAME",
     "ENV_OVERRIDES",
     "ChatConfig",
     "CodeLinksConfig",

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from importlib import resources
 
 from arxiv_radar import __version__
-from arxiv_radar.names import WORKFLOW_PATH
 
-__all__ = ["GITIGNORE_HEADER", "WORKFLOW_PATH", "DigestPaths", "gitignore_text", "workflow_text"]
+__all__ = ["GITIGNORE_HEADER", "DigestPaths", "gitignore_text", "workflow_text"]
 
 GITIGNORE_HEADER = "# arxiv-radar: the database is a cache rebuilt from state/, never committed"
 

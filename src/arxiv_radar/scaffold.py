@@ -12,9 +12,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from arxiv_radar.config import DEFAULT_CONFIG_NAME, load_workspace, starter_config_text
+from arxiv_radar.config import load_workspace, starter_config_text
 from arxiv_radar.errors import UserError
-from arxiv_radar.github_files import WORKFLOW_PATH, DigestPaths, gitignore_text, workflow_text
+from arxiv_radar.github_files import DigestPaths, gitignore_text, workflow_text
+from arxiv_radar.names import DEFAULT_CONFIG_NAME, WORKFLOW_PATH
 from arxiv_radar.publish.files import write_if_changed
 from arxiv_radar.publish.markdown import foreign_page
 

@@ -33,13 +33,14 @@ from typing import Any
 
 import yaml
 
-from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace, load_workspace, parse_config
+from arxiv_radar.config import Workspace, load_workspace, parse_config
 from arxiv_radar.enrich.codelinks import next_check, schedule_position
 from arxiv_radar.enrich.links import normalise_repo_url
 from arxiv_radar.errors import FetchError, UserError
 from arxiv_radar.http import PoliteClient
 from arxiv_radar.importers.cv_arxiv_daily_config import ConfigTranslation, translate_config
 from arxiv_radar.lock import workspace_lock
+from arxiv_radar.names import DEFAULT_CONFIG_NAME
 from arxiv_radar.paper import Paper, split_version
 from arxiv_radar.pipeline import http_settings
 from arxiv_radar.publish.files import write_if_changed

@@ -14,10 +14,11 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from arxiv_radar.config import DEFAULT_CONFIG_NAME, Workspace
+from arxiv_radar.config import Workspace
 from arxiv_radar.errors import UserError
 from arxiv_radar.fetch import latest_announcement
 from arxiv_radar.match import Topic
+from arxiv_radar.names import DEFAULT_CONFIG_NAME
 from arxiv_radar.publish.feeds import Content, FeedSettings, StoreExports
 from arxiv_radar.publish.files import synced_once
 from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
