@@ -20,6 +20,7 @@ from arxiv_radar.publish.digest import publish_all
 from arxiv_radar.publish.export import read_json_exports
 from arxiv_radar.records import CodeOutcome, TextKey
 from arxiv_radar.store import Store
+from arxiv_radar.store.ranking import RankedRow
 
 START = datetime(2025, 1, 3, 15, tzinfo=timezone.utc)
 TOPICS = ("Vision", "Language", "Robots")
@@ -323,10 +324,12 @@ def mark(path: Path) -> bytes:
 def test_a_month_bib_is_not_rendered_again_for_fields_it_does_not_show(
     history: Workspace, tmp_path: Path
 ) -> None:
-    """Code links (and a translation) move January's window, so the changed day's data file
-    is rendered again each time; its BibTeX shows neither: the first change renders it once
-    more and records the hash of its inputs, the second finds that hash unchanged and keeps the
-    file unrendered (the marker survives); once restored it equals a from-scratch render."""
+    """Code links and a translation move January's window, so the changed day's data file is
+    rendered again; its BibTeX shows neither, and they leave the listing fingerprint it is
+    rendered from alone (the marker survives). A revised abstract moves that fingerprint, yet
+    BibTeX does not show it either: the first such change renders the file once more and records
+    the hash of its inputs, the second finds that hash unchanged and keeps the file unrendered.
+    Once restored it equals a from-scratch render."""
     bib = history.root / "docs/exports/papers-2025-01.bib"
     old = START + timedelta(days=4)
     with Store.open(history.database) as store:
@@ -345,6 +348,15 @@ def test_a_month_bib_is_not_rendered_again_for_fields_it_does_not_show(
     assert f"docs/exports/2025-01/papers-{old:%Y-%m-%d}.json.gz" in written
     assert bib.read_text("utf-8").endswith(MARKER)
     assert names(history, publish(history)) == set()  # the new window print was recorded
+    for revision in ("first", "second"):
+        revised = dataclasses.replace(paper(402, old), abstract=f"A {revision} new abstract.")
+        with Store.open(history.database) as store:
+            store.upsert_papers([revised], seen_at=old + timedelta(days=9), source="api")
+        if revision == "first":
+            publish(history)
+            rendered = mark(bib)
+    assert "docs/exports/papers-2025-01.bib" not in names(history, publish(history))
+    assert bib.read_text("utf-8").endswith(MARKER)
     bib.write_bytes(rendered)
     assert_same_as_scratch(history, tmp_path, "scratch")
 
@@ -364,6 +376,100 @@ def test_a_month_bib_is_rendered_again_when_a_field_it_shows_changes(
     assert MARKER not in text
     assert "note = {Accepted at CVPR 2025}" in text
     assert_same_as_scratch(history, tmp_path, "scratch")
+
+
+ARCHIVE_MARK = "\n<!-- left here by the test: only a full render drops it -->\n"
+
+
+def mark_archive(ws: Workspace, month: str) -> Path:
+    """Append ARCHIVE_MARK to an archive month: patching its rows keeps it, a render drops it."""
+    path = ws.root / "archive" / f"{month}.md"
+    path.write_text(path.read_text("utf-8") + ARCHIVE_MARK, encoding="utf-8")
+    return path
+
+
+def unmark(path: Path) -> None:
+    path.write_text(path.read_text("utf-8").replace(ARCHIVE_MARK, ""), encoding="utf-8")
+
+
+def test_an_old_month_with_new_code_links_and_translations_has_only_those_rows_rewritten(
+    history: Workspace, tmp_path: Path
+) -> None:
+    """The rows are patched into the page on disk (the mark survives) and the page equals a
+    from-scratch render: the Code and Abstract cells are the only change."""
+    publish(history, "en")  # the settings changed: every page once
+    page = mark_archive(history, "2025-01")
+    old = START + timedelta(days=4)
+    with Store.open(history.database) as store:
+        found_code(store, f"{old:%y%m}.00400", "https://github.com/a/b", 42, old)
+        found_code(store, f"{old:%y%m}.00405", "https://github.com/c/d", 7, old)
+        store.record_text(
+            paper(2000, START + timedelta(days=20)),
+            TextKey("abstract", "en", "test", "m"),
+            "Translated | with a bar!",
+            old,
+        )
+    assert "archive/2025-01.md" in names(history, publish(history, "en"))
+    text = page.read_text("utf-8")
+    assert text.endswith(ARCHIVE_MARK)
+    assert text.count("[code](https://github.com/a/b)") == 3  # its three topics (add_day)
+    assert "Translated \\| with a bar!" in text
+    unmark(page)
+    with Store.open(history.database) as store:
+        store.display_language = "en"
+        publish_all(history, store, compile_topics(history.config.topics))
+    scratch = workspace(tmp_path / "scratch", history.database)
+    with Store.open(history.database) as store:
+        store.display_language = "en"
+        publish_all(scratch, store, compile_topics(scratch.config.topics))
+    assert page.read_bytes() == (scratch.root / "archive/2025-01.md").read_bytes()
+
+
+@pytest.mark.parametrize("change", ["topic", "metadata", "row missing"])
+def test_an_old_month_is_rendered_in_full_when_its_layout_may_have_moved(
+    history: Workspace, tmp_path: Path, change: str
+) -> None:
+    """A new topic for an old paper, a revised title, or a page whose row is not where it
+    should be (edited by hand): the whole month is rendered again (the mark is gone)."""
+    page = mark_archive(history, "2025-01")
+    old = START + timedelta(days=4)
+    with Store.open(history.database) as store:
+        found_code(store, f"{old:%y%m}.00401", "https://github.com/a/b", 42, old)
+        if change == "topic":
+            store.add_matches("Robots", [f"{old:%y%m}.00401"], matched_at=old)
+        elif change == "metadata":
+            renamed = paper(401, old, version=2, title="Renamed")
+            store.upsert_papers([renamed], seen_at=old + timedelta(days=9), source="api")
+    if change == "row missing":
+        lines = page.read_text("utf-8").split("\n")
+        kept = [line for line in lines if f"[{old:%y%m}.00401](" not in line]
+        page.write_text("\n".join(kept), encoding="utf-8")
+    publish(history)
+    assert not page.read_text("utf-8").endswith(ARCHIVE_MARK)
+    assert_same_as_scratch(history, tmp_path, "scratch")
+
+
+def test_a_month_ordered_by_relevance_is_rendered_in_full_when_a_score_changes(
+    tmp_path: Path,
+) -> None:
+    """A new score may move its paper within its day, so rows are not patched in place."""
+    text = config_text().replace("{name: Robots,", "{name: Robots, order: relevance,")
+    ws = workspace(tmp_path / "site", tmp_path / "radar.db", text)
+    with Store.open(ws.database) as store:
+        papers = [p for day in range(0, 6, 2) for p in add_day(store, day, 8)]
+    publish(ws)
+    page = mark_archive(ws, "2025-01")
+    first = papers[-8]  # the last day's first paper: in every topic, listed last in its day
+    with Store.open(ws.database) as store:
+        row = RankedRow(first.arxiv_id, 0.9, "like your seeds", "seeds")
+        store.record_scores("Robots", [row], at=START + timedelta(days=7))
+    assert "archive/2025-01.md" in names(ws, publish(ws))
+    text = page.read_text("utf-8")
+    assert not text.endswith(ARCHIVE_MARK)
+    robots = text.split("## Robots", 1)[1]
+    newest = papers[-3]  # i = 5: in Robots, listed first in its day by date
+    assert robots.index(f"[{first.arxiv_id}](") < robots.index(f"[{newest.arxiv_id}](")
+    assert_same_as_scratch(ws, tmp_path, "scratch")
 
 
 def calendar_with_queries(store: Store) -> tuple[incremental.Calendar, list[str]]:

@@ -24,6 +24,7 @@ from arxiv_radar.doctor import run_doctor
 from arxiv_radar.errors import StoreError, UserError
 from arxiv_radar.records import CodeOutcome, TextKey
 from arxiv_radar.store import Store, snapshot
+from arxiv_radar.store.schema import SCHEMA_4
 from arxiv_radar.store.snapshot import (
     FORMAT_VERSION,
     META_MANIFEST,
@@ -157,6 +158,17 @@ def downgrade_to_schema_4(db: Path) -> None:
         ).fetchall()
         for kind, name in rows:
             conn.execute(f"DROP {kind.upper()} {name}")
+        # Schema 10's listing revisions: schema 4's triggers, without the column they set.
+        listed = ("papers_rev_insert", "papers_rev_update", "topic_papers_rev_")
+        triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        for (name,) in triggers.fetchall():
+            if name.startswith(listed):
+                conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("DROP INDEX papers_by_published_listing_rev")
+        conn.execute("ALTER TABLE papers DROP COLUMN listing_rev")
+        for statement in SCHEMA_4:
+            if statement.startswith("CREATE TRIGGER") and any(n in statement for n in listed):
+                conn.execute(statement)
         later = ("dirty_days", "destinations", "delivery_intents", "topic_state")
         for table in (*later, "seed_papers", "rank_scores", "star_revision"):
             conn.execute(f"DROP TABLE {table}")

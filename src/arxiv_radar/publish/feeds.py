@@ -417,12 +417,11 @@ class StoreExports:
     def _day_files(self, entries: MonthEntries) -> Iterator[tuple[str, Content]]:
         """One gzip JSON file per site day: a changed old paper rewrites its day's file only.
 
-        The month's entries are shared with the other renderers (the Markdown month, stale
-        whenever a day is, has read them already), but only a stale day's papers become records:
-        a changed old paper costs one day's worth."""
+        The month's entries are shared when another renderer has read them already; otherwise
+        only a stale day's papers are read: a changed old paper costs one day's worth."""
         days = list(self._calendar.days(entries.window))
         self._day_labels[entries.window.label] = [day.label for day in days]
-        by_day: dict[str, list[Entry]] | None = None
+        by_day = _by_day(entries.get(), self._zone) if entries.loaded else None
         for day in days:
             path = day_data_path(day.label)
             fingerprint = self._fingerprints.window(day, self._digest)
@@ -430,8 +429,9 @@ class StoreExports:
                 yield path, None
                 continue
             if by_day is None:
-                by_day = _by_day(entries.get(), self._zone)
-            rows = by_day.get(day.label, [])
+                rows = list(self._store.iter_window_entries(day.start, day.end))
+            else:
+                rows = by_day.get(day.label, [])
             data = records(best_scored(self._store, rows), self._zone)
             self._fingerprints.rendered(self._out_dir / path, fingerprint)
             yield path, gzip_text(iter_json(data, generated=None))
@@ -457,8 +457,8 @@ class StoreExports:
                 yield path, render[path]()
 
     def _month_bib(self, path: Path, fingerprint: str, rows: Sequence[Entry]) -> Content:
-        """A stale month's BibTeX, or None when only fields it does not show changed (code
-        links, translations, scores move the window's rev): decided by a hash of its inputs,
+        """A stale month's BibTeX, or None when only fields it does not show changed (an
+        abstract, a topic: they move the listing rev): decided by a hash of its inputs,
         far cheaper than rendering 12,500 entries to find the same bytes.
 
         The hash is taken only when the month holds the same papers as at its last render (new
@@ -480,13 +480,14 @@ class StoreExports:
         if not self._feeds:
             return {}
         stem = f"exports/papers-{month.label}"
-        data_print = self._fingerprints.window(month, self._digest)
         wanted = {}
         if self._settings.csv:
-            wanted[f"{stem}.csv"] = data_print
+            wanted[f"{stem}.csv"] = self._fingerprints.window(month, self._digest)
         year = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
         count, rev = self._store.bib_fingerprint(year, month.end)
-        wanted[f"{stem}.bib"] = f"{data_print}:{count}:{rev}"
+        # BibTeX shows no enrichment: a code link or translation leaves the file unrendered.
+        listing = self._fingerprints.listing(month, self._digest)
+        wanted[f"{stem}.bib"] = f"{listing}:{count}:{rev}"
         return wanted
 
     def closing(self) -> Iterator[tuple[str, Content]]:

@@ -4,9 +4,11 @@ A daily run adds papers to one or two months; re-rendering two years of pages fo
 waste this module removes. Every page that shows one window of papers (a month, a day) gets a
 *fingerprint* from the store alone: ``(papers, highest rev)`` of its window (the store's triggers
 bump a paper's ``rev`` on anything that renders: metadata, topics, code links, texts) plus a
-digest of the render settings and the package version. A page is rendered again only when its
-fingerprint differs from the one recorded for its path, or the file is gone. Pages built from
-global context (home, topics, feeds, indexes) are always rendered; they are bounded in size.
+digest of the render settings and the package version (pages that show no enrichment use the
+window's ``listing_rev`` instead, which only metadata and topics move). A page is rendered
+again only when its fingerprint differs from the one recorded for its path, or the file is gone.
+Pages built from global context (home, topics, feeds, indexes) are always rendered; they are
+bounded in size.
 Windows are calendar periods in the display time zone, as UTC bounds for the store's index.
 """
 
@@ -235,6 +237,7 @@ class Fingerprints:
         self._recorded = store.output_fingerprints()
         self._pending: dict[str, str] = {}
         self._windows: dict[tuple[datetime, datetime], tuple[int, int]] = {}
+        self._listings: dict[tuple[datetime, datetime], tuple[int, int]] = {}
 
     def window(self, window: Window, digest: str) -> str:
         key = (window.start, window.end)
@@ -242,6 +245,15 @@ class Fingerprints:
             self._windows[key] = self._store.window_fingerprint(window.start, window.end)
         count, rev = self._windows[key]
         return f"{digest}:{count}:{rev}"
+
+    def listing(self, window: Window, digest: str) -> str:
+        """Like :meth:`window`, from the window's listing revisions: for pages that show no
+        enrichment (a month's compact list, its BibTeX), which a code link leaves alone."""
+        key = (window.start, window.end)
+        if key not in self._listings:
+            self._listings[key] = self._store.listing_fingerprint(window.start, window.end)
+        count, rev = self._listings[key]
+        return f"{digest}:{count}:L{rev}"
 
     def fresh(self, path: Path, fingerprint: str) -> bool:
         """Whether ``path`` exists and was rendered from exactly this fingerprint (the part of

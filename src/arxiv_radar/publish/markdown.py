@@ -43,9 +43,11 @@ from arxiv_radar.publish.incremental import (
     Calendar,
     Fingerprints,
     MonthEntries,
+    Window,
     display_zone,
     settings_digest,
 )
+from arxiv_radar.publish.row_patch import pdf_cell_token, replace_rows
 from arxiv_radar.rank.ordering import scored_entries, top_picks
 from arxiv_radar.store import Store
 
@@ -507,12 +509,23 @@ class StoreMarkdown:
         )
 
     def month(self, entries: MonthEntries) -> list[Path]:
-        """The archive page of one month, when stale; returns it if its bytes changed."""
+        """The archive page of one month, when stale; returns it if its bytes changed.
+
+        Its fingerprint records the listing one too (``window|listing``), so that the next
+        publish can tell a month where only enrichments changed (see :meth:`_patched`)."""
         month = entries.window
         path = self._root / self._settings.archive / f"{month.label}.md"
         fingerprint = self._fingerprints.window(month, self._digest)
         if self._fingerprints.fresh(path, fingerprint):
             return []
+        listing = self._fingerprints.listing(month, self._digest)
+        text = self._patched(path, month, listing)
+        if text is None:
+            text = self._rendered(entries)
+        self._fingerprints.rendered(path, f"{fingerprint}|{listing}")
+        return [path] if write_if_changed(path, text) else []
+
+    def _rendered(self, entries: MonthEntries) -> str:
         rows = entries.get()
         sections = [
             TopicSection(
@@ -523,9 +536,37 @@ class StoreMarkdown:
             for topic in self._topics
             if (chosen := [entry for entry in rows if topic in entry.topics])
         ]
-        text = render_archive_month(settings=self._settings, month=month.label, topics=sections)
-        self._fingerprints.rendered(path, fingerprint)
-        return [path] if write_if_changed(path, text) else []
+        label = entries.window.label
+        return render_archive_month(settings=self._settings, month=label, topics=sections)
+
+    def _patched(self, path: Path, month: Window, listing: str) -> str | None:
+        """The page on disk with only its changed papers' rows rendered again, when its layout
+        cannot have moved since its last render: the same papers, metadata and topics (the
+        same listing fingerprint), PDF cells to find rows by, and no changed paper in a topic
+        ordered by score. Byte-identical to a full render: a row is a function of its paper
+        and topic alone. None: render in full."""
+        window_print, _, listed = self._fingerprints.recorded(path).partition("|")
+        if listed != listing or "pdf" not in self._settings.columns:
+            return None
+        since = int(window_print.rsplit(":", 1)[1])
+        changed = self._store.window_entries_changed(month.start, month.end, since)
+        if len(changed) > _MOST_PATCHED:
+            return None
+        settings = dataclasses.replace(self._settings, stars=False)  # as render_archive_month
+        rows: dict[str, list[str]] = {
+            pdf_cell_token(_pdf_cell(settings, entry)): [] for entry in changed
+        }
+        for topic in self._topics:
+            chosen = [entry for entry in changed if topic in entry.topics]
+            if chosen and topic in settings.relevance_topics:
+                return None
+            for entry in _scored(self._store, settings, topic, chosen) if chosen else []:
+                rows[pdf_cell_token(_pdf_cell(settings, entry))].append(_row(settings, entry))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+        return replace_rows(text, rows)
 
     def closing(self, status_line: str = "", updated_on: date | None = None) -> list[Path]:
         """README.md, docs/index.md and the archive index (small: always rendered).
@@ -545,6 +586,10 @@ class StoreMarkdown:
             status_line=status_line,
             updated_on=updated_on,
         )
+
+
+# Past this many changed papers a month is rendered in full: patching would save little.
+_MOST_PATCHED = 500
 
 
 def _older_links(

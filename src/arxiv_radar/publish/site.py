@@ -232,7 +232,8 @@ class StoreSite:
     def month(self, entries: MonthEntries) -> Iterator[tuple[str, str | None]]:
         """A month page, then each of its days (each with its own fingerprint)."""
         month, fingerprints = entries.window, self._fingerprints
-        fingerprint = fingerprints.window(month, self._digest)
+        # The month's list shows no enrichment (see _compact_row): its listing fingerprint.
+        fingerprint = fingerprints.listing(month, self._digest)
         path = f"archive/{month.label}.html"
         items: list[_Item] | None = None
         if fingerprints.fresh(self._out_dir / path, fingerprint):

@@ -19,6 +19,7 @@ from arxiv_radar.store.schema import (
     dirty_triggers,
     schema_7,
     schema_9,
+    schema_10,
 )
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration"]
@@ -116,6 +117,13 @@ def _m009_stars_apart_and_due_indexes(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _m010_listing_revisions(conn: sqlite3.Connection) -> None:
+    """A second revision for what lists a paper (metadata, topics) apart from its enrichments,
+    so pages that show no code link or translation skip a month where only those changed."""
+    for statement in schema_10():
+        conn.execute(statement)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _m001_initial_schema,
@@ -127,5 +135,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m007_state_dirty_days,
     _m008_rank,
     _m009_stars_apart_and_due_indexes,
+    _m010_listing_revisions,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,6 +21,10 @@ _WINDOW_ENTRIES = select_entries(
     f"""FROM papers p {CODE_JOIN} WHERE p.published >= ? AND p.published < ?
     ORDER BY p.published DESC, p.arxiv_id DESC"""
 )
+_WINDOW_CHANGED = select_entries(
+    f"""FROM papers p {CODE_JOIN} WHERE p.published >= ? AND p.published < ? AND p.rev > ?
+    ORDER BY p.published DESC, p.arxiv_id DESC"""
+)
 _ANNOUNCED_ENTRIES = select_entries(
     f"""FROM papers p {CODE_JOIN}
     ORDER BY p.first_seen DESC, p.published DESC, p.arxiv_id DESC LIMIT ?"""
@@ -51,6 +55,22 @@ class Publishing(Job):
             (iso(start), iso(end)),
         ).fetchone()
         return int(row[0]), int(row[1])
+
+    def listing_fingerprint(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(papers, highest ``listing_rev``) published in ``[start, end)``: like
+        :meth:`window_fingerprint`, but blind to enrichments (code links, translations,
+        scores), for the pages that show none of them."""
+        row = self._conn.execute(
+            """SELECT count(*), coalesce(max(listing_rev), -1) FROM papers
+            WHERE published >= ? AND published < ?""",
+            (iso(start), iso(end)),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
+    def window_entries_changed(self, start: datetime, end: datetime, rev: int) -> list[Entry]:
+        """Papers published in ``[start, end)`` whose ``rev`` is above ``rev``, newest first:
+        what changed in a window since a page of it was rendered."""
+        return list(self._stream(_WINDOW_CHANGED, (iso(start), iso(end), rev)))
 
     def iter_window_entries(self, start: datetime, end: datetime) -> Iterator[Entry]:
         """Papers published in ``[start, end)``, newest first (the topic listings' order)."""

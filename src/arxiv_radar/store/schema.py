@@ -294,3 +294,33 @@ def schema_9() -> Iterator[str]:
         BEGIN {_BUMP_STARS.format(counts=_COUNTS_CHANGED)} END"""
     yield f"""CREATE TRIGGER code_links_stars_delete AFTER DELETE ON code_links
         WHEN {_HAS_STARS.format(row="OLD")} BEGIN {_BUMP_STARS.format(counts=1)} END"""
+
+
+# ``listing_rev`` is bumped with ``rev`` by what changes how a paper is listed (its metadata,
+# its topics), not by its enrichments (code links, translations, scores): pages that show no
+# enrichment, a month's compact list and its BibTeX, fingerprint their window by it, so a code
+# link found for an old paper does not re-render its month there.
+_BUMP_LISTED = """UPDATE revision SET n = n + 1;
+    UPDATE papers SET rev = (SELECT n FROM revision), listing_rev = (SELECT n FROM revision)
+    WHERE arxiv_id = {row}.arxiv_id;"""
+
+
+def schema_10() -> Iterator[str]:
+    yield "ALTER TABLE papers ADD COLUMN listing_rev INTEGER NOT NULL DEFAULT 0"
+    yield "UPDATE papers SET listing_rev = rev"  # conservative: every past change counts
+    yield "CREATE INDEX papers_by_published_listing_rev ON papers (published, listing_rev)"
+    for trigger in (
+        "papers_rev_insert",
+        "papers_rev_update",
+        "topic_papers_rev_insert",
+        "topic_papers_rev_delete",
+    ):
+        yield f"DROP TRIGGER {trigger}"
+    yield f"""CREATE TRIGGER papers_rev_insert AFTER INSERT ON papers
+        BEGIN {_BUMP_LISTED.format(row="NEW")} END"""
+    yield f"""CREATE TRIGGER papers_rev_update AFTER UPDATE OF {", ".join(_RENDERED_PAPER_COLUMNS)}
+        ON papers WHEN {_CHANGED} BEGIN {_BUMP_LISTED.format(row="NEW")} END"""
+    yield f"""CREATE TRIGGER topic_papers_rev_insert AFTER INSERT ON topic_papers
+        BEGIN {_BUMP_LISTED.format(row="NEW")} END"""
+    yield f"""CREATE TRIGGER topic_papers_rev_delete AFTER DELETE ON topic_papers
+        BEGIN {_BUMP_LISTED.format(row="OLD")} END"""

@@ -39,9 +39,9 @@ What is never exported, and why losing it is safe:
   latest announcement ingested), which is state.
 - ``papers.last_seen``: moves whenever a listing shows a paper again, even when nothing is new;
   only the store reads it, and a rebuild restores it as the first-seen time.
-- ``papers.rev``, ``revision`` and ``outputs``: publishing fingerprints. A rebuilt store has no
-  recorded outputs, so its first publish renders everything (and writes only files whose bytes
-  changed, which after a faithful rebuild is none).
+- ``papers.rev``, ``papers.listing_rev``, ``revision`` and ``outputs``: publishing
+  fingerprints. A rebuilt store has no recorded outputs, so its first publish renders everything
+  (and writes only files whose bytes changed, which after a faithful rebuild is none).
 - ``bib_stems``: a pure function of first author, year and title; the first publish after a
   rebuild recomputes them all (``tests/test_snapshot.py`` shows the BibTeX keys come out equal).
 - ``checkpoints`` of interrupted jobs (gap fill and backfill pages): a gap fill only advances

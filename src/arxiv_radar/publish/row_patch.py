@@ -1,0 +1,52 @@
+"""Replacing a few papers' rows in a Markdown page rendered earlier, instead of rendering it again.
+
+A code link or translation found for an old paper changes its rows on its month's archive page
+and nothing else there; rendering the month again reads and formats 12,500 papers to change a
+few lines. Each row holds its paper's PDF cell, ``|[<id>](<pdf url>)|``, which no other row can
+hold (cell text escapes ``|``), so the rows of a paper are the lines holding that cell, in the
+page's section order. The caller decides when the page's layout cannot have moved (same papers,
+metadata and topics, no order by score); this module only swaps lines, and declines (None) when
+a paper's rows are not exactly where it expects them, so the caller renders in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+
+__all__ = ["pdf_cell_token", "replace_rows"]
+
+
+def pdf_cell_token(cell: str) -> str:
+    """What marks a paper's rows: its PDF cell with the column bars around it."""
+    return f"|{cell}|"
+
+
+def replace_rows(text: str, rows: Mapping[str, Sequence[str]]) -> str | None:
+    """``text`` with the table lines holding each token replaced, in order, by that token's
+    rows; None when a token is on a different number of lines than it has rows, off a table
+    line, or on a line another token is on too."""
+    spans: list[tuple[int, int, str]] = []
+    for token, new_rows in rows.items():
+        lines = list(_lines_holding(text, token))
+        if len(lines) != len(new_rows) or any(text[start] != "|" for start, _ in lines):
+            return None
+        spans.extend((start, end, row) for (start, end), row in zip(lines, new_rows, strict=True))
+    pieces, last = [], 0
+    for start, end, row in sorted(spans):
+        if start < last:
+            return None
+        pieces += [text[last:start], row]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _lines_holding(text: str, token: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each line holding ``token``, found at C speed: a month page is megabytes."""
+    at = text.find(token)
+    while at != -1:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end == -1 else end
+        yield start, end
+        at = text.find(token, end)
