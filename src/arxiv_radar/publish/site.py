@@ -53,11 +53,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup, escape
 
 from arxiv_radar.errors import ConfigError
 from arxiv_radar.gapfill import ANNOUNCEMENT, EASTERN, latest_listing_day
 from arxiv_radar.paper import Entry
+from arxiv_radar.publish.cards import (
+    CompactRows,
+    SiteItem,
+    SiteTopic,
+    mathify,
+    paper_cards,
+)
 from arxiv_radar.publish.chart import WEEKS, week_start, weekly_chart_svg, weekly_series
 from arxiv_radar.publish.feeds import day_data_path, topic_slugs
 from arxiv_radar.publish.files import write_if_changed
@@ -84,13 +90,6 @@ MANIFEST_NAME = ".arxiv-radar-site.json"
 TOPIC_PAGE_LIMIT = 200  # newest papers on a topic page; older ones live on the month pages
 AUTHORS_SHOWN = 10
 _STATIC = ("abstracts.js", "search.js", "sort.js", "stars.js", "style.css")
-# Pandoc's rule for inline math: no space just inside the dollars and no digit right after the
-# closing one, so "costs $5 and $10" stays text. An escaped dollar (\$) never delimits.
-_MATH_RE = re.compile(
-    r"(?<!\\)\$\$.+?(?<!\\)\$\$"
-    r"|(?<![\\$])\$[^\s$](?:[^$\n]*?[^\s$\\])?\$(?![\d$])",
-    re.DOTALL,
-)
 _REPO_RE = re.compile(r"^[\w.-]+/[\w.-]+$")
 
 
@@ -116,52 +115,14 @@ class SiteSettings:
     csv: bool = False
 
 
-@dataclass(frozen=True)
-class _Topic:
-    index: int
-    name: str
-    slug: str
-    feed_slug: str  # the name of its files under feeds/ and exports/ (publish.feeds)
-
-
-@dataclass(slots=True)
-class _Item:
-    """One entry as the templates show it: text fields raw (the templates escape), URLs vetted.
-
-    Not frozen (nothing mutates it): a frozen dataclass sets each field through
-    ``object.__setattr__``, and a touched month builds thousands of these.
-    """
-
-    arxiv_id: str
-    version: int
-    title: str
-    title_translated: str
-    authors: str
-    first_author: str  # "First Author et al." on the month lists
-    day: date
-    categories: str
-    abs_url: str
-    pdf_url: str
-    code_url: str | None
-    project_url: str | None
-    stars: int | None
-    tldr: str
-    abstract: str
-    abstract_translated: str
-    topics: tuple[_Topic, ...]
-    # Per topic slug, the paper's stored (score, reason) in that topic: a paper in two ranked
-    # topics has a score in each, and each section of a page shows its own.
-    ranks: dict[str, tuple[float, str]] = field(default_factory=dict)
-
-
 @dataclass
 class _Context:
     settings: SiteSettings
-    topics: tuple[_Topic, ...]
+    topics: tuple[SiteTopic, ...]
     tz: tzinfo
     repo_url: str | None
     env: Environment
-    by_name: dict[str, _Topic] = field(default_factory=dict)
+    by_name: dict[str, SiteTopic] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_name = {topic.name: topic for topic in self.topics}
@@ -178,7 +139,7 @@ class _Context:
 
 @dataclass
 class _TopicStats:
-    recent: list[_Item] = field(default_factory=list)
+    recent: list[SiteItem] = field(default_factory=list)
     months: dict[str, int] = field(default_factory=dict)
     weeks: dict[date, int] = field(default_factory=dict)
     total: int = 0
@@ -188,11 +149,13 @@ class _TopicStats:
 class _Accumulator:
     """What the closing pages need, gathered month by month; bounded by topics and months."""
 
-    topics: tuple[_Topic, ...]
+    topics: tuple[SiteTopic, ...]
     stats: dict[str, _TopicStats]
-    months: list[tuple[str, int, list[tuple[_Topic, int]]]] = field(default_factory=list)
+    months: list[tuple[str, int, list[tuple[SiteTopic, int]]]] = field(default_factory=list)
     announced: date | None = None  # the listing day of the latest announcement
-    latest: list[_Item] = field(default_factory=list)  # every paper it brought, any submission day
+    latest: list[SiteItem] = field(
+        default_factory=list
+    )  # every paper it brought, any submission day
 
 
 class StoreSite:
@@ -235,7 +198,7 @@ class StoreSite:
         # The month's list shows no enrichment (see _compact_row): its listing fingerprint.
         fingerprint = fingerprints.listing(month, self._digest)
         path = f"archive/{month.label}.html"
-        items: list[_Item] | None = None
+        items: list[SiteItem] | None = None
         if fingerprints.fresh(self._out_dir / path, fingerprint):
             yield path, None
         else:
@@ -245,7 +208,7 @@ class StoreSite:
         yield from self._days(entries, items)
 
     def _days(
-        self, entries: MonthEntries, items: list[_Item] | None
+        self, entries: MonthEntries, items: list[SiteItem] | None
     ) -> Iterator[tuple[str, str | None]]:
         """Day pages of a month; the month's entries are reused when someone already read them."""
         if items is None and entries.loaded:
@@ -290,7 +253,7 @@ class StoreSite:
         yield "search-index.json", _search_index(self._ctx, days)
 
 
-def _sorted_items(ctx: _Context, entries: Iterable[Entry]) -> list[_Item]:
+def _sorted_items(ctx: _Context, entries: Iterable[Entry]) -> list[SiteItem]:
     items = [_item(entry, ctx) for entry in entries]
     return sorted(items, key=lambda item: (item.day, item.arxiv_id), reverse=True)
 
@@ -345,7 +308,7 @@ class _Ranking:
                 orders[topic.slug] = _default_order(ctx, topic)
         return cls(scores, orders)
 
-    def attach(self, items: Iterable[_Item]) -> None:
+    def attach(self, items: Iterable[SiteItem]) -> None:
         """Give each item its score and reason in each of its ranked topics."""
         for item in items:
             for topic in item.topics:
@@ -353,8 +316,8 @@ class _Ranking:
                     item.ranks[topic.slug] = rank
 
     def sections(
-        self, ctx: _Context, items: Sequence[_Item]
-    ) -> tuple[list[tuple[_Topic, list[_Item]]], dict[str, str]]:
+        self, ctx: _Context, items: Sequence[SiteItem]
+    ) -> tuple[list[tuple[SiteTopic, list[SiteItem]]], dict[str, str]]:
         """A page's topic sections, each in its topic's default order, and the default order
         of each section whose cards carry scores (those get a Sort control)."""
         sections = [
@@ -369,12 +332,12 @@ class _Ranking:
         return sections, sorting
 
 
-def _default_order(ctx: _Context, topic: _Topic) -> str:
+def _default_order(ctx: _Context, topic: SiteTopic) -> str:
     """How a ranked topic's cards come out of the server, before a reader picks an order."""
     return "relevance" if topic.name in ctx.settings.relevance_topics else "date"
 
 
-def _in_order(items: Sequence[_Item], topic: _Topic, order: str) -> list[_Item]:
+def _in_order(items: Sequence[SiteItem], topic: SiteTopic, order: str) -> list[SiteItem]:
     """``items`` (newest first) as ``order`` lists them: by relevance, best first within each
     day (unscored papers count as 0, ties stay newest first), as the Markdown tables do."""
     if order != "relevance":
@@ -475,7 +438,7 @@ def _repo_url(repository: str) -> str | None:
     return url
 
 
-def _topics(names: Sequence[str]) -> tuple[_Topic, ...]:
+def _topics(names: Sequence[str]) -> tuple[SiteTopic, ...]:
     """Topics with unique file-safe slugs, in the configured order (clashes get ``-2``, ...)."""
     seen: set[str] = set()
     topics = []
@@ -488,7 +451,7 @@ def _topics(names: Sequence[str]) -> tuple[_Topic, ...]:
             n += 1
             slug = f"{base}-{n}"
         seen.add(slug)
-        topics.append(_Topic(index, name, slug, feed_slugs[name]))
+        topics.append(SiteTopic(index, name, slug, feed_slugs[name]))
     return tuple(topics)
 
 
@@ -513,37 +476,20 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["mathify"] = mathify
+    env.globals["paper_cards"] = paper_cards
     return env
-
-
-def mathify(text: str) -> Markup:
-    """Escape ``text`` and wrap ``$...$`` / ``$$...$$`` in ``<span class="math">``, verbatim.
-
-    No math renderer can be downloaded, so TeX stays as the author wrote it (backslashes intact);
-    the span lets CSS set it apart in a monospace face.
-    """
-    if "$" not in text:
-        return escape(text)
-    pieces: list[Markup | str] = []
-    last = 0
-    for match in _MATH_RE.finditer(text):
-        pieces.append(text[last : match.start()])
-        pieces.append(Markup('<span class="math">{}</span>').format(match.group(0)))
-        last = match.end()
-    pieces.append(text[last:])
-    return Markup("").join(pieces)
 
 
 # --- entries to items ---------------------------------------------------------------------------
 
 
-def _item(entry: Entry, ctx: _Context) -> _Item:
+def _item(entry: Entry, ctx: _Context) -> SiteItem:
     paper = entry.paper
     published = paper.published
     if published.tzinfo is None:
         published = published.replace(tzinfo=timezone.utc)
     by_name = ctx.by_name
-    return _Item(
+    return SiteItem(
         arxiv_id=paper.arxiv_id,
         version=paper.version,
         title=_one_line(paper.title),
@@ -564,7 +510,7 @@ def _item(entry: Entry, ctx: _Context) -> _Item:
     )
 
 
-def _index(topic: _Topic) -> int:
+def _index(topic: SiteTopic) -> int:
     return topic.index
 
 
@@ -581,7 +527,7 @@ def _authors(authors: Sequence[str], limit: int) -> str:
 # --- pages --------------------------------------------------------------------------------------
 
 
-def _sections(ctx: _Context, items: Sequence[_Item]) -> list[tuple[_Topic, list[_Item]]]:
+def _sections(ctx: _Context, items: Sequence[SiteItem]) -> list[tuple[SiteTopic, list[SiteItem]]]:
     """Items per configured topic, topics in config order, empty topics left out."""
     sections = []
     for topic in ctx.topics:
@@ -591,7 +537,7 @@ def _sections(ctx: _Context, items: Sequence[_Item]) -> list[tuple[_Topic, list[
     return sections
 
 
-def _repeats(sections: Sequence[tuple[_Topic, Sequence[_Item]]]) -> dict[str, set[str]]:
+def _repeats(sections: Sequence[tuple[SiteTopic, Sequence[SiteItem]]]) -> dict[str, set[str]]:
     """Per topic slug, the papers already shown in full under an earlier topic of the page:
     a day page carries each abstract once, however many topics the paper is in."""
     shown: set[str] = set()
@@ -603,11 +549,11 @@ def _repeats(sections: Sequence[tuple[_Topic, Sequence[_Item]]]) -> dict[str, se
     return repeats
 
 
-def _days(items: Sequence[_Item]) -> list[tuple[date, list[_Item]]]:
+def _days(items: Sequence[SiteItem]) -> list[tuple[date, list[SiteItem]]]:
     return [(day, list(group)) for day, group in groupby(items, key=lambda item: item.day)]
 
 
-def _month_page(ctx: _Context, month: str, items: Sequence[_Item]) -> tuple[str, str]:
+def _month_page(ctx: _Context, month: str, items: Sequence[SiteItem]) -> tuple[str, str]:
     """A month as compact lists (no abstracts: the day pages carry them once)."""
     return (
         f"archive/{month}.html",
@@ -619,59 +565,13 @@ def _month_page(ctx: _Context, month: str, items: Sequence[_Item]) -> tuple[str,
             days=[(day, len(day_items)) for day, day_items in _days(items)],
             sections=_sections(ctx, items),
             unfiled=[item for item in items if not item.topics],
-            compact=_CompactRows(items, "../"),
+            compact=CompactRows(items, "../"),
         ),
     )
 
 
-class _CompactRows:
-    """Each paper's line on a month page, built once per paper whatever its number of topics.
-
-    Built in Python rather than by a Jinja macro: a month page has thousands of lines, and a
-    macro call per line was most of the cost of rendering a touched month. Every field is
-    escaped exactly as the template's autoescape would.
-    """
-
-    def __init__(self, items: Sequence[_Item], root: str) -> None:
-        self._lines = {item.arxiv_id: _compact_row(item, root) + "\n" for item in items}
-
-    def __call__(self, items: Sequence[_Item]) -> Markup:
-        """The lines of ``items`` (a section), each ending with a newline."""
-        # Safe: every line was escaped field by field in _compact_row.
-        return Markup("".join([self._lines[item.arxiv_id] for item in items]))  # noqa: S704
-
-
-def _escape(text: str) -> str:
-    """markupsafe's escape (same five characters, same entities) as plain str operations:
-    markupsafe runs in pure Python here and a month page escapes some 100,000 fields."""
-    if not any(ch in text for ch in "&<>'\""):
-        return text
-    return (
-        text.replace("&", "&amp;")
-        .replace(">", "&gt;")
-        .replace("<", "&lt;")
-        .replace("'", "&#39;")
-        .replace('"', "&#34;")
-    )
-
-
-def _compact_row(item: _Item, root: str) -> str:
-    """Title (to its card on the day page, where the abstract and links are), first author, id.
-
-    Kept this small on purpose: the month pages list every paper of the site, once per topic,
-    and the Pages site has 1 GB for the whole history. No code link either, so a code link
-    found for an old paper rewrites its day page and data file, not its month's list.
-    """
-    day = item.day.isoformat()
-    # Every field is escaped: text by _escape, the title by mathify.
-    return (
-        f'<li><a href="{_escape(root)}days/{day}.html#p-{_escape(item.arxiv_id)}">'
-        f"{mathify(item.title)}</a> · {_escape(item.first_author)} · {_escape(item.arxiv_id)}</li>"
-    )
-
-
 def _day_page(
-    ctx: _Context, ranking: _Ranking, when: tuple[str, date], items: Sequence[_Item]
+    ctx: _Context, ranking: _Ranking, when: tuple[str, date], items: Sequence[SiteItem]
 ) -> tuple[str, str]:
     """A day's full cards per topic; ``when`` is (its month's label, the day)."""
     month, day = when
@@ -740,7 +640,7 @@ def _summary_pages(
 
 def _topic_page(
     ctx: _Context,
-    topic: _Topic,
+    topic: SiteTopic,
     ranking: _Ranking,
     acc: _Accumulator,
     days: tuple[date | None, date | None],
