@@ -31,7 +31,7 @@ from arxiv_radar.publish.cells import (
     safe_url,
     shorten,
 )
-from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries, NewestInTopics
 from arxiv_radar.publish.markdown import (
     GENERATED_MARKER,
     USAGE_URL,
@@ -143,6 +143,7 @@ def publish(
             root=tmp_path,
             calendar=calendar,
             fingerprints=fingerprints,
+            newest=NewestInTopics(store, settings.readme_rows),
         )
         written = [p for m in calendar.months for p in markdown.month(MonthEntries(store, m))]
         written += markdown.closing("Fetched 7 papers | 2 new", FETCHED.date())

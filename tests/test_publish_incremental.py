@@ -580,3 +580,17 @@ def test_with_the_site_off_a_changed_old_paper_rewrites_its_day_file_alone(
     written = {n for n in names(ws, publish(ws)) if n.startswith("docs/exports/")}
     assert written == {"docs/exports/2025-01/papers-2025-01-07.json.gz", "docs/exports/stars.json"}
     assert_same_as_scratch(ws, tmp_path, "scratch")
+
+
+def test_the_newest_papers_of_a_topic_are_what_the_store_lists_at_any_depth(
+    history: Workspace,
+) -> None:
+    with Store.open(history.database) as store:
+        newest = incremental.NewestInTopics(store, depth=20)
+        for limit in (5, 20, 0, 3):
+            assert newest.get("Vision", limit) == store.topic_entries("Vision", limit=limit)
+        deeper = newest.get("Vision", 50)  # past what was read: read again, deeper
+        assert deeper == store.topic_entries("Vision", limit=50)
+        everything = store.topic_entries("Robots")
+        assert newest.get("Robots", 10_000) == everything  # fewer than asked: all of them
+        assert newest.get("Robots", len(everything) + 5) == everything

@@ -22,15 +22,15 @@ import pytest
 
 from arxiv_radar.errors import ConfigError
 from arxiv_radar.paper import Entry, Paper
+from arxiv_radar.publish.cards import mathify
 from arxiv_radar.publish.chart import week_start, weekly_chart_svg, weekly_series
 from arxiv_radar.publish.feeds import FeedSettings, StoreExports
-from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries, NewestInTopics
 from arxiv_radar.publish.site import (
     MANIFEST_NAME,
     TOPIC_PAGE_LIMIT,
     SiteSettings,
     StoreSite,
-    mathify,
     write_site,
 )
 from arxiv_radar.store import RankedRow, Store
@@ -120,6 +120,7 @@ def build(
             settings=settings,
             topics=topics,
             calendar=months,
+            newest=NewestInTopics(store, TOPIC_PAGE_LIMIT),
             fingerprints=Fingerprints(store),
             out_dir=Path(folder) / "docs",
         )
@@ -888,6 +889,7 @@ def test_a_changed_score_re_renders_its_day_page_only(tmp_path: Path) -> None:
                 settings=SiteSettings(title="Radar"),
                 topics=topics,
                 calendar=months,
+                newest=NewestInTopics(store, TOPIC_PAGE_LIMIT),
                 fingerprints=fingerprints,
                 out_dir=docs,
             )

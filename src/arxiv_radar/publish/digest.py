@@ -21,9 +21,9 @@ from arxiv_radar.match import Topic
 from arxiv_radar.names import DEFAULT_CONFIG_NAME
 from arxiv_radar.publish.feeds import Content, FeedSettings, StoreExports
 from arxiv_radar.publish.files import synced_once
-from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries, NewestInTopics
 from arxiv_radar.publish.markdown import MarkdownSettings, StoreMarkdown, foreign_page
-from arxiv_radar.publish.site import SiteSettings, StoreSite, write_site
+from arxiv_radar.publish.site import TOPIC_PAGE_LIMIT, SiteSettings, StoreSite, write_site
 from arxiv_radar.rank import ranked_order
 from arxiv_radar.store import Store
 
@@ -99,6 +99,8 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
     day = updated_on(store)
     fingerprints = Fingerprints(store, _travelling_root(workspace))
     calendar = Calendar.build(store, ZoneInfo(config.timezone), tuple(names))
+    depth = max(TOPIC_PAGE_LIMIT, config.feeds.max_items, config.output.readme_rows)
+    newest = NewestInTopics(store, depth)
     docs = workspace.resolve(config.output.docs_dir)
     markdown = StoreMarkdown(
         store,
@@ -107,8 +109,13 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
         root=workspace.root,
         calendar=calendar,
         fingerprints=fingerprints,
+        newest=newest,
     )
-    site = _site(workspace, store, names, calendar, fingerprints) if config.site.enabled else None
+    site = (
+        _site(workspace, store, names, (calendar, newest), fingerprints)
+        if config.site.enabled
+        else None
+    )
     # The site's search, day pages and star badges read the day JSON files and stars.json, so
     # those are written whenever the site is, feeds or not.
     wanted = config.feeds.enabled or config.site.enabled
@@ -152,7 +159,7 @@ def _site(
     workspace: Workspace,
     store: Store,
     names: list[str],
-    calendar: Calendar,
+    publish: tuple[Calendar, NewestInTopics],
     fingerprints: Fingerprints,
 ) -> StoreSite:
     config = workspace.config
@@ -164,11 +171,13 @@ def _site(
         relevance_topics=tuple(t.name for t in config.topics if ranked_order(config, t.name)),
         csv=config.feeds.enabled and config.feeds.csv,
     )
+    calendar, newest = publish
     return StoreSite(
         store=store,
         settings=settings,
         topics=names,
         calendar=calendar,
+        newest=newest,
         fingerprints=fingerprints,
         out_dir=workspace.resolve(config.output.docs_dir),
     )

@@ -43,6 +43,7 @@ from arxiv_radar.publish.incremental import (
     Calendar,
     Fingerprints,
     MonthEntries,
+    NewestInTopics,
     Window,
     display_zone,
     settings_digest,
@@ -497,8 +498,10 @@ class StoreMarkdown:
         root: Path,
         calendar: Calendar,
         fingerprints: Fingerprints,
+        newest: NewestInTopics,
     ) -> None:
         self._store = store
+        self._newest = newest
         self._settings = settings
         self._topics = topics
         self._root = root
@@ -581,6 +584,7 @@ class StoreMarkdown:
             settings,
             self._topics,
             self._root,
+            newest=self._newest,
             older=older,
             months=months,
             status_line=status_line,
@@ -615,6 +619,7 @@ def _index_pages(
     topics: Sequence[str],
     root: Path,
     *,
+    newest: NewestInTopics,
     older: dict[str, list[ArchiveLink]],
     months: list[str],
     status_line: str,
@@ -625,9 +630,7 @@ def _index_pages(
     sections = [
         TopicSection(
             name=topic,
-            entries=_scored(
-                store, settings, topic, store.topic_entries(topic, limit=settings.readme_rows)
-            ),
+            entries=_scored(store, settings, topic, newest.get(topic, settings.readme_rows)),
             total=store.topic_count(topic),
             older=older[topic],
         )

@@ -71,6 +71,7 @@ from arxiv_radar.publish.incremental import (
     Calendar,
     Fingerprints,
     MonthEntries,
+    NewestInTopics,
     display_zone,
     settings_digest,
 )
@@ -170,12 +171,14 @@ class StoreSite:
         settings: SiteSettings,
         topics: Sequence[str],
         calendar: Calendar,
+        newest: NewestInTopics,
         fingerprints: Fingerprints,
         out_dir: Path,
     ) -> None:
         self._ctx = _context(settings, topics)
         self._store = store
         self._calendar = calendar
+        self._newest = newest
         self._fingerprints = fingerprints
         self._out_dir = out_dir
         self._digest = settings_digest(
@@ -238,7 +241,7 @@ class StoreSite:
 
     def closing(self, updated_on: date | None, status_line: str = "") -> Iterator[tuple[str, str]]:
         """Home, topics, archive index, search and the fixed files: bounded queries only."""
-        acc = _store_accumulator(self._ctx, self._store, self._calendar, updated_on)
+        acc = _store_accumulator(self._ctx, self._store, (self._calendar, self._newest), updated_on)
         self.ranking.attach(acc.latest)
         for stats in acc.stats.values():
             self.ranking.attach(stats.recent)
@@ -259,9 +262,13 @@ def _sorted_items(ctx: _Context, entries: Iterable[Entry]) -> list[SiteItem]:
 
 
 def _store_accumulator(
-    ctx: _Context, store: Store, calendar: Calendar, updated_on: date | None
+    ctx: _Context,
+    store: Store,
+    publish: tuple[Calendar, NewestInTopics],
+    updated_on: date | None,
 ) -> _Accumulator:
     """The summary pages' inputs from counts and a few bounded queries, not from every paper."""
+    calendar, in_topics = publish
     acc = _Accumulator(ctx.topics, {topic.slug: _TopicStats() for topic in ctx.topics})
     newest = store.newest_first_seen()
     if newest is not None:
@@ -271,7 +278,7 @@ def _store_accumulator(
     chart_end = updated_on or (acc.latest[0].day if acc.latest else None)
     for topic in ctx.topics:
         stats = acc.stats[topic.slug]
-        recent = store.topic_entries(topic.name, limit=TOPIC_PAGE_LIMIT)
+        recent = in_topics.get(topic.name, TOPIC_PAGE_LIMIT)
         stats.recent = _sorted_items(ctx, recent)
         for month in calendar.months:
             if count := calendar.topic_counts[month.label].get(topic.name, 0):
