@@ -491,8 +491,15 @@ class StoreExports:
         return wanted
 
     def closing(self) -> Iterator[tuple[str, Content]]:
-        """Star counts (every publish: a refresh changes only this file) and the month index."""
-        yield "exports/stars.json", stars_json(self._store.star_counts())
+        """Star counts (rendered when they may have changed: a refresh changes only this file)
+        and the month index."""
+        path = "exports/stars.json"
+        fingerprint = f"{self._digest}:stars:{self._store.stars_revision()}"
+        if self._fingerprints.fresh(self._out_dir / path, fingerprint):
+            yield path, None
+        else:
+            self._fingerprints.rendered(self._out_dir / path, fingerprint)
+            yield path, stars_json(self._store.star_counts())
         if self._feeds:
             index = _export_index(self._calendar, self._day_labels, csv=self._settings.csv)
             yield "exports/index.json", index

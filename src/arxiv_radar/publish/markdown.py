@@ -585,6 +585,7 @@ class StoreMarkdown:
             self._topics,
             self._root,
             newest=self._newest,
+            calendar=self._calendar,
             older=older,
             months=months,
             status_line=status_line,
@@ -620,6 +621,7 @@ def _index_pages(
     root: Path,
     *,
     newest: NewestInTopics,
+    calendar: Calendar,
     older: dict[str, list[ArchiveLink]],
     months: list[str],
     status_line: str,
@@ -631,7 +633,7 @@ def _index_pages(
         TopicSection(
             name=topic,
             entries=_scored(store, settings, topic, newest.get(topic, settings.readme_rows)),
-            total=store.topic_count(topic),
+            total=calendar.topic_total(topic),
             older=older[topic],
         )
         for topic in topics

@@ -39,9 +39,13 @@ class Publishing(Job):
         return int(self._conn.execute("SELECT n FROM revision").fetchone()[0])
 
     def published_span(self) -> tuple[datetime, datetime] | None:
-        """The oldest and newest ``published`` stored (from the index ends), None when empty."""
-        row = self._conn.execute("SELECT min(published), max(published) FROM papers").fetchone()
-        return None if row[0] is None else (from_iso(row[0]), from_iso(row[1]))
+        """The oldest and newest ``published`` stored (from the index ends), None when empty.
+
+        Two queries: SQLite reads a min or a max alone from an index end, both together by
+        scanning the table (0.07 s at 400k papers)."""
+        oldest = self._conn.execute("SELECT min(published) FROM papers").fetchone()[0]
+        newest = self._conn.execute("SELECT max(published) FROM papers").fetchone()[0]
+        return None if oldest is None else (from_iso(oldest), from_iso(newest))
 
     def window_fingerprint(self, start: datetime, end: datetime) -> tuple[int, int]:
         """(papers, highest rev) published in ``[start, end)``: changes whenever any of them does.
