@@ -541,7 +541,8 @@ def _hostile(rng: random.Random, most: int = 12, pieces: Sequence[str] = _PIECES
 
 
 def _moment(rng: random.Random) -> datetime:
-    moment = datetime(1991, 8, 14) + timedelta(seconds=rng.randrange(36 * 365 * 86400))
+    start = rng.choice((datetime(1991, 8, 14), datetime(1991, 8, 14), datetime(600, 1, 1)))
+    moment = start + timedelta(seconds=rng.randrange(36 * 365 * 86400))  # sometimes year < 1000
     moment = moment.replace(microsecond=rng.choice((0, 0, rng.randrange(10**6))))
     zone = rng.choice((None, *_ZONES))
     return moment if zone is None else moment.replace(tzinfo=zone)

@@ -141,7 +141,12 @@ def _rfc822(moment: datetime) -> str:
 
 
 def _rfc3339(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2024-05-07T06:30:00Z``. isoformat() is several times faster than strftime() and writes
+    the same from year 1000 on (strftime's ``%Y`` is not zero-padded below that on Linux)."""
+    utc = _utc(moment)
+    if utc.year < 1000:
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc.isoformat()[:19] + "Z"
 
 
 def _newest_first(entries: Sequence[Entry], limit: int) -> list[Entry]:
@@ -351,10 +356,7 @@ class FeedItems:
         return texts.atom
 
     def _of(self, entry: Entry) -> _Texts:
-        texts = self._texts.get(entry)
-        if texts is None:
-            texts = self._texts[entry] = _Texts()
-        return texts
+        return self._texts.setdefault(entry, _Texts())  # one hash of the entry, not two
 
     @staticmethod
     def _shown(entry: Entry, texts: _Texts) -> _Shown:
