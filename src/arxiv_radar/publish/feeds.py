@@ -334,10 +334,10 @@ class FeedItems:
 
     An entry appears in the combined feed and in one or two topic feeds, in RSS and in Atom,
     with the same text each time: it is rendered once per format, its HTML body once. Texts are
-    keyed by the whole :class:`Entry` (a frozen dataclass, equal only when every field is), so
-    two entries that differ in anything, even with the same arXiv id, never share one, while the
-    equal copies the store reads for each feed do. One instance per publish: it keeps every
-    text it renders.
+    keyed by the whole :class:`Entry` (a frozen dataclass, equal only when every field is; dates
+    compare as instants, which is all a feed shows of them), so two entries that differ in
+    anything, even with the same arXiv id, never share one, while the equal copies the store
+    reads for each feed do. One instance per publish: it keeps every text it renders.
     """
 
     def __init__(self) -> None:
