@@ -1,9 +1,14 @@
 """RSS 2.0 and Atom 1.0 feeds, and the layout of every feed and export file.
 
 Rendering is a pure function from entries to text: the caller passes ``updated`` (never ``now()``)
-so the same store gives the same bytes and the publisher can skip unchanged files. XML is built
-with :mod:`xml.etree.ElementTree`, which escapes by construction; the only thing it cannot do is
-drop the C0 control characters that XML 1.0 forbids, so :func:`xml_text` does that first.
+so the same store gives the same bytes and the publisher can skip unchanged files. XML is written
+as text, byte for byte as ElementTree's ``indent`` and ``tostring`` wrote it (the tests compare the
+two): every value goes through one escape function per context, element text through
+:func:`_escape_text` (``& < >``), attribute values through :func:`_escape_attr` (also ``"`` and
+CR, LF, TAB as character references); an item's HTML body is :func:`html.escape`-d piece by piece
+first, then escaped as element text like any other. Escaping cannot drop the C0 control characters
+that XML 1.0 forbids, so :func:`xml_text` does that first for text from papers and settings. An
+entry shown by several feeds of a publish is rendered once per format (:class:`FeedItems`).
 
 File layout written by :class:`StoreExports` (paths relative to the publish folder)::
 
@@ -37,13 +42,13 @@ from __future__ import annotations
 import json
 import re
 import uuid
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from email.utils import format_datetime
 from html import escape as html_escape
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 from arxiv_radar.paper import Entry
@@ -72,6 +77,7 @@ from arxiv_radar.rank.ordering import best_scored
 from arxiv_radar.store import Store
 
 __all__ = [
+    "FeedItems",
     "FeedSettings",
     "StoreExports",
     "day_data_path",
@@ -84,8 +90,6 @@ __all__ = [
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 DC_NS = "http://purl.org/dc/elements/1.1/"
-ET.register_namespace("atom", ATOM_NS)
-ET.register_namespace("dc", DC_NS)
 
 _XML_DECLARATION = '<?xml version="1.0" encoding="utf-8"?>\n'
 # XML 1.0 allows TAB, LF, CR and everything from U+0020 except surrogates, U+FFFE and U+FFFF.
@@ -95,6 +99,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _FEED_AUTHORS = 25
 _GENERATOR = "arxiv-radar"
 _GENERATOR_URI = "https://github.com/arxiv-radar/arxiv-radar"
+_INDENT = "  "
 
 
 @dataclass(frozen=True)
@@ -111,13 +116,21 @@ class FeedSettings:
 def xml_text(text: str) -> str:
     """Text safe for XML 1.0: forbidden control characters dropped, whitespace runs collapsed.
 
-    Collapsing matters because arXiv titles and abstracts arrive hard-wrapped.
+    Collapsing matters because arXiv titles and abstracts arrive hard-wrapped. Most text is
+    printable ASCII already, whose only whitespace is the space: a check in C finds it has
+    nothing to drop, and splitting is needed only where spaces double or lead or trail.
     """
+    if text.isascii() and text.isprintable():
+        if "  " in text or text[:1] == " " or text[-1:] == " ":
+            return " ".join(text.split())
+        return text
     return " ".join(_XML_FORBIDDEN.sub("", text).split())
 
 
 def _utc(moment: datetime) -> datetime:
     """Aware UTC without microseconds; naive datetimes are taken to be UTC already."""
+    if moment.tzinfo is timezone.utc:  # what the store reads back: no conversion needed
+        return moment.replace(microsecond=0) if moment.microsecond else moment
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return moment.astimezone(timezone.utc).replace(microsecond=0)
@@ -128,7 +141,12 @@ def _rfc822(moment: datetime) -> str:
 
 
 def _rfc3339(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``2024-05-07T06:30:00Z``. isoformat() is several times faster than strftime() and writes
+    the same from year 1000 on (strftime's ``%Y`` is not zero-padded below that on Linux)."""
+    utc = _utc(moment)
+    if utc.year < 1000:
+        return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc.isoformat()[:19] + "Z"
 
 
 def _newest_first(entries: Sequence[Entry], limit: int) -> list[Entry]:
@@ -157,16 +175,14 @@ def _feed_updated(entries: Sequence[Entry], updated: datetime | None) -> datetim
     return max(dates, default=_EPOCH)
 
 
-def _authors_text(authors: Sequence[str]) -> str:
-    shown = ", ".join(xml_text(a) for a in authors[:_FEED_AUTHORS])
-    hidden = len(authors) - _FEED_AUTHORS
-    return f"{shown} and {hidden} more" if hidden > 0 else shown
-
-
-def _item_html(entry: Entry) -> str:
-    """The item body as an HTML fragment; ElementTree escapes it once more as element text."""
+def _item_html(entry: Entry, authors: Sequence[str]) -> str:
+    """The item body as an HTML fragment (``authors``: the shown names, cleaned); the feed
+    escapes it once more as element text."""
     paper = entry.paper
-    parts = [f"<p><b>Authors:</b> {html_escape(_authors_text(paper.authors))}</p>"]
+    shown = ", ".join(authors)
+    hidden = len(paper.authors) - _FEED_AUTHORS
+    byline = f"{shown} and {hidden} more" if hidden > 0 else shown
+    parts = [f"<p><b>Authors:</b> {html_escape(byline)}</p>"]
     if entry.title_translated:
         parts.append(f"<p><i>{html_escape(xml_text(entry.title_translated))}</i></p>")
     if entry.tldr:
@@ -186,31 +202,167 @@ def _item_html(entry: Entry) -> str:
     return "".join(parts)
 
 
-def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrib: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrib)
-    if text is not None:
-        element.text = text
-    return element
+# --- XML as text: the bytes ElementTree's indent() and tostring() wrote, without building a tree --
 
 
-def _serialize(root: ET.Element) -> str:
-    ET.indent(root, space="  ")
-    body = ET.tostring(root, encoding="unicode")
-    return _XML_DECLARATION + body + "\n"
+def _escape_text(text: str) -> str:
+    """Element text: only ``&``, ``<`` and ``>`` need entities (quotes stay as they are)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
-def _rss_item(channel: ET.Element, entry: Entry) -> None:
+def _escape_attr(text: str) -> str:
+    """An attribute value between double quotes: also ``"``, and CR, LF and TAB as character
+    references, since a parser would turn them into spaces when reading the value back."""
+    text = _escape_text(text)
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    if "\r" in text:
+        text = text.replace("\r", "&#13;")
+    if "\n" in text:
+        text = text.replace("\n", "&#10;")
+    if "\t" in text:
+        text = text.replace("\t", "&#09;")
+    return text
+
+
+def _attrs(**values: str) -> str:
+    """Attributes in the order given (as ElementTree keeps them), each value escaped."""
+    return "".join(f' {name}="{_escape_attr(value)}"' for name, value in values.items())
+
+
+def _leaf(depth: int, tag: str, escaped: str, attrs: str = "") -> str:
+    """An element without children on its own line, ``depth`` levels in, its text escaped
+    already (dates and constants need none); without text it is written ``<tag />``."""
+    pad = _INDENT * depth
+    if escaped:
+        return f"{pad}<{tag}{attrs}>{escaped}</{tag}>"
+    return f"{pad}<{tag}{attrs} />"
+
+
+def _author(depth: int, escaped_name: str) -> str:
+    pad = _INDENT * depth
+    return f"{pad}<author>\n{_leaf(depth + 1, 'name', escaped_name)}\n{pad}</author>"
+
+
+def _document(lines: Iterable[str]) -> str:
+    return _XML_DECLARATION + "\n".join(lines) + "\n"
+
+
+class _Shown(NamedTuple):
+    """What both formats show of an entry, cleaned for XML and escaped for where it goes."""
+
+    url_text: str  # the abs URL
+    url_attr: str
+    pdf_attr: str
+    title: str
+    authors: tuple[str, ...]
+    topics_text: tuple[str, ...]  # RSS categories are text, Atom's are attributes
+    topics_attr: tuple[str, ...]
+    html: str
+
+
+def _shown(entry: Entry) -> _Shown:
     paper = entry.paper
-    item = _sub(channel, "item")
-    _sub(item, "title", xml_text(paper.title))
-    _sub(item, "link", paper.abs_url)
-    _sub(item, "guid", paper.abs_url, isPermaLink="true")
-    _sub(item, "pubDate", _rfc822(paper.published))
-    for author in paper.authors[:_FEED_AUTHORS]:
-        _sub(item, f"{{{DC_NS}}}creator", xml_text(author))
-    for topic in entry.topics:
-        _sub(item, "category", xml_text(topic))
-    _sub(item, "description", _item_html(entry))
+    authors = tuple(xml_text(a) for a in paper.authors[:_FEED_AUTHORS])
+    topics = tuple(xml_text(t) for t in entry.topics)
+    return _Shown(
+        url_text=_escape_text(paper.abs_url),
+        url_attr=_escape_attr(paper.abs_url),
+        pdf_attr=_escape_attr(paper.pdf_url),
+        title=_escape_text(xml_text(paper.title)),
+        authors=tuple(_escape_text(a) for a in authors),
+        topics_text=tuple(_escape_text(t) for t in topics),
+        topics_attr=tuple(_escape_attr(t) for t in topics),
+        html=_escape_text(_item_html(entry, authors)),
+    )
+
+
+def _rss_item(entry: Entry, shown: _Shown) -> str:
+    return "\n".join(
+        [
+            f"{_INDENT * 2}<item>",
+            _leaf(3, "title", shown.title),
+            _leaf(3, "link", shown.url_text),
+            _leaf(3, "guid", shown.url_text, ' isPermaLink="true"'),
+            _leaf(3, "pubDate", _rfc822(entry.paper.published)),
+            *[_leaf(3, "dc:creator", author) for author in shown.authors],
+            *[_leaf(3, "category", topic) for topic in shown.topics_text],
+            _leaf(3, "description", shown.html),
+            f"{_INDENT * 2}</item>",
+        ]
+    )
+
+
+def _atom_entry(entry: Entry, shown: _Shown) -> str:
+    paper = entry.paper
+    return "\n".join(
+        [
+            f"{_INDENT}<entry>",
+            _leaf(2, "id", shown.url_text),
+            _leaf(2, "title", shown.title, ' type="text"'),
+            _leaf(2, "link", "", f' href="{shown.url_attr}" rel="alternate" type="text/html"'),
+            _leaf(2, "link", "", f' href="{shown.pdf_attr}" rel="related" type="application/pdf"'),
+            _leaf(2, "published", _rfc3339(paper.published)),
+            _leaf(2, "updated", _rfc3339(paper.updated)),
+            *[_author(2, name) for name in shown.authors],
+            *[_leaf(2, "category", "", f' term="{topic}"') for topic in shown.topics_attr],
+            _leaf(2, "summary", shown.html, ' type="html"'),
+            f"{_INDENT}</entry>",
+        ]
+    )
+
+
+class _Texts:
+    """One entry's item texts, each rendered when a feed first asks for it."""
+
+    __slots__ = ("atom", "rss", "shown")
+
+    def __init__(self) -> None:
+        self.shown: _Shown | None = None
+        self.rss: str | None = None
+        self.atom: str | None = None
+
+
+class FeedItems:
+    """The item texts of one publish, shared by every feed that shows the entry.
+
+    An entry appears in the combined feed and in one or two topic feeds, in RSS and in Atom,
+    with the same text each time: it is rendered once per format, its HTML body once. Texts are
+    keyed by the whole :class:`Entry` (a frozen dataclass, equal only when every field is; dates
+    compare as instants, which is all a feed shows of them), so two entries that differ in
+    anything, even with the same arXiv id, never share one, while the equal copies the store
+    reads for each feed do. One instance per publish: it keeps every text it renders.
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[Entry, _Texts] = {}
+
+    def rss(self, entry: Entry) -> str:
+        texts = self._of(entry)
+        if texts.rss is None:
+            texts.rss = _rss_item(entry, self._shown(entry, texts))
+        return texts.rss
+
+    def atom(self, entry: Entry) -> str:
+        texts = self._of(entry)
+        if texts.atom is None:
+            texts.atom = _atom_entry(entry, self._shown(entry, texts))
+        return texts.atom
+
+    def _of(self, entry: Entry) -> _Texts:
+        return self._texts.setdefault(entry, _Texts())  # one hash of the entry, not two
+
+    @staticmethod
+    def _shown(entry: Entry, texts: _Texts) -> _Shown:
+        if texts.shown is None:
+            texts.shown = _shown(entry)
+        return texts.shown
 
 
 def render_rss(
@@ -220,25 +372,41 @@ def render_rss(
     feed_path: str,
     entries: Sequence[Entry],
     updated: datetime | None,
+    items: FeedItems | None = None,
 ) -> str:
     """An RSS 2.0 document of the newest ``settings.max_items`` entries.
 
     Items are dated by the paper's first version (what readers call its publish date); the
-    guid is the version-less abs URL so a revision never shows up as a new item.
+    guid is the version-less abs URL so a revision never shows up as a new item. ``items``
+    shares item texts with the publish's other feeds.
     """
-    rss = ET.Element("rss", {"version": "2.0"})
-    channel = _sub(rss, "channel")
-    _sub(channel, "title", xml_text(feed_title))
-    _sub(channel, "link", _home_url(settings))
-    _sub(channel, "description", xml_text(f"New arXiv papers: {feed_title}"))
+    items = FeedItems() if items is None else items
+    newest = _newest_first(entries, settings.max_items)
     self_url = _feed_url(settings, feed_path)
+    # Declared on the root, and only when the document uses them (as ElementTree did).
+    namespaces = f' xmlns:atom="{ATOM_NS}"' if self_url else ""
+    if any(entry.paper.authors for entry in newest):
+        namespaces += f' xmlns:dc="{DC_NS}"'
+    head = [
+        _leaf(2, "title", _escape_text(xml_text(feed_title))),
+        _leaf(2, "link", _escape_text(_home_url(settings))),
+        _leaf(2, "description", _escape_text(xml_text(f"New arXiv papers: {feed_title}"))),
+    ]
     if self_url:
-        _sub(channel, f"{{{ATOM_NS}}}link", href=self_url, rel="self", type="application/rss+xml")
-    _sub(channel, "generator", _GENERATOR)
-    _sub(channel, "lastBuildDate", _rfc822(_feed_updated(entries, updated)))
-    for entry in _newest_first(entries, settings.max_items):
-        _rss_item(channel, entry)
-    return _serialize(rss)
+        self_link = _attrs(href=self_url, rel="self", type="application/rss+xml")
+        head.append(_leaf(2, "atom:link", "", self_link))
+    head.append(_leaf(2, "generator", _GENERATOR))
+    head.append(_leaf(2, "lastBuildDate", _rfc822(_feed_updated(entries, updated))))
+    return _document(
+        [
+            f'<rss{namespaces} version="2.0">',
+            f"{_INDENT}<channel>",
+            *head,
+            *(items.rss(entry) for entry in newest),
+            f"{_INDENT}</channel>",
+            "</rss>",
+        ]
+    )
 
 
 def _atom_id(settings: FeedSettings, feed_path: str) -> str:
@@ -249,22 +417,6 @@ def _atom_id(settings: FeedSettings, feed_path: str) -> str:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"arxiv-radar:{settings.title}:{feed_path}").urn
 
 
-def _atom_entry(feed: ET.Element, entry: Entry) -> None:
-    paper = entry.paper
-    node = _sub(feed, "entry")
-    _sub(node, "id", paper.abs_url)
-    _sub(node, "title", xml_text(paper.title), type="text")
-    _sub(node, "link", href=paper.abs_url, rel="alternate", type="text/html")
-    _sub(node, "link", href=paper.pdf_url, rel="related", type="application/pdf")
-    _sub(node, "published", _rfc3339(paper.published))
-    _sub(node, "updated", _rfc3339(paper.updated))
-    for name in paper.authors[:_FEED_AUTHORS]:
-        _sub(_sub(node, "author"), "name", xml_text(name))
-    for topic in entry.topics:
-        _sub(node, "category", term=xml_text(topic))
-    _sub(node, "summary", _item_html(entry), type="html")
-
-
 def render_atom(
     *,
     settings: FeedSettings,
@@ -272,24 +424,32 @@ def render_atom(
     feed_path: str,
     entries: Sequence[Entry],
     updated: datetime | None,
+    items: FeedItems | None = None,
 ) -> str:
     """An Atom 1.0 document with the same items, order and limit as :func:`render_rss`."""
-    # Unqualified tags under a literal default namespace: ElementTree's default_namespace option
-    # rejects the unqualified attributes (href, rel) that Atom uses.
-    feed = ET.Element("feed", {"xmlns": ATOM_NS})
-    _sub(feed, "id", _atom_id(settings, feed_path))
-    _sub(feed, "title", xml_text(feed_title), type="text")
-    _sub(feed, "updated", _rfc3339(_feed_updated(entries, updated)))
-    # Atom requires an author for entries that lack one; the site's title stands in.
-    _sub(_sub(feed, "author"), "name", xml_text(settings.title) or _GENERATOR)
+    items = FeedItems() if items is None else items
+    head = [
+        _leaf(1, "id", _escape_text(_atom_id(settings, feed_path))),
+        _leaf(1, "title", _escape_text(xml_text(feed_title)), ' type="text"'),
+        _leaf(1, "updated", _rfc3339(_feed_updated(entries, updated))),
+        # Atom requires an author for entries that lack one; the site's title stands in.
+        _author(1, _escape_text(xml_text(settings.title) or _GENERATOR)),
+    ]
     self_url = _feed_url(settings, feed_path)
     if self_url:
-        _sub(feed, "link", href=self_url, rel="self", type="application/atom+xml")
-    _sub(feed, "link", href=_home_url(settings), rel="alternate", type="text/html")
-    _sub(feed, "generator", _GENERATOR, uri=_GENERATOR_URI)
-    for entry in _newest_first(entries, settings.max_items):
-        _atom_entry(feed, entry)
-    return _serialize(feed)
+        self_link = _attrs(href=self_url, rel="self", type="application/atom+xml")
+        head.append(_leaf(1, "link", "", self_link))
+    home = _attrs(href=_home_url(settings), rel="alternate", type="text/html")
+    head.append(_leaf(1, "link", "", home))
+    head.append(_leaf(1, "generator", _GENERATOR, _attrs(uri=_GENERATOR_URI)))
+    return _document(
+        [
+            f'<feed xmlns="{ATOM_NS}">',
+            *head,
+            *(items.atom(entry) for entry in _newest_first(entries, settings.max_items)),
+            "</feed>",
+        ]
+    )
 
 
 def topic_slugs(topics: Iterable[str]) -> dict[str, str]:
@@ -318,7 +478,7 @@ def _feed_pair(
     stem: str,
     feed_title: str,
     entries: Sequence[Entry],
-    updated: datetime | None,
+    items: FeedItems,
 ) -> dict[str, str]:
     rss_path, atom_path = f"{stem}.xml", f"{stem}.atom"
     return {
@@ -327,7 +487,8 @@ def _feed_pair(
             feed_title=feed_title,
             feed_path=path,
             entries=entries,
-            updated=updated,
+            updated=None,
+            items=items,
         )
         for path, render in ((rss_path, render_rss), (atom_path, render_atom))
     }
@@ -397,14 +558,15 @@ class StoreExports:
             return
         store, settings = self._store, self._settings
         sync_bib_stems(store)
+        items = FeedItems()  # a paper in the combined feed and its topics' is rendered once
         newest = store.announced_entries(settings.max_items)
         yield from _feed_pair(
-            settings, "feeds/all", f"{settings.title}: all topics", newest, None
+            settings, "feeds/all", f"{settings.title}: all topics", newest, items
         ).items()
         for topic, slug in topic_slugs(self._topics).items():
             entries = store.topic_entries(topic, limit=settings.max_items)
             title = f"{settings.title}: {topic}"
-            yield from _feed_pair(settings, f"feeds/topics/{slug}", title, entries, None).items()
+            yield from _feed_pair(settings, f"feeds/topics/{slug}", title, entries, items).items()
             keys = _store_keys(store, entries)
             yield f"exports/topics/{slug}.bib", render_bibtex(entries, keys=keys)
 
