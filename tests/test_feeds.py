@@ -34,7 +34,7 @@ from arxiv_radar.publish.feeds import (
     topic_slugs,
     xml_text,
 )
-from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries
+from arxiv_radar.publish.incremental import Calendar, Fingerprints, MonthEntries, NewestInTopics
 from arxiv_radar.store import Store
 from tests.filling import LANGUAGE, fill_store
 
@@ -264,6 +264,7 @@ def store_files(
             settings=settings,
             topics=topics,
             calendar=months,
+            newest=NewestInTopics(store, settings.max_items),
             fingerprints=Fingerprints(store),
             out_dir=tmp_path / "docs",
         )

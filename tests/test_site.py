@@ -130,6 +130,7 @@ def build(
             settings=FeedSettings(title=settings.title, site_url=""),
             topics=topics,
             calendar=months,
+            newest=NewestInTopics(store, TOPIC_PAGE_LIMIT),
             fingerprints=Fingerprints(store),
             out_dir=Path(folder) / "docs",
             feeds=False,

@@ -119,7 +119,9 @@ def publish_all(workspace: Workspace, store: Store, topics: list[Topic]) -> list
     # The site's search, day pages and star badges read the day JSON files and stars.json, so
     # those are written whenever the site is, feeds or not.
     wanted = config.feeds.enabled or config.site.enabled
-    exports = _exports(workspace, store, names, calendar, fingerprints) if wanted else None
+    exports = (
+        _exports(workspace, store, names, (calendar, newest), fingerprints) if wanted else None
+    )
     written: list[Path] = []
 
     def generated() -> Iterator[tuple[str, Content]]:
@@ -187,7 +189,7 @@ def _exports(
     workspace: Workspace,
     store: Store,
     names: list[str],
-    calendar: Calendar,
+    publish: tuple[Calendar, NewestInTopics],
     fingerprints: Fingerprints,
 ) -> StoreExports:
     config = workspace.config
@@ -198,11 +200,13 @@ def _exports(
         max_items=config.feeds.max_items,
         csv=config.feeds.csv,
     )
+    calendar, newest = publish
     return StoreExports(
         store=store,
         settings=settings,
         topics=names,
         calendar=calendar,
+        newest=newest,
         fingerprints=fingerprints,
         out_dir=workspace.resolve(config.output.docs_dir),
         feeds=config.feeds.enabled,

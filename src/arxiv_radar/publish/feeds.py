@@ -69,6 +69,7 @@ from arxiv_radar.publish.incremental import (
     Calendar,
     Fingerprints,
     MonthEntries,
+    NewestInTopics,
     Window,
     settings_digest,
 )
@@ -534,11 +535,13 @@ class StoreExports:
         settings: FeedSettings,
         topics: Sequence[str],
         calendar: Calendar,
+        newest: NewestInTopics,
         fingerprints: Fingerprints,
         out_dir: Path,
         feeds: bool = True,
     ) -> None:
         self._store = store
+        self._newest = newest
         self._settings = settings
         self._topics = topics
         self._calendar = calendar
@@ -564,7 +567,7 @@ class StoreExports:
             settings, "feeds/all", f"{settings.title}: all topics", newest, items
         ).items()
         for topic, slug in topic_slugs(self._topics).items():
-            entries = store.topic_entries(topic, limit=settings.max_items)
+            entries = self._newest.get(topic, settings.max_items)
             title = f"{settings.title}: {topic}"
             yield from _feed_pair(settings, f"feeds/topics/{slug}", title, entries, items).items()
             keys = _store_keys(store, entries)
