@@ -242,6 +242,21 @@ def test_citation_keys_stay_unique_across_month_files(history: Workspace) -> Non
     assert any(key.endswith("paperb") for key in keys)  # namesakes across months get suffixes
 
 
+def test_an_older_namesake_arriving_late_renames_the_keys_of_later_months(
+    history: Workspace, tmp_path: Path
+) -> None:
+    """A paper of early January with the stem of later ones (same first author, year and title
+    word) takes the bare key: the later months of the year have their keys renamed too."""
+    late = paper(7007, START - timedelta(days=1))  # Ada Lovelace0, like papers 7, 14, ... of 2025
+    with Store.open(history.database) as store:
+        store.upsert_papers([late], seen_at=START + timedelta(days=70), source="api")
+        store.add_matches("Vision", [late.arxiv_id], matched_at=START + timedelta(days=70))
+    written = names(history, publish(history))
+    assert {"docs/exports/papers-2025-01.bib", "docs/exports/papers-2025-02.bib"} <= written
+    assert "docs/exports/papers-2025-03.bib" in written
+    assert_same_as_scratch(history, tmp_path, "scratch")
+
+
 def test_new_renderers_re_render_every_page(
     history: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:

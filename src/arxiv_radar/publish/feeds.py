@@ -39,6 +39,7 @@ the combined files.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -648,12 +649,23 @@ class StoreExports:
         wanted = {}
         if self._settings.csv:
             wanted[f"{stem}.csv"] = self._fingerprints.window(month, self._digest)
-        year = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
-        count, rev = self._store.bib_fingerprint(year, month.end)
         # BibTeX shows no enrichment: a code link or translation leaves the file unrendered.
         listing = self._fingerprints.listing(month, self._digest)
-        wanted[f"{stem}.bib"] = f"{listing}:{count}:{rev}"
+        wanted[f"{stem}.bib"] = f"{listing}:{self._year_print(month)}"
         return wanted
+
+    def _year_print(self, month: Window) -> str:
+        """What the month's citation keys depend on besides its own papers: the papers of its
+        year before it (namesakes are counted within a UTC year, see ``Store.bib_ranks``), as
+        the listing fingerprints of the months holding them. A changed stem or date is a
+        metadata change, which moves its month's; no query beyond those the months need."""
+        year = datetime(month.start.astimezone(timezone.utc).year, 1, 1, tzinfo=timezone.utc)
+        prints = [
+            self._fingerprints.listing(earlier, self._digest)
+            for earlier in self._calendar.months
+            if earlier.end > year and earlier.start < month.start
+        ]
+        return hashlib.sha256("\n".join(prints).encode("utf-8")).hexdigest()[:16]
 
     def closing(self) -> Iterator[tuple[str, Content]]:
         """Star counts (rendered when they may have changed: a refresh changes only this file)

@@ -19,7 +19,7 @@ _BIB_RANKS = """SELECT b.arxiv_id, b.stem, (SELECT count(*) FROM bib_stems o WHE
 
 
 class Bib(Job):
-    """Stems per paper, their per-window fingerprint and each key's rank among namesakes."""
+    """Stems per paper and each key's rank among namesakes."""
 
     def record_bib_stems(self, stems: Iterable[tuple[str, str, datetime, int]]) -> None:
         """Store (id, stem, published, rev); a row whose stem and date are unchanged keeps its
@@ -35,15 +35,6 @@ class Bib(Job):
 
     def bib_stem_count(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM bib_stems").fetchone()[0])
-
-    def bib_fingerprint(self, start: datetime, end: datetime) -> tuple[int, int]:
-        """Like :meth:`window_fingerprint`, over the stems and dates citation keys come from."""
-        row = self._conn.execute(
-            """SELECT count(*), coalesce(max(rev), -1) FROM bib_stems
-            WHERE published >= ? AND published < ?""",
-            (iso(start), iso(end)),
-        ).fetchone()
-        return int(row[0]), int(row[1])
 
     def bib_ranks(self, ids: Iterable[str]) -> dict[str, tuple[str, int]]:
         """Per id: its stem and how many papers with the same stem come before it (by published
