@@ -7,7 +7,7 @@ import dataclasses
 import gzip
 import json
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -517,6 +517,40 @@ def test_the_calendar_counts_again_only_the_months_that_changed(history: Workspa
     publish(history)
     with Store.open(history.database) as store:
         assert calendar_with_queries(store)[1] == []
+
+
+def days_with_queries(
+    calendar: incremental.Calendar, store: Store
+) -> tuple[dict[str, list[tuple[str, tuple[int, int] | None]]], int]:
+    """Each month's days with their known fingerprints, and how many papers queries that took."""
+    queries: list[str] = []
+    store.connection.set_trace_callback(queries.append)
+    try:
+        days = {
+            month.label: [(day.label, day.known) for day in calendar.days(month)]
+            for month in calendar.months
+        }
+    finally:
+        store.connection.set_trace_callback(None)
+    return days, sum("FROM papers" in q for q in queries)
+
+
+def test_the_days_of_a_month_are_counted_again_only_when_it_changed(history: Workspace) -> None:
+    """Day fingerprints are kept beside each month's, as topic counts are: after a publish the
+    days of unchanged months cost no query, and a changed month's are counted again, right."""
+    with Store.open(history.database) as store:
+        old = f"{START + timedelta(days=4):%y%m}.00401"
+        found_code(store, old, "https://github.com/a/b", 42, START + timedelta(days=30))
+        calendar = calendar_with_queries(store)[0]
+        days, queries = days_with_queries(calendar, store)
+        assert queries == 31  # January's days: its code link moved its fingerprint
+        for month in calendar.months:
+            for label, known in days[month.label]:
+                day = incremental.day_window(date.fromisoformat(label), timezone.utc)
+                assert known == store.window_fingerprint(day.start, day.end)
+            every = incremental.days_of(month, timezone.utc)
+            with_papers = [d.label for d in every if store.window_fingerprint(d.start, d.end)[0]]
+            assert [label for label, _ in days[month.label]] == with_papers
 
 
 def test_a_star_refresh_rewrites_stars_json_and_no_window_page(history: Workspace) -> None:
