@@ -440,6 +440,46 @@ def test_an_old_month_with_new_code_links_and_translations_has_only_those_rows_r
     assert page.read_bytes() == (scratch.root / "archive/2025-01.md").read_bytes()
 
 
+def test_new_papers_in_a_month_place_its_unchanged_papers_rows_again(
+    history: Workspace, tmp_path: Path
+) -> None:
+    """A month gaining papers is rendered again, but an unchanged paper's rows come from the
+    page on disk, one per section (a row edited there keeps the edit, which a fresh format
+    would drop); a changed paper's rows are formatted anew. Otherwise it equals a from-scratch
+    render."""
+    page = history.root / "archive/2025-03.md"
+    kept, changed = f"{START + timedelta(days=58):%y%m}.05800", "2503.05801"
+    edited = page.read_text("utf-8").replace(f"**Paper 5800 about", "**Edited 5800 about")
+    page.write_text(edited, encoding="utf-8")
+    with Store.open(history.database) as store:
+        add_day(store, 59, 6)
+        found_code(store, changed, "https://github.com/a/b", 3, START + timedelta(days=59))
+    assert "archive/2025-03.md" in names(history, publish(history))
+    text = page.read_text("utf-8")
+    assert text.count("**Edited 5800 about") == 3  # paper 5800 is in the three topics
+    assert "Paper 5900 about" in text and "[code](https://github.com/a/b)" in text
+    page.write_text(text.replace("**Edited 5800 about", "**Paper 5800 about"), encoding="utf-8")
+    assert kept in text
+    assert_same_as_scratch(history, tmp_path, "scratch")
+
+
+def test_new_papers_in_a_month_ordered_by_relevance_keep_it_in_order(tmp_path: Path) -> None:
+    """Kept rows are placed where the month's order puts their papers now: a new paper with a
+    high score comes first in its day, ahead of kept rows."""
+    text = config_text().replace("{name: Robots,", "{name: Robots, order: relevance,")
+    ws = workspace(tmp_path / "site", tmp_path / "radar.db", text)
+    with Store.open(ws.database) as store:
+        for day in range(0, 6, 2):
+            add_day(store, day, 8)
+    publish(ws)
+    with Store.open(ws.database) as store:
+        new = add_day(store, 4, 11)[-1]  # the same day, later: i = 10 is in Robots
+        row = RankedRow(new.arxiv_id, 0.9, "like your seeds", "seeds")
+        store.record_scores("Robots", [row], at=START + timedelta(days=5))
+    publish(ws)
+    assert_same_as_scratch(ws, tmp_path, "scratch")
+
+
 @pytest.mark.parametrize("change", ["topic", "metadata", "row missing"])
 def test_an_old_month_is_rendered_in_full_when_its_layout_may_have_moved(
     history: Workspace, tmp_path: Path, change: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from arxiv_radar.publish.row_patch import pdf_cell_token, replace_rows
+from arxiv_radar.publish.row_patch import pdf_cell_token, replace_rows, rows_by_token
 
 PAGE = "\n".join(
     [
@@ -56,3 +56,19 @@ def test_an_escaped_bar_is_not_a_cell_boundary() -> None:
     assert patched is not None
     assert patched.count("|a1|") == 1 and patched.count("|a2|") == 1
     assert "\\|[2501.00001](https://arxiv.org/pdf/2501.00001v1)\\|" in patched
+
+
+def test_the_rows_of_each_paper_are_found_in_page_order() -> None:
+    page = PAGE.replace("|**B**|", "|**B** [page](https://b.example)|[x](https://y)|")
+    found = rows_by_token(page, {A, B})
+    assert found[A] == [PAGE.split("\n")[5], PAGE.split("\n")[11]]
+    assert found[B] == [page.split("\n")[6]]  # a link cell before the PDF cell is skipped
+    unknown = pdf_cell_token("[2501.00009](https://arxiv.org/pdf/2501.00009v1)")
+    assert unknown not in rows_by_token(page, {unknown})
+
+
+def test_a_line_holding_two_papers_gives_neither() -> None:
+    both = PAGE.replace("|-|\n|**B**|", "|-|")  # A's first row and B's on one line
+    found = rows_by_token(both, {A, B})
+    assert A not in found and B not in found
+    assert rows_by_token(both, {B}) == {B: [both.split("\n")[5]]}

@@ -19,7 +19,7 @@ import logging
 import posixpath
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone, tzinfo
 from functools import lru_cache
@@ -48,7 +48,7 @@ from arxiv_radar.publish.incremental import (
     display_zone,
     settings_digest,
 )
-from arxiv_radar.publish.row_patch import pdf_cell_token, replace_rows
+from arxiv_radar.publish.row_patch import pdf_cell_token, replace_rows, rows_by_token
 from arxiv_radar.rank.ordering import scored_entries, top_picks
 from arxiv_radar.store import Store
 
@@ -284,14 +284,21 @@ def foreign_page(path: Path) -> bool:
 
 
 def render_archive_month(
-    *, settings: MarkdownSettings, month: str, topics: Sequence[TopicSection]
+    *,
+    settings: MarkdownSettings,
+    month: str,
+    topics: Sequence[TopicSection],
+    kept: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """<archive>/YYYY-MM.md: the full tables of every topic with papers that month, without
-    star counts (see ``MarkdownSettings.stars``)."""
+    star counts (see ``MarkdownSettings.stars``).
+
+    ``kept``: per PDF cell token, the rows an earlier render of this page gave a paper that has
+    not changed since, one per section it is in, placed again instead of formatted anew."""
     settings = dataclasses.replace(settings, stars=False)
     present = [topic for topic in topics if topic.entries]
     anchors = archive_anchors(month, [topic.name for topic in present])
-    rows: dict[str, str] = {}  # a paper in several topics has the same row in each
+    rows = _PageRows(settings, kept or {})
     return _render(
         "archive_month.md.j2",
         title=_archive_title(month),
@@ -326,19 +333,42 @@ def _section(
     topic: TopicSection,
     anchor: str,
     note: str,
-    rows: dict[str, str] | None = None,
+    rows: _PageRows | None = None,
 ) -> _SectionView:
-    """A topic's table; ``rows`` caches rows by arXiv id across the sections of one page."""
+    """A topic's table; ``rows`` are the rows of the page's sections so far."""
     columns = settings.columns
-    cache = {} if rows is None else rows
+    page = _PageRows(settings, {}) if rows is None else rows
     return _SectionView(
         anchor=anchor,
         heading=escape_cell(topic.name),
         header="|" + "|".join(COLUMNS[c] for c in columns) + "|",
         align="|" + "|".join(":---" for _ in columns) + "|",
-        rows=[_cached_row(settings, entry, cache) for entry in topic.entries],
+        rows=[page.row(entry) for entry in topic.entries],
         note=note,
     )
+
+
+class _PageRows:
+    """The rows of one page's sections, in page order: a paper in several topics is formatted
+    once per reason (the why column differs per topic), and a paper with ``kept`` rows takes
+    its next one for each section it is in."""
+
+    def __init__(self, settings: MarkdownSettings, kept: Mapping[str, Sequence[str]]) -> None:
+        self._settings = settings
+        self._kept = {token: iter(rows) for token, rows in kept.items()}
+        self._formatted: dict[str, str] = {}
+
+    def row(self, entry: Entry) -> str:
+        if self._kept:
+            queue = self._kept.get(pdf_cell_token(_pdf_cell(self._settings, entry)))
+            if queue is not None and (kept := next(queue, None)) is not None:
+                return kept
+        # A paper's reason differs per topic, so it is part of the key.
+        key = f"{entry.paper.arxiv_id}\x00{entry.why or ''}"
+        row = self._formatted.get(key)
+        if row is None:
+            row = self._formatted[key] = _row(self._settings, entry)
+        return row
 
 
 def _older_note(settings: MarkdownSettings, page: str, topic: TopicSection) -> str:
@@ -368,15 +398,6 @@ def _archive_href(settings: MarkdownSettings, page: str, month: str) -> str:
 def _relative(target: str, page: str) -> str:
     """Link from ``page`` to ``target`` (both relative to the repository root)."""
     return posixpath.relpath(target, posixpath.dirname(page) or ".")
-
-
-def _cached_row(settings: MarkdownSettings, entry: Entry, cache: dict[str, str]) -> str:
-    # A paper's reason differs per topic, so it is part of the key.
-    key = f"{entry.paper.arxiv_id}\x00{entry.why or ''}"
-    row = cache.get(key)
-    if row is None:
-        row = cache[key] = _row(settings, entry)
-    return row
 
 
 def _row(settings: MarkdownSettings, entry: Entry) -> str:
@@ -524,11 +545,11 @@ class StoreMarkdown:
         listing = self._fingerprints.listing(month, self._digest)
         text = self._patched(path, month, listing)
         if text is None:
-            text = self._rendered(entries)
+            text = self._rendered(path, entries)
         self._fingerprints.rendered(path, f"{fingerprint}|{listing}")
         return [path] if write_if_changed(path, text) else []
 
-    def _rendered(self, entries: MonthEntries) -> str:
+    def _rendered(self, path: Path, entries: MonthEntries) -> str:
         rows = entries.get()
         sections = [
             TopicSection(
@@ -540,7 +561,34 @@ class StoreMarkdown:
             if (chosen := [entry for entry in rows if topic in entry.topics])
         ]
         label = entries.window.label
-        return render_archive_month(settings=self._settings, month=label, topics=sections)
+        kept = self._kept_rows(path, entries)
+        return render_archive_month(
+            settings=self._settings, month=label, topics=sections, kept=kept
+        )
+
+    def _kept_rows(self, path: Path, entries: MonthEntries) -> dict[str, list[str]]:
+        """The rows the page on disk gives the papers that did not change since it was rendered
+        with these settings, when they are one per section each is in now: the day's new papers
+        re-render the month, but format 600 rows, not 12,500. Empty when there is no such page."""
+        window_print = self._fingerprints.recorded(path).partition("|")[0]
+        digest, _, rest = window_print.partition(":")
+        if digest != self._digest or "pdf" not in self._settings.columns:
+            return {}
+        month = entries.window
+        since = int(rest.rsplit(":", 1)[1])
+        changed = self._store.window_ids_changed(month.start, month.end, since)
+        settings = dataclasses.replace(self._settings, stars=False)  # as render_archive_month
+        sections: dict[str, int] = {}  # token of each unchanged paper -> its sections
+        for entry in entries.get():
+            if entry.paper.arxiv_id not in changed:
+                token = pdf_cell_token(_pdf_cell(settings, entry))
+                sections[token] = sum(topic in entry.topics for topic in self._topics)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return {}
+        found = rows_by_token(text, sections)
+        return {token: rows for token, rows in found.items() if len(rows) == sections[token]}
 
     def _patched(self, path: Path, month: Window, listing: str) -> str | None:
         """The page on disk with only its changed papers' rows rendered again, when its layout

@@ -6,14 +6,16 @@ few lines. Each row holds its paper's PDF cell, ``|[<id>](<pdf url>)|``, which n
 hold (cell text escapes ``|``), so the rows of a paper are the lines holding that cell, in the
 page's section order. The caller decides when the page's layout cannot have moved (same papers,
 metadata and topics, no order by score); this module only swaps lines, and declines (None) when
-a paper's rows are not exactly where it expects them, so the caller renders in full.
+a paper's rows are not exactly where it expects them, so the caller renders in full. When the
+layout may have moved (the day's new papers), :func:`rows_by_token` hands the caller the rows
+of the papers that did not change, to place again instead of formatting them anew.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 
-__all__ = ["pdf_cell_token", "replace_rows"]
+__all__ = ["pdf_cell_token", "replace_rows", "rows_by_token"]
 
 
 def pdf_cell_token(cell: str) -> str:
@@ -50,3 +52,30 @@ def _lines_holding(text: str, token: str) -> Iterator[tuple[int, int]]:
         end = len(text) if end == -1 else end
         yield start, end
         at = text.find(token, end)
+
+
+def rows_by_token(text: str, tokens: Collection[str]) -> dict[str, list[str]]:
+    """The table lines of ``text`` holding each of ``tokens``, in page order; a line holding
+    two of them belongs to neither (the caller formats those papers anew)."""
+    found: dict[str, list[str]] = {}
+    spoiled: set[str] = set()
+    for line in text.split("\n"):
+        if not line.startswith("|"):
+            continue
+        held = [token for token in _cells_like_tokens(line) if token in tokens]
+        if len(held) == 1:
+            found.setdefault(held[0], []).append(line)
+        else:
+            spoiled.update(held)
+    return {token: rows for token, rows in found.items() if token not in spoiled}
+
+
+def _cells_like_tokens(line: str) -> Iterator[str]:
+    """Each ``|[...](...)|`` of ``line``: a link cell, as a PDF cell is."""
+    at = line.find("|[")
+    while at != -1:
+        end = line.find(")|", at)
+        if end == -1:
+            return
+        yield line[at : end + 2]
+        at = line.find("|[", at + 1)

@@ -513,7 +513,10 @@ def _item(entry: Entry, ctx: _Context) -> SiteItem:
         tldr=entry.tldr or "",
         abstract=paper.abstract.strip(),
         abstract_translated=(entry.abstract_translated or "").strip(),
-        topics=tuple(sorted({by_name[t] for t in entry.topics if t in by_name}, key=_index)),
+        # Deduplicated by name: hashing the frozen topics themselves cost more than the rest.
+        topics=tuple(
+            sorted([by_name[t] for t in dict.fromkeys(entry.topics) if t in by_name], key=_index)
+        ),
     )
 
 

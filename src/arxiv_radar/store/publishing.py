@@ -76,6 +76,14 @@ class Publishing(Job):
         what changed in a window since a page of it was rendered."""
         return list(self._stream(_WINDOW_CHANGED, (iso(start), iso(end), rev)))
 
+    def window_ids_changed(self, start: datetime, end: datetime, rev: int) -> set[str]:
+        """The ids of :meth:`window_entries_changed`, from the index alone."""
+        rows = self._conn.execute(
+            "SELECT arxiv_id FROM papers WHERE published >= ? AND published < ? AND rev > ?",
+            (iso(start), iso(end), rev),
+        )
+        return {row[0] for row in rows}
+
     def iter_window_entries(self, start: datetime, end: datetime) -> Iterator[Entry]:
         """Papers published in ``[start, end)``, newest first (the topic listings' order)."""
         return self._stream(_WINDOW_ENTRIES, (iso(start), iso(end)))
