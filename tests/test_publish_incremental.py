@@ -449,7 +449,7 @@ def test_new_papers_in_a_month_place_its_unchanged_papers_rows_again(
     render."""
     page = history.root / "archive/2025-03.md"
     kept, changed = f"{START + timedelta(days=58):%y%m}.05800", "2503.05801"
-    edited = page.read_text("utf-8").replace(f"**Paper 5800 about", "**Edited 5800 about")
+    edited = page.read_text("utf-8").replace("**Paper 5800 about", "**Edited 5800 about")
     page.write_text(edited, encoding="utf-8")
     with Store.open(history.database) as store:
         add_day(store, 59, 6)
