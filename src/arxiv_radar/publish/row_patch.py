@@ -13,6 +13,7 @@ of the papers that did not change, to place again instead of formatting them ane
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 
 __all__ = ["pdf_cell_token", "replace_rows", "rows_by_token"]
@@ -59,10 +60,8 @@ def rows_by_token(text: str, tokens: Collection[str]) -> dict[str, list[str]]:
     two of them belongs to neither (the caller formats those papers anew)."""
     found: dict[str, list[str]] = {}
     spoiled: set[str] = set()
-    for line in text.split("\n"):
-        if not line.startswith("|"):
-            continue
-        held = [token for token in _cells_like_tokens(line) if token in tokens]
+    for line in _TABLE_LINE.findall(text):
+        held = [cell + "|" for cell in _LINK_CELL.findall(line) if cell + "|" in tokens]
         if len(held) == 1:
             found.setdefault(held[0], []).append(line)
         else:
@@ -70,12 +69,7 @@ def rows_by_token(text: str, tokens: Collection[str]) -> dict[str, list[str]]:
     return {token: rows for token, rows in found.items() if token not in spoiled}
 
 
-def _cells_like_tokens(line: str) -> Iterator[str]:
-    """Each ``|[...](...)|`` of ``line``: a link cell, as a PDF cell is."""
-    at = line.find("|[")
-    while at != -1:
-        end = line.find(")|", at)
-        if end == -1:
-            return
-        yield line[at : end + 2]
-        at = line.find("|[", at + 1)
+_TABLE_LINE = re.compile(r"^\|.*$", re.MULTILINE)
+# A link cell, as a PDF cell is, with the bar before it; the bar after it is only looked at,
+# since the next cell starts with it.
+_LINK_CELL = re.compile(r"\|\[[^\]\n]*\]\([^)\n]*\)(?=\|)")
