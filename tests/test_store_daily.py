@@ -13,7 +13,7 @@ import pytest
 
 from arxiv_radar.enrich.stars import stars_schedule
 from arxiv_radar.records import CodeOutcome
-from arxiv_radar.store import Store, deliveries, enrichments
+from arxiv_radar.store import Store, deliveries, enrichments, papers
 from tests.servers.arxiv import make_paper
 
 UTC = timezone.utc
@@ -67,6 +67,12 @@ PLANS = {
     "undelivered": (
         deliveries._UNDELIVERED,
         (*LANG, "2026-11-20", "2026-10-20", "email"),
+        ("papers_by_announced (first_seen>?)",),
+    ),
+    # The home page's papers: the latest announcement's.
+    "latest announcement": (
+        papers._ENTRIES_SINCE,
+        (*LANG, "2026-11-24"),
         ("papers_by_announced (first_seen>?)",),
     ),
 }

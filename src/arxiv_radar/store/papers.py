@@ -42,8 +42,11 @@ _PAPER_BY_ID = select_entries(f"FROM papers p {CODE_JOIN} WHERE p.arxiv_id = ?")
 _ALL_ENTRIES = select_entries(
     f"FROM papers p {CODE_JOIN} ORDER BY p.published DESC, p.arxiv_id DESC"
 )
+# The latest announcement's papers: a range of the first_seen index, then sorted. Left to
+# itself, SQLite walks the published index for the order and tests every paper's first_seen,
+# which at 400k papers took 0.7 s of every publish for 600 rows.
 _ENTRIES_SINCE = select_entries(
-    f"""FROM papers p {CODE_JOIN} WHERE p.first_seen >= ?
+    f"""FROM papers p INDEXED BY papers_by_announced {CODE_JOIN} WHERE p.first_seen >= ?
     ORDER BY p.published DESC, p.arxiv_id DESC"""
 )
 
