@@ -67,6 +67,14 @@ class _Cursor(sqlite3.Cursor):
         except sqlite3.Error as exc:
             raise _wrap(_path_of(self.connection), exc) from exc
 
+    def fetchall(self) -> list[Any]:
+        """All rows in one call: iterating costs this class's ``__next__`` per row (100,000 star
+        counts: 0.2 s)."""
+        try:
+            return super().fetchall()
+        except sqlite3.Error as exc:
+            raise _wrap(_path_of(self.connection), exc) from exc
+
 
 class _Connection(sqlite3.Connection):
     """Every statement's SQLite error becomes a StoreError naming the file and the fix, so no

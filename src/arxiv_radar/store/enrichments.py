@@ -168,8 +168,8 @@ class Enrichments(Job):
         rows = self._conn.execute(
             """SELECT arxiv_id, stars FROM code_links
             WHERE code_url IS NOT NULL AND stars IS NOT NULL ORDER BY arxiv_id"""
-        )
-        return {row[0]: int(row[1]) for row in rows}
+        ).fetchall()
+        return dict(rows)
 
     def stars_revision(self) -> int:
         """A counter that moves whenever :meth:`star_counts` may have changed (a count, or a

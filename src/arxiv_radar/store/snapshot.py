@@ -250,8 +250,9 @@ def render_day(conn: sqlite3.Connection, day: str) -> tuple[bytes, int]:
 
 def render_stars(conn: sqlite3.Connection) -> tuple[bytes, int]:
     """``stars.jsonl`` as stored now: its bytes and its number of lines (0: no file)."""
-    lines = [row[0] + "\n" for row in conn.execute(_STAR_LINES)]
-    return "".join(lines).encode("utf-8"), len(lines)
+    lines = [row[0] for row in conn.execute(_STAR_LINES).fetchall()]
+    text = "\n".join(lines) + "\n" if lines else ""
+    return text.encode("utf-8"), len(lines)
 
 
 def render_watermarks(conn: sqlite3.Connection) -> bytes:
