@@ -41,7 +41,7 @@ from tests.servers.http import LocalServer, Reply, Request, _handler_for
 from arxiv_radar.enrich._wire import ClientPool
 from arxiv_radar.enrich.codelinks import RECHECK_DAYS, CodeLinkSettings
 from arxiv_radar.enrich.stage import EnrichSettings, build_enrichers, enrich
-from arxiv_radar.http import HttpSettings
+from arxiv_radar.http_budget import HttpSettings
 
 NEVER = 10**6
 _API_NAMES = {"papers": "HF papers", "daily_papers": "HF daily", "pwc": "PwC"}

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from arxiv_radar import __version__
-from arxiv_radar.gapfill import latest_listing_day
+from arxiv_radar.listings import latest_listing_day
 from tests.actions_runner import JobResult, Runner, StepContext
 from tests.actions_stand_ins import (
     ActionsCache,

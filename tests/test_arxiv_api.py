@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from arxiv_radar.errors import FetchError, SourceFormatError, UserError
-from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient
+from arxiv_radar.http import HttpStatusError, PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 from arxiv_radar.paper import Paper
 from arxiv_radar.sources.arxiv_api import ArxivAPI, parse_feed
 from tests.servers.http import SHARED_DATA, LocalServer, Reply, Request, shared_data

@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from arxiv_radar.errors import ConfigError, FetchError, StageError, UserError
-from arxiv_radar.http import HttpSettings, PoliteClient
+from arxiv_radar.http import PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 from arxiv_radar.paper import Entry, Paper
 from arxiv_radar.publish.chat import (
     ChatSettings,

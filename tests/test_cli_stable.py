@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from arxiv_radar.fetch import LAST_ANNOUNCEMENT, Announcement, latest_announcement
+from arxiv_radar.listings import LAST_ANNOUNCEMENT, Announcement, latest_announcement
 from arxiv_radar.publish.digest import status_line, updated_on
 from arxiv_radar.store import Store
 from tests.cli_runner import run_cli

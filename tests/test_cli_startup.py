@@ -123,3 +123,21 @@ def test_logging_still_reaches_stderr_through_rich_when_a_command_logs(tmp_path:
     )
     assert done.returncode == 0, done.stderr
     assert re.search(r"^INFO +site: \d+ files written", done.stderr, re.M), done.stderr
+
+
+def test_publish_loads_no_http_client(tmp_path: Path) -> None:
+    """The daily `publish` sends no request, so it imports none of the network stages."""
+    listing = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_AND_LIST, str(listing), "publish"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    result = json.loads(listing.read_text(encoding="utf-8"))
+    assert result["code"] == 0, done.stderr
+    assert (tmp_path / "README.md").is_file() and (tmp_path / "docs/index.html").is_file()
+    network = ("httpx", "httpcore", "arxiv_radar.http", "arxiv_radar.fetch")
+    assert sorted(m for m in network if m in result["modules"]) == []

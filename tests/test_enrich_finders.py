@@ -20,7 +20,8 @@ from arxiv_radar.enrich.codelinks import (
 )
 from arxiv_radar.enrich.stars import GitHubStars, stars_schedule
 from arxiv_radar.errors import ConfigError, FetchError, SourceFormatError
-from arxiv_radar.http import HttpSettings, PoliteClient
+from arxiv_radar.http import PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 from tests.fixtures.enrich.helpers import FAST, T0, make_paper
 from tests.servers.fake_apis import FakeGitHub, FakeHuggingFace, FakePapersWithCode, json_reply
 from tests.servers.http import LocalServer, Reply

@@ -22,7 +22,8 @@ import pytest
 
 from arxiv_radar.config import Workspace, load_workspace
 from arxiv_radar.errors import FetchError
-from arxiv_radar.http import HttpSettings, PoliteClient
+from arxiv_radar.http import PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 from arxiv_radar.paper import Paper
 from arxiv_radar.pipeline import RunOutcome, run_pipeline
 from arxiv_radar.records import TextKey

@@ -16,14 +16,8 @@ import pytest
 from rich.console import Console
 
 from arxiv_radar.config import Workspace, load_workspace
-from arxiv_radar.gapfill import (
-    Window,
-    latest_listing_day,
-    missed_days,
-    open_gap,
-    plan_gap,
-    submission_cutoff,
-)
+from arxiv_radar.gapfill import Window, plan_gap
+from arxiv_radar.listings import latest_listing_day, missed_days, open_gap, submission_cutoff
 from arxiv_radar.paper import Paper
 from arxiv_radar.pipeline import RunOutcome, run_pipeline
 from arxiv_radar.report import describe_runs

@@ -26,7 +26,8 @@ import pytest
 
 from arxiv_radar.config import load_workspace
 from arxiv_radar.errors import FetchError
-from arxiv_radar.http import HttpSettings, PoliteClient
+from arxiv_radar.http import PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 from arxiv_radar.paper import TEXT_CAPS
 from arxiv_radar.pipeline import RunOutcome, run_pipeline
 from arxiv_radar.sources.arxiv_api import ArxivAPI
@@ -398,7 +399,8 @@ def test_bad_listing_items_are_skipped_and_the_good_ones_beside_them_kept(
 _PROBE = """
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, 3 * 2**30))
-from arxiv_radar.http import HttpSettings, PoliteClient
+from arxiv_radar.http import PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 settings = HttpSettings(request_interval=0, timeout=5, request_deadline=60, max_retries=0,
                         **json.loads(sys.argv[2]))
 def peak_mb():

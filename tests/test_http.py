@@ -12,14 +12,13 @@ import pytest
 
 from arxiv_radar.errors import FetchError
 from arxiv_radar.http import (
-    HttpSettings,
     HttpStatusError,
     PoliteClient,
     RetryableResponse,
-    RetryEvent,
     redact_url,
     retry_after_seconds,
 )
+from arxiv_radar.http_budget import HttpSettings, RetryEvent
 from tests.servers.http import LocalServer, Reply
 
 FAST = HttpSettings(request_interval=0, backoff_base=0.01, timeout=1.0)

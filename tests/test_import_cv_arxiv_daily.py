@@ -30,7 +30,8 @@ from arxiv_radar.config import load_workspace
 from arxiv_radar.enrich.codelinks import RECHECK_DAYS, SCHEDULE_SLACK, next_check, schedule_position
 from arxiv_radar.enrich.links import normalise_repo_url
 from arxiv_radar.errors import ConfigError, FetchError
-from arxiv_radar.http import HttpSettings, PoliteClient
+from arxiv_radar.http import PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 from arxiv_radar.importers.cv_arxiv_daily import (
     CHECKPOINT,
     import_history,

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from arxiv_radar.errors import ConfigError, FetchError, SourceFormatError
-from arxiv_radar.http import HttpSettings, PoliteClient
+from arxiv_radar.http import PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 from arxiv_radar.sources.listing import (
     ListingItem,
     fetch_listing,

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
-from arxiv_radar.gapfill import latest_listing_day, previous_listing_day
+from arxiv_radar.listings import latest_listing_day, previous_listing_day
 from arxiv_radar.paper import Paper
 from tests.actions_runner import JobResult, Runner
 from tests.actions_stand_ins import (

@@ -632,3 +632,13 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
             if found is not None:
                 return found
     return None
+
+
+def display_language(workspace: Workspace) -> str | None:
+    """The language whose translations and TL;DRs the pages show, if any are configured."""
+    config = workspace.config
+    if config.translation.provider != "none":
+        return config.translation.language
+    if config.summary.enabled:
+        return config.summary.language or config.translation.language
+    return None

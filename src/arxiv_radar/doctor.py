@@ -30,7 +30,8 @@ from arxiv_radar.enrich.translate import (
     misconfiguration,
 )
 from arxiv_radar.errors import ArxivRadarError, ConfigError, FetchError, UserError
-from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, redact_url
+from arxiv_radar.http import HttpStatusError, PoliteClient, redact_url
+from arxiv_radar.http_budget import HttpSettings
 from arxiv_radar.secrets import secret_variables
 from arxiv_radar.sources.arxiv_api import ACCEPT as API_ACCEPT
 from arxiv_radar.sources.arxiv_api import parse_feed

@@ -16,16 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from arxiv_radar.config import RadarConfig
-from arxiv_radar.gapfill import (
-    MARGIN,
-    REVISED,
-    GapReport,
-    fill_gaps,
-    finish_gap_fill,
+from arxiv_radar.gapfill import MARGIN, REVISED, GapReport, fill_gaps, finish_gap_fill
+from arxiv_radar.http import PoliteClient
+from arxiv_radar.listings import (
+    LAST_ANNOUNCEMENT,
+    latest_announcement,
     previous_listing_day,
     submission_cutoff,
 )
-from arxiv_radar.http import PoliteClient
 from arxiv_radar.match import Topic, match_all
 from arxiv_radar.paper import Paper
 from arxiv_radar.query import Document
@@ -34,41 +32,12 @@ from arxiv_radar.sources.listing import Listing, ListingItem, fetch_listing
 from arxiv_radar.store import PROVISIONAL_SOURCE, Store
 
 __all__ = [
-    "LAST_ANNOUNCEMENT",
-    "Announcement",
     "FetchReport",
     "fetch",
-    "latest_announcement",
     "listing_paper",
 ]
 
 log = logging.getLogger(__name__)
-
-#: Meta key of the newest arXiv announcement ingested: ``{"day": "YYYY-MM-DD", "listed": N}``.
-#: Pages date themselves by it, not by the fetch time, so a run that finds no new announcement
-#: (a weekend, a second run the same day) rewrites no byte.
-LAST_ANNOUNCEMENT = "last_announcement"
-
-
-@dataclass(frozen=True)
-class Announcement:
-    """The newest listing day read, and how many new (and cross-listed) papers it held."""
-
-    day: date
-    listed: int
-
-
-def latest_announcement(store: Store) -> Announcement | None:
-    """The newest announcement ingested, or None before the first one (or if unreadable)."""
-    raw = store.get_meta(LAST_ANNOUNCEMENT)
-    if not raw:
-        return None
-    try:
-        data = json.loads(raw)
-        return Announcement(day=date.fromisoformat(data["day"]), listed=int(data["listed"]))
-    except (ValueError, KeyError, TypeError):
-        log.warning("ignoring unreadable %s in the store: %r", LAST_ANNOUNCEMENT, raw)
-        return None
 
 
 def _remember_announcement(store: Store, day: date, listed: int) -> None:

@@ -26,16 +26,16 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
 from arxiv_radar import categories as taxonomy
 from arxiv_radar.config import RadarConfig
+from arxiv_radar.listings import missed_days, previous_listing_day, submission_cutoff
 from arxiv_radar.match import Topic, match_all
 from arxiv_radar.paper import Paper
 from arxiv_radar.sources.arxiv_api import ArxivAPI
@@ -57,21 +57,13 @@ __all__ = [
     "category_query",
     "fill_gaps",
     "finish_gap_fill",
-    "latest_listing_day",
-    "missed_days",
-    "open_gap",
     "plan_gap",
-    "previous_listing_day",
     "primary_in",
-    "submission_cutoff",
     "topic_checkpoint",
 ]
 
 log = logging.getLogger(__name__)
 
-EASTERN = ZoneInfo("America/New_York")
-SUBMISSION_CUTOFF = time(14, 0)  # US Eastern: later submissions go to the next announcement
-ANNOUNCEMENT = time(20, 0)  # US Eastern: the listing dated the next day appears around then
 MARGIN = timedelta(days=1)
 PAGE_SIZE = 100
 # arXiv asks for large result sets to be sliced; deep offsets are slow and unreliable.
@@ -80,50 +72,6 @@ FIRST_LISTING = "gapfill:first-listing"
 _API_FORMAT = "%Y%m%d%H%M"
 SUBMITTED = "submittedDate"  # a window of first versions: new papers
 REVISED = "lastUpdatedDate"  # a window of latest versions: new versions of stored papers
-
-
-# --- arXiv's calendar -------------------------------------------------------------------------
-
-
-def previous_listing_day(day: date) -> date:
-    """The listing dated before ``day``: listings are dated Monday to Friday."""
-    day -= timedelta(days=1)
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return day
-
-
-def missed_days(last: date, listed: date) -> list[date]:
-    """Listing days strictly between the last one ingested and today's (holidays included: their
-    windows are simply empty)."""
-    days: list[date] = []
-    day = previous_listing_day(listed)
-    while day > last:
-        days.append(day)
-        day = previous_listing_day(day)
-    return days[::-1]
-
-
-def submission_cutoff(listing_day: date) -> datetime:
-    """The end (UTC) of the submissions announced in the listing dated ``listing_day``: 14:00
-    US Eastern on the listing day before it (Friday's for Monday's listing)."""
-    moment = datetime.combine(previous_listing_day(listing_day), SUBMISSION_CUTOFF, EASTERN)
-    return moment.astimezone(timezone.utc)
-
-
-def latest_listing_day(now: datetime) -> date:
-    """The newest listing that exists at ``now``: it appears around 20:00 US Eastern the evening
-    before its date, Sunday to Thursday."""
-    eastern = now.astimezone(EASTERN)
-    day = eastern.date() + timedelta(days=1 if eastern.time() >= ANNOUNCEMENT else 0)
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return day
-
-
-def open_gap(last: date, now: datetime) -> list[date]:
-    """Listing days after ``last`` that exist at ``now`` but were not ingested yet."""
-    return missed_days(last, latest_listing_day(now) + timedelta(days=1))
 
 
 # --- windows and jobs -------------------------------------------------------------------------

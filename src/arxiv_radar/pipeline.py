@@ -12,27 +12,31 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from arxiv_radar import __version__
-from arxiv_radar.backfill import BackfillRange, backfill_jobs, fill_range
-from arxiv_radar.config import Workspace
-from arxiv_radar.enrich.run import PreparedEnrich, display_language, prepare_enrich
+from arxiv_radar.config import Workspace, display_language
 from arxiv_radar.errors import StageError, StoreError, UserError
-from arxiv_radar.fetch import FetchReport, fetch
-from arxiv_radar.http import HttpSettings, PoliteClient, RetryEvent, RunBudget
+from arxiv_radar.http_budget import HttpSettings, RetryEvent, RunBudget
 from arxiv_radar.lock import workspace_lock
 from arxiv_radar.match import Topic, compile_topics
 from arxiv_radar.paper import clip
 from arxiv_radar.publish.digest import check_pages_are_ours, publish_all
-from arxiv_radar.publish.notify import check_secrets, notify_all
 from arxiv_radar.rank import load_ranker, ranking_configured
 from arxiv_radar.secrets import scrub, scrub_data
-from arxiv_radar.sources.arxiv_api import ArxivAPI
 from arxiv_radar.store import Store
 from arxiv_radar.store.snapshot import ensure_database, export_state
+
+# The stages that talk to the network import their clients (httpx) when they run: `publish`
+# alone, every day in the workflow, never pays for them.
+if TYPE_CHECKING:
+    import httpx
+
+    from arxiv_radar.backfill import BackfillRange
+    from arxiv_radar.enrich.run import PreparedEnrich
+    from arxiv_radar.fetch import FetchReport
+    from arxiv_radar.http import PoliteClient
+    from arxiv_radar.sources.arxiv_api import ArxivAPI
 
 __all__ = ["INTERRUPTED", "STAGES", "RunOutcome", "run_pipeline"]
 
@@ -77,6 +81,8 @@ class _Context:
 
     def arxiv_client(self) -> PoliteClient:
         """One client for every arXiv host: arXiv's 3-second rule spans all of them."""
+        from arxiv_radar.http import PoliteClient
+
         settings = http_settings(self.workspace)
         return PoliteClient(
             settings, transport=self.transport, on_retry=self.retries.append, budget=self.budget
@@ -113,12 +119,16 @@ def run_pipeline(
     now = now or datetime.now(timezone.utc)
     topics = compile_topics(workspace.config.topics)
     if backfill is not None:
+        from arxiv_radar.backfill import backfill_jobs
+
         backfill_jobs(workspace.config, topics, backfill)  # a bad range is a user error: say it now
     settings = http_settings(workspace)
     # Fetch and enrich share one budget; publish and notify run whatever it has left.
     budget = RunBudget(settings, workspace.config.http.run_budget)
     enricher, enrich_error = _prepare_enricher(workspace, stages, settings, budget)
     if "notify" in stages:
+        from arxiv_radar.publish.notify import check_secrets
+
         check_secrets(workspace)
     if "publish" in stages:
         check_pages_are_ours(workspace)  # a user's own README.md: say so before any fetch
@@ -182,6 +192,8 @@ def _prepare_enricher(
     """
     if "enrich" not in stages:
         return None, None
+    from arxiv_radar.enrich.run import prepare_enrich
+
     try:
         return prepare_enrich(workspace, settings, budget=budget), None
     except UserError as err:
@@ -279,6 +291,8 @@ def _record_failure(stage: str, context: _Context, outcome: RunOutcome, err: Exc
 
 
 def _fetch_stage(context: _Context) -> dict[str, Any]:
+    from arxiv_radar.fetch import fetch
+
     with context.arxiv_client() as client:
         report: FetchReport = fetch(
             context.workspace.config, context.store, client, context.topics, now=context.now
@@ -289,6 +303,8 @@ def _fetch_stage(context: _Context) -> dict[str, Any]:
 
 def _backfill_stage(context: _Context) -> dict[str, Any]:
     assert context.backfill is not None, "run_pipeline(..., backfill=...) sets the range"
+    from arxiv_radar.backfill import fill_range
+
     with context.arxiv_client() as client:
         return fill_range(
             context.workspace.config,
@@ -315,6 +331,8 @@ def _enrich_stage(context: _Context) -> dict[str, Any]:
 @contextmanager
 def _seed_api(context: _Context) -> Iterator[ArxivAPI]:
     """The arXiv API for seed metadata, opened only when a seed is not stored yet."""
+    from arxiv_radar.sources.arxiv_api import ArxivAPI
+
     with context.arxiv_client() as client:
         yield ArxivAPI(client, context.workspace.config.endpoints.api_url)
 
@@ -340,6 +358,8 @@ def _publish_stage(context: _Context) -> dict[str, Any]:
 
 
 def _notify_stage(context: _Context) -> dict[str, Any]:
+    from arxiv_radar.publish.notify import notify_all
+
     return notify_all(context.workspace, context.store, context.topics, now=context.now)
 
 

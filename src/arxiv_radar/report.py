@@ -10,7 +10,7 @@ from rich.console import RenderableType
 from rich.table import Table
 
 from arxiv_radar.config import Workspace
-from arxiv_radar.gapfill import open_gap
+from arxiv_radar.listings import open_gap
 from arxiv_radar.lock import is_locked
 from arxiv_radar.store import RunRecord, Store
 

@@ -17,7 +17,8 @@ from typing import Any, Protocol
 import httpx
 
 from arxiv_radar.errors import SourceFormatError
-from arxiv_radar.http import HttpSettings, HttpStatusError, PoliteClient, RunBudget, redact_url
+from arxiv_radar.http import HttpStatusError, PoliteClient, redact_url
+from arxiv_radar.http_budget import HttpSettings, RunBudget
 
 __all__ = [
     "DEFAULT_INTERVALS",

@@ -19,10 +19,10 @@ from arxiv_radar.enrich.stage import Enrichers, EnrichSettings, build_enrichers,
 from arxiv_radar.enrich.summarize import SummarySettings
 from arxiv_radar.enrich.translate import TranslationSettings
 from arxiv_radar.errors import StageError
-from arxiv_radar.http import HttpSettings, RunBudget
+from arxiv_radar.http_budget import HttpSettings, RunBudget
 from arxiv_radar.store import Store
 
-__all__ = ["PreparedEnrich", "display_language", "enrich_settings", "prepare_enrich"]
+__all__ = ["PreparedEnrich", "enrich_settings", "prepare_enrich"]
 
 # Enrichment servers are not arXiv: they get their own pacing (per host family, see _wire).
 _PROVIDER_INTERVAL = 0.2
@@ -65,16 +65,6 @@ def enrich_settings(workspace: Workspace) -> EnrichSettings:
             budget_papers=summary.budget_papers,
         ),
     )
-
-
-def display_language(workspace: Workspace) -> str | None:
-    """The language whose translations and TL;DRs the pages show, if any are configured."""
-    config = workspace.config
-    if config.translation.provider != "none":
-        return config.translation.language
-    if config.summary.enabled:
-        return config.summary.language or config.translation.language
-    return None
 
 
 @dataclass

@@ -36,7 +36,8 @@ import httpx
 
 from arxiv_radar import secrets
 from arxiv_radar.errors import ConfigError, FetchError, StageError, UserError
-from arxiv_radar.http import DeliveryUncertain, HttpSettings, HttpStatusError, PoliteClient
+from arxiv_radar.http import DeliveryUncertain, HttpStatusError, PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.cells import safe_code_url, safe_url
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from arxiv_radar.config import Workspace
 from arxiv_radar.errors import UserError
-from arxiv_radar.fetch import latest_announcement
+from arxiv_radar.listings import latest_announcement
 from arxiv_radar.match import Topic
 from arxiv_radar.names import DEFAULT_CONFIG_NAME
 from arxiv_radar.publish.feeds import Content, FeedSettings, StoreExports

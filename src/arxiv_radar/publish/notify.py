@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from arxiv_radar.config import ChatConfig, EmailConfig, Workspace
 from arxiv_radar.errors import ArxivRadarError, StageError, UserError
-from arxiv_radar.http import DeliveryUncertain, HttpSettings, PoliteClient
+from arxiv_radar.http import DeliveryUncertain, PoliteClient
+from arxiv_radar.http_budget import HttpSettings
 from arxiv_radar.match import Topic
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.chat import ChatSettings, Message, Notifier, make_notifier

@@ -55,7 +55,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from arxiv_radar.errors import ConfigError
-from arxiv_radar.gapfill import ANNOUNCEMENT, EASTERN, latest_listing_day
+from arxiv_radar.listings import ANNOUNCEMENT, EASTERN, latest_listing_day
 from arxiv_radar.paper import Entry
 from arxiv_radar.publish.cards import (
     CompactRows,
