@@ -550,7 +550,6 @@ class StoreExports:
         self._out_dir = out_dir
         self._feeds = feeds
         self._zone = calendar.zone
-        self._day_labels: dict[str, list[str]] = {}  # month -> its days, gathered by month()
         self._digest = settings_digest(
             "exports", JSON_SCHEMA_VERSION, store.display_language, str(calendar.zone)
         )
@@ -585,8 +584,7 @@ class StoreExports:
 
         The month's entries are shared when another renderer has read them already; otherwise
         only a stale day's papers are read: a changed old paper costs one day's worth."""
-        days = list(self._calendar.days(entries.window))
-        self._day_labels[entries.window.label] = [day.label for day in days]
+        days = self._calendar.days(entries.window)
         by_day = _by_day(entries.get(), self._zone) if entries.loaded else None
         for day in days:
             path = day_data_path(day.label)
@@ -678,7 +676,7 @@ class StoreExports:
             self._fingerprints.rendered(self._out_dir / path, fingerprint)
             yield path, stars_json(self._store.star_counts())
         if self._feeds:
-            index = _export_index(self._calendar, self._day_labels, csv=self._settings.csv)
+            index = _export_index(self._calendar, csv=self._settings.csv)
             yield "exports/index.json", index
 
 
@@ -700,13 +698,14 @@ def _by_day(entries: Iterable[Entry], zone: tzinfo) -> dict[str, list[Entry]]:
     return days
 
 
-def _export_index(calendar: Calendar, days: dict[str, list[str]], *, csv: bool) -> str:
+def _export_index(calendar: Calendar, *, csv: bool) -> str:
     months: list[dict[str, object]] = []
     for month in calendar.months:
+        days = [day_data_path(day.label)[len("exports/") :] for day in calendar.days(month)]
         row: dict[str, object] = {
             "month": month.label,
             "papers": calendar.totals[month.label],
-            "days": [day_data_path(day)[len("exports/") :] for day in days.get(month.label, [])],
+            "days": days,
             "bib": f"papers-{month.label}.bib",
         }
         if csv:

@@ -185,7 +185,6 @@ class StoreSite:
             "site", dataclasses.asdict(settings), list(topics), store.display_language
         )
         self._ranking: _Ranking | None = None
-        self._month_days: dict[str, list[str]] = {}  # month -> its days, gathered by month()
 
     @property
     def ranking(self) -> _Ranking:
@@ -217,9 +216,7 @@ class StoreSite:
         if items is None and entries.loaded:
             items = _sorted_items(self._ctx, entries.get())
         by_day = None if items is None else {day.isoformat(): rows for day, rows in _days(items)}
-        days = list(self._calendar.days(entries.window))
-        self._month_days[entries.window.label] = [day.label for day in days]
-        for day in days:
+        for day in self._calendar.days(entries.window):
             path = f"days/{day.label}.html"
             day_print = self._fingerprints.window(day, self._digest)
             if self._fingerprints.fresh(self._out_dir / path, day_print):
@@ -245,12 +242,8 @@ class StoreSite:
         self.ranking.attach(acc.latest)
         for stats in acc.stats.values():
             self.ranking.attach(stats.recent)
-        days = [
-            day
-            for month in self._calendar.months
-            for day in self._month_days.get(month.label)
-            or [window.label for window in self._calendar.days(month)]
-        ]
+        # The calendar counted each month's days once, for month() and the exports alike.
+        days = [day.label for month in self._calendar.months for day in self._calendar.days(month)]
         pages = _summary_pages(self._ctx, self.ranking, acc, (updated_on, status_line))
         yield from pages
         yield "search-index.json", _search_index(self._ctx, days)
