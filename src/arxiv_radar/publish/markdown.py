@@ -524,6 +524,8 @@ class StoreMarkdown:
         self._store = store
         self._newest = newest
         self._settings = settings
+        # How an archive month renders its rows (no star counts, see render_archive_month).
+        self._archive_settings = dataclasses.replace(settings, stars=False)
         self._topics = topics
         self._root = root
         self._calendar = calendar
@@ -571,13 +573,12 @@ class StoreMarkdown:
         with these settings, when they are one per section each is in now: the day's new papers
         re-render the month, but format 600 rows, not 12,500. Empty when there is no such page."""
         window_print = self._fingerprints.recorded(path).partition("|")[0]
-        digest, _, rest = window_print.partition(":")
-        if digest != self._digest or "pdf" not in self._settings.columns:
+        if window_print.partition(":")[0] != self._digest or "pdf" not in self._settings.columns:
             return {}
         month = entries.window
-        since = int(rest.rsplit(":", 1)[1])
+        since = _rendered_rev(window_print)
         changed = self._store.window_ids_changed(month.start, month.end, since)
-        settings = dataclasses.replace(self._settings, stars=False)  # as render_archive_month
+        settings = self._archive_settings
         sections: dict[str, int] = {}  # token of each unchanged paper -> its sections
         for entry in entries.get():
             if entry.paper.arxiv_id not in changed:
@@ -599,11 +600,11 @@ class StoreMarkdown:
         window_print, _, listed = self._fingerprints.recorded(path).partition("|")
         if listed != listing or "pdf" not in self._settings.columns:
             return None
-        since = int(window_print.rsplit(":", 1)[1])
+        since = _rendered_rev(window_print)
         changed = self._store.window_entries_changed(month.start, month.end, since)
         if len(changed) > _MOST_PATCHED:
             return None
-        settings = dataclasses.replace(self._settings, stars=False)  # as render_archive_month
+        settings = self._archive_settings
         rows: dict[str, list[str]] = {
             pdf_cell_token(_pdf_cell(settings, entry)): [] for entry in changed
         }
@@ -643,6 +644,11 @@ class StoreMarkdown:
 
 # Past this many changed papers a month is rendered in full: patching would save little.
 _MOST_PATCHED = 500
+
+
+def _rendered_rev(window_print: str) -> int:
+    """The highest rev of the window a page was rendered from (``digest:count:rev``)."""
+    return int(window_print.rsplit(":", 1)[1])
 
 
 def _older_links(
