@@ -158,7 +158,7 @@ def downgrade_to_schema_4(db: Path) -> None:
         ).fetchall()
         for kind, name in rows:
             conn.execute(f"DROP {kind.upper()} {name}")
-        # Schema 10's listing revisions: schema 4's triggers, without the column they set.
+        # Schema 10: schema 4's triggers without the listing revisions, stems with their revisions.
         listed = ("papers_rev_insert", "papers_rev_update", "topic_papers_rev_")
         triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
         for (name,) in triggers.fetchall():
@@ -166,6 +166,8 @@ def downgrade_to_schema_4(db: Path) -> None:
                 conn.execute(f"DROP TRIGGER {name}")
         conn.execute("DROP INDEX papers_by_published_listing_rev")
         conn.execute("ALTER TABLE papers DROP COLUMN listing_rev")
+        conn.execute("ALTER TABLE bib_stems ADD COLUMN rev INTEGER NOT NULL DEFAULT 0")
+        conn.execute("CREATE INDEX bib_stems_by_published ON bib_stems (published, rev)")
         for statement in SCHEMA_4:
             if statement.startswith("CREATE TRIGGER") and any(n in statement for n in listed):
                 conn.execute(statement)

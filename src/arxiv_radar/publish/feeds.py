@@ -513,8 +513,8 @@ def sync_bib_stems(store: Store) -> None:
 
 def _record_stems(store: Store, since: int) -> None:
     store.record_bib_stems(
-        (arxiv_id, bibtex_stem(author, title, published), published, rev)
-        for arxiv_id, rev, author, title, published in store.papers_changed_since(since)
+        (arxiv_id, bibtex_stem(author, title, published), published)
+        for arxiv_id, author, title, published in store.papers_changed_since(since)
     )
 
 

@@ -21,16 +21,16 @@ _BIB_RANKS = """SELECT b.arxiv_id, b.stem, (SELECT count(*) FROM bib_stems o WHE
 class Bib(Job):
     """Stems per paper and each key's rank among namesakes."""
 
-    def record_bib_stems(self, stems: Iterable[tuple[str, str, datetime, int]]) -> None:
-        """Store (id, stem, published, rev); a row whose stem and date are unchanged keeps its
-        old rev, so the keys of later papers are not thought to have changed."""
+    def record_bib_stems(self, stems: Iterable[tuple[str, str, datetime]]) -> None:
+        """Store (id, stem, published); a row whose stem and date are unchanged is not
+        rewritten."""
         with self.transaction():
             self._conn.executemany(
-                """INSERT INTO bib_stems (arxiv_id, stem, published, rev) VALUES (?, ?, ?, ?)
+                """INSERT INTO bib_stems (arxiv_id, stem, published) VALUES (?, ?, ?)
                 ON CONFLICT (arxiv_id) DO UPDATE SET stem = excluded.stem,
-                    published = excluded.published, rev = excluded.rev
+                    published = excluded.published
                 WHERE stem IS NOT excluded.stem OR published IS NOT excluded.published""",
-                [(i, stem, iso(published), rev) for i, stem, published, rev in stems],
+                [(i, stem, iso(published)) for i, stem, published in stems],
             )
 
     def bib_stem_count(self) -> int:

@@ -119,7 +119,8 @@ def _m009_stars_apart_and_due_indexes(conn: sqlite3.Connection) -> None:
 
 def _m010_listing_revisions(conn: sqlite3.Connection) -> None:
     """A second revision for what lists a paper (metadata, topics) apart from its enrichments,
-    so pages that show no code link or translation skip a month where only those changed."""
+    so pages that show no code link or translation skip a month where only those changed; the
+    citation stems' revisions, which only the old BibTeX fingerprint read, go."""
     for statement in schema_10():
         conn.execute(statement)
 

@@ -112,12 +112,12 @@ class Publishing(Job):
                 fingerprints.items(),
             )
 
-    def papers_changed_since(self, rev: int) -> Iterator[tuple[str, int, str, str, datetime]]:
-        """(id, rev, first author, title, published) of papers changed after revision ``rev``."""
+    def papers_changed_since(self, rev: int) -> Iterator[tuple[str, str, str, datetime]]:
+        """(id, first author, title, published) of papers changed after revision ``rev``."""
         rows = self._conn.execute(
-            """SELECT arxiv_id, rev, coalesce(json_extract(authors, '$[0]'), ''), title,
-            published FROM papers WHERE rev > ?""",
+            """SELECT arxiv_id, coalesce(json_extract(authors, '$[0]'), ''), title, published
+            FROM papers WHERE rev > ?""",
             (rev,),
         )
         for row in rows:
-            yield row[0], row[1], row[2], row[3], from_iso(row[4])
+            yield row[0], row[1], row[2], from_iso(row[3])

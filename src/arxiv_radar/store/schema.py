@@ -306,6 +306,10 @@ _BUMP_LISTED = """UPDATE revision SET n = n + 1;
 
 
 def schema_10() -> Iterator[str]:
+    # A month's citation keys are fingerprinted by the listing revisions of its year's months
+    # (publish.feeds), so the stems' own revisions and their index by date are read no more.
+    yield "DROP INDEX bib_stems_by_published"
+    yield "ALTER TABLE bib_stems DROP COLUMN rev"
     yield "ALTER TABLE papers ADD COLUMN listing_rev INTEGER NOT NULL DEFAULT 0"
     yield "UPDATE papers SET listing_rev = rev"  # conservative: every past change counts
     yield "CREATE INDEX papers_by_published_listing_rev ON papers (published, listing_rev)"
