@@ -79,6 +79,11 @@ def found_code(store: Store, arxiv_id: str, url: str, stars: int, at: datetime) 
     store.record_code(arxiv_id, CodeOutcome(url, None, stars, "test", at, 1, None))
 
 
+def translated(store: Store, of: Paper, text: str, at: datetime) -> None:
+    """An English abstract for ``of``, recorded as the enrich stage records a translation."""
+    store.record_text(of, TextKey("abstract", "en", "test", "m"), text, at)
+
+
 def tree(root: Path) -> dict[str, bytes]:
     return {
         p.relative_to(root).as_posix(): p.read_bytes()
@@ -131,9 +136,9 @@ def test_days_of_changes_to_new_and_old_papers_equal_a_full_rebuild(
             seen_at=START + timedelta(days=62),
             source="api",
         )
-        store.record_text(
+        translated(
+            store,
             paper(2000, START + timedelta(days=20)),
-            TextKey("abstract", "en", "test", "m"),
             "A translated abstract",
             START + timedelta(days=62),
         )
@@ -307,9 +312,7 @@ def test_a_new_old_translation_rewrites_only_the_files_that_show_it(
     publish(history, "en")  # the settings changed: every page once
     old = START + timedelta(days=20)
     with Store.open(history.database) as store:
-        store.record_text(
-            paper(2000, old), TextKey("abstract", "en", "test", "m"), "Translated!", old
-        )
+        translated(store, paper(2000, old), "Translated!", old)
     written = names(history, publish(history, "en"))
     # The Markdown month shows translated abstracts; the month's HTML list, BibTeX and the day
     # page (abstracts.js fills its cards from the day file) do not.
@@ -353,12 +356,7 @@ def test_a_month_bib_is_not_rendered_again_for_fields_it_does_not_show(
     rendered = mark(bib)
     with Store.open(history.database) as store:
         found_code(store, f"{old:%y%m}.00401", "https://github.com/c/d", 7, old)
-        store.record_text(
-            paper(1000, START + timedelta(days=10)),
-            TextKey("abstract", "en", "test", "m"),
-            "Translated!",
-            old,
-        )
+        translated(store, paper(1000, START + timedelta(days=10)), "Translated!", old)
     written = names(history, publish(history))
     assert f"docs/exports/2025-01/papers-{old:%Y-%m-%d}.json.gz" in written
     assert bib.read_text("utf-8").endswith(MARKER)
@@ -418,12 +416,7 @@ def test_an_old_month_with_new_code_links_and_translations_has_only_those_rows_r
     with Store.open(history.database) as store:
         found_code(store, f"{old:%y%m}.00400", "https://github.com/a/b", 42, old)
         found_code(store, f"{old:%y%m}.00405", "https://github.com/c/d", 7, old)
-        store.record_text(
-            paper(2000, START + timedelta(days=20)),
-            TextKey("abstract", "en", "test", "m"),
-            "Translated | with a bar!",
-            old,
-        )
+        translated(store, paper(2000, START + timedelta(days=20)), "Translated | with a bar!", old)
     assert "archive/2025-01.md" in names(history, publish(history, "en"))
     text = page.read_text("utf-8")
     assert text.endswith(ARCHIVE_MARK)
