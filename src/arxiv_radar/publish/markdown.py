@@ -692,7 +692,7 @@ def _index_pages(
         )
         for topic in topics
     ]
-    picks = top_picks(store, topics, settings.top_picks)
+    picks = top_picks(store, topics, settings.top_picks, newest.get)
     pages = WriteSet()
     targets: tuple[tuple[Literal["readme", "pages"], Path], ...] = (
         ("readme", root / settings.readme_path),

@@ -5,11 +5,11 @@ date-ordered layout stays)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from datetime import timezone, tzinfo
+from collections.abc import Callable, Mapping, Sequence
+from datetime import tzinfo
 
 from arxiv_radar.paper import Entry
-from arxiv_radar.store import Store
+from arxiv_radar.store import RankedRow, Store
 
 __all__ = ["TOP_PICK_SCAN", "best_scored", "scored_entries", "top_picks"]
 
@@ -25,12 +25,7 @@ def scored_entries(
     scores = store.topic_scores(topic)
     if not scores:
         return list(entries)
-    carried = [
-        dataclasses.replace(entry, score=row.score, why=row.why)
-        if (row := scores.get(entry.paper.arxiv_id))
-        else entry
-        for entry in entries
-    ]
+    carried = _carried(entries, scores)
     if not by_relevance:
         return carried
     day = {e.paper.arxiv_id: e.paper.published.astimezone(zone).date() for e in carried}
@@ -43,6 +38,15 @@ def scored_entries(
             position[e.paper.arxiv_id],
         ),
     )
+
+
+def _carried(entries: Sequence[Entry], scores: Mapping[str, RankedRow]) -> list[Entry]:
+    return [
+        dataclasses.replace(entry, score=row.score, why=row.why)
+        if (row := scores.get(entry.paper.arxiv_id))
+        else entry
+        for entry in entries
+    ]
 
 
 def best_scored(store: Store, entries: Sequence[Entry]) -> list[Entry]:
@@ -59,22 +63,25 @@ def best_scored(store: Store, entries: Sequence[Entry]) -> list[Entry]:
     ]
 
 
-def top_picks(store: Store, topics: Sequence[str], limit: int) -> list[tuple[str, Entry]]:
+def top_picks(
+    store: Store,
+    topics: Sequence[str],
+    limit: int,
+    newest: Callable[[str, int], Sequence[Entry]],
+) -> list[tuple[str, Entry]]:
     """The ``limit`` best-scored papers of the latest announcement day across ranked topics,
-    each once, with the topic it scored best in: (topic, entry carrying score and reason)."""
+    each once, with the topic it scored best in: (topic, entry carrying score and reason).
+
+    ``newest(topic, n)`` reads a topic's newest ``n`` papers (the publish's shared read); a
+    topic without scores is not read at all, since it has no pick to offer."""
     if limit <= 0:
         return []
-    pools = {
-        t: scored_entries(
-            store,
-            t,
-            store.topic_entries(t, limit=TOP_PICK_SCAN),
-            by_relevance=False,
-            zone=timezone.utc,
-        )
-        for t in topics
-    }
-    scored = [(t, e) for t, entries in pools.items() for e in entries if (e.score or 0) > 0]
+    scored: list[tuple[str, Entry]] = []
+    for topic in topics:
+        scores = store.topic_scores(topic)
+        if scores:
+            carried = _carried(newest(topic, TOP_PICK_SCAN), scores)
+            scored.extend((topic, e) for e in carried if (e.score or 0) > 0)
     if not scored:
         return []
     latest = max(e.first_seen.date() for _, e in scored)
