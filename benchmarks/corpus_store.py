@@ -19,8 +19,9 @@ cs.CV/cs.CL/cs.AI listings, cycled with fresh ids and dates), and fills it throu
 - ~5 % with an abstract translated into Chinese: sentences drawn from :data:`CJK_POOL`, a fixed
   pool of Chinese sentences written for this benchmark about half the English length, as real
   translations are;
-- every paper delivered to the two channels of :data:`CHANNELS` (email and Slack), and the
-  category watermark at the last listing day, so a run afterwards reads one new day.
+- every paper delivered to the two channels of :data:`CHANNELS` (email and Slack), their
+  delivery watermarks after the last day and the category watermark at the last listing day,
+  so a run afterwards reads one new day.
 
 The data is seeded: the same size and today give the same store.
 """
@@ -337,6 +338,12 @@ def build_history(
                 ids = [p.arxiv_id for p, _ in papers]
                 store.mark_delivered(channel, ids, at=first_seen(day) + timedelta(hours=1))
             left -= count
+        # Every day's papers went out, so each destination's watermark is where a digest that
+        # ran every day would have it.
+        latest = store.latest_match()
+        for channel in CHANNELS:
+            if latest is not None:
+                store.advance_delivered(channel, latest)
         store.set_category_state("cs", history.end, at=first_seen(history.end))
         announcement = {"day": history.end.isoformat(), "listed": PER_DAY}
         store.set_meta("last_announcement", json.dumps(announcement, sort_keys=True))

@@ -101,12 +101,22 @@ def test_a_failed_send_is_retried_next_run(tmp_path: Path, server: LocalServer) 
         assert "chat:slack:SLACK_WEBHOOK_URL" in failed.stderr
         assert "/hooks/slack" not in failed.stderr  # the webhook URL is a secret
         assert len(smtp.received) == 1  # the email went out regardless
+        # Only the complete delivery moves its destination's watermark.
+        marks = watermarks(tmp_path)
+        assert marks["email"] is not None and marks["chat:slack:SLACK_WEBHOOK_URL"] is None
 
         server.route("POST", "/hooks/slack", Reply(body="ok"))
         assert cli("notify", cwd=tmp_path, env=env).returncode == 0
         posts = server.requests_to("/hooks/slack")
         assert "2611.00001" in json.loads(posts[-1].body)["text"]
         assert len(smtp.received) == 1  # email already had it
+        assert watermarks(tmp_path)["chat:slack:SLACK_WEBHOOK_URL"] == marks["email"]
+
+
+def watermarks(root: Path) -> dict[str, str | None]:
+    """Each destination's delivery watermark, as the committed state holds it."""
+    state = json.loads((root / "state" / "watermarks.json").read_text(encoding="utf-8"))
+    return {row["channel"]: row["delivered_through"] for row in state["tables"]["destinations"]}
 
 
 def test_unset_secret_is_a_user_error_before_any_request(

@@ -158,6 +158,8 @@ def downgrade_to_schema_4(db: Path) -> None:
         ).fetchall()
         for kind, name in rows:
             conn.execute(f"DROP {kind.upper()} {name}")
+        # Schema 11: no memberships by time (its destination watermark goes with the table).
+        conn.execute("DROP INDEX topic_papers_by_matched")
         # Schema 10: schema 4's triggers without the listing revisions, stems with their revisions.
         listed = ("papers_rev_insert", "papers_rev_update", "topic_papers_rev_")
         triggers = conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")

@@ -49,6 +49,7 @@ class _Delivery:
 
     pending: list[Entry]
     resent: int  # papers of an earlier message that may have arrived, sent again
+    through: datetime | None  # the newest topic membership when pending was read
 
 
 def notify_all(
@@ -75,6 +76,8 @@ def notify_all(
         except ArxivRadarError as err:
             failures.append(f"{channel}: {err}")
             continue
+        if delivery.through is not None:  # every message was accepted: nothing older is due
+            store.advance_delivered(channel, delivery.through)
         stats[channel] = {"papers": papers, "sent": bool(messages)}
         if delivery.resent:
             stats[channel]["resent"] = delivery.resent
@@ -87,6 +90,7 @@ def _prepare(store: Store, channel: str, destination: Destination, now: datetime
     """The papers announced since the destination was added (minus its opt-in backlog) that it
     has not received; intents left by an earlier run are superseded by this run's."""
     since = store.destination_added(channel, at=now) - timedelta(days=destination.backlog_days)
+    through = store.latest_match()
     pending = store.undelivered(channel, since=since, published_since=since - NEWS_LAG)
     resent = 0
     for intent, ids, created in store.open_intents(channel):
@@ -99,7 +103,7 @@ def _prepare(store: Store, channel: str, destination: Destination, now: datetime
         )
         resent += len(ids)
         store.drop_intent(intent)
-    return _Delivery(pending, resent)
+    return _Delivery(pending, resent, through)
 
 
 def _deliver(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from arxiv_radar.paper import Entry
 from arxiv_radar.store.connection import Job
@@ -19,15 +19,26 @@ __all__ = ["Deliveries"]
 # has not received yet. The announcement index bounds the read to the papers first seen since
 # the cut-off and holds the published date too, so papers are filtered without reading their
 # rows (INDEXED BY: the planner would otherwise walk every paper published since then). The
-# cut-off is when the destination was added: for a destination added long ago that is still
-# every paper since then.
-_UNDELIVERED = select_entries(
-    f"""FROM papers p INDEXED BY papers_by_announced {CODE_JOIN}
-    WHERE p.first_seen >= ? AND p.published >= ?
-      AND EXISTS (SELECT 1 FROM topic_papers t WHERE t.arxiv_id = p.arxiv_id)
+# cut-off is when the destination was added: this is the read before its first complete
+# delivery, which for a destination added long ago is every paper since then.
+_FILTERS = """p.first_seen >= ? AND p.published >= ?
       AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.channel = ? AND d.arxiv_id = p.arxiv_id)
     ORDER BY p.published DESC, p.arxiv_id DESC"""
+_UNDELIVERED = select_entries(
+    f"""FROM papers p INDEXED BY papers_by_announced {CODE_JOIN}
+    WHERE EXISTS (SELECT 1 FROM topic_papers t WHERE t.arxiv_id = p.arxiv_id) AND {_FILTERS}"""
 )
+# The same papers once a delivery was complete: only those with a topic membership made since
+# then (less a margin) can be due, so the read starts from the memberships made since, a day's
+# worth, whatever the history.
+_UNDELIVERED_SINCE = select_entries(
+    f"""FROM papers p {CODE_JOIN}
+    WHERE p.arxiv_id IN (SELECT t.arxiv_id FROM topic_papers t INDEXED BY topic_papers_by_matched
+                         WHERE t.matched_at >= ?) AND {_FILTERS}"""
+)
+# Read again before a watermark: a clock that moved back between two runs (another runner)
+# must not hide a membership made in the later one.
+WATERMARK_MARGIN = timedelta(days=1)
 
 
 class Deliveries(Job):
@@ -37,8 +48,35 @@ class Deliveries(Job):
         self, channel: str, *, since: datetime, published_since: datetime
     ) -> list[Entry]:
         """Topic papers first seen since ``since`` and first published since
-        ``published_since`` that ``channel`` has not received."""
-        return list(self._stream(_UNDELIVERED, (iso(since), iso(published_since), channel)))
+        ``published_since`` that ``channel`` has not received.
+
+        After a complete delivery (:meth:`advance_delivered`), a paper whose every membership
+        is older than it was due then and either sent or passed over (its topics were not
+        configured), so only papers with a membership made since are read."""
+        params = (iso(since), iso(published_since), channel)
+        row = self._conn.execute(
+            "SELECT delivered_through FROM destinations WHERE channel = ?", (channel,)
+        ).fetchone()
+        through = None if row is None or row[0] is None else from_iso(row[0]) - WATERMARK_MARGIN
+        if through is None or through <= since:
+            return list(self._stream(_UNDELIVERED, params))
+        return list(self._stream(_UNDELIVERED_SINCE, (iso(through), *params)))
+
+    def latest_match(self) -> datetime | None:
+        """When the newest topic membership was made: read before :meth:`undelivered`, it is
+        what a complete delivery then covers."""
+        row = self._conn.execute("SELECT max(matched_at) FROM topic_papers").fetchone()
+        return None if row[0] is None else from_iso(row[0])
+
+    def advance_delivered(self, channel: str, through: datetime) -> None:
+        """Every paper with a topic membership made by ``through`` that ``channel`` was due is
+        delivered (or was passed over): later reads start there. It never moves back."""
+        with self.transaction():
+            self._conn.execute(
+                """UPDATE destinations SET delivered_through = ?
+                WHERE channel = ? AND (delivered_through IS NULL OR delivered_through < ?)""",
+                (iso(through), channel, iso(through)),
+            )
 
     def destination_added(self, channel: str, *, at: datetime) -> datetime:
         """When ``channel`` first appeared; recorded as ``at`` the first time it is asked."""

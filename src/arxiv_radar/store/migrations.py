@@ -20,6 +20,7 @@ from arxiv_radar.store.schema import (
     schema_7,
     schema_9,
     schema_10,
+    schema_11,
 )
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration"]
@@ -125,6 +126,13 @@ def _m010_listing_revisions(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _m011_delivery_watermarks(conn: sqlite3.Connection) -> None:
+    """Each destination's delivery watermark and the memberships by time, so that what is
+    due to a destination is read from its last complete delivery on."""
+    for statement in schema_11():
+        conn.execute(statement)
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _m001_initial_schema,
@@ -137,5 +145,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     _m008_rank,
     _m009_stars_apart_and_due_indexes,
     _m010_listing_revisions,
+    _m011_delivery_watermarks,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -328,3 +328,12 @@ def schema_10() -> Iterator[str]:
         BEGIN {_BUMP_LISTED.format(row="NEW")} END"""
     yield f"""CREATE TRIGGER topic_papers_rev_delete AFTER DELETE ON topic_papers
         BEGIN {_BUMP_LISTED.format(row="OLD")} END"""
+
+
+def schema_11() -> Iterator[str]:
+    # How far each destination's deliveries are known complete (the latest topic membership a
+    # run had read when every message it sent was accepted), and an index on when memberships
+    # were made: a daily notify reads only the memberships made since, not every paper since
+    # the destination was added.
+    yield "ALTER TABLE destinations ADD COLUMN delivered_through TEXT"
+    yield "CREATE INDEX topic_papers_by_matched ON topic_papers (matched_at, arxiv_id)"
