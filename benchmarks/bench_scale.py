@@ -359,6 +359,10 @@ def fresh(bench: Bench, base: Base, name: str) -> Path:
     folder = bench.work / f"{name}-{base.size}"
     shutil.rmtree(folder, ignore_errors=True)
     shutil.copytree(base.folder, folder, ignore=shutil.ignore_patterns(".complete"))
+    # A publish ends with one os.sync(), which also flushes whatever else is dirty: the copy's
+    # gigabytes are the bench's doing, not the run's (on a runner, the checkout and the cache
+    # restore were written back during the minutes of fetching), so they go to disk first.
+    os.sync()
     return folder
 
 

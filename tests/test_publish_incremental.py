@@ -289,7 +289,14 @@ def test_a_changed_old_code_link_rewrites_only_the_files_that_show_it(
     old = START + timedelta(days=4)
     with Store.open(history.database) as store:
         found_code(store, f"{old:%y%m}.00400", "https://github.com/a/b", 42, old)
-    written = names(history, publish(history))
+        queries: list[str] = []
+        store.connection.set_trace_callback(queries.append)
+        published = publish_all(history, store, compile_topics(history.config.topics))
+        store.connection.set_trace_callback(None)
+    # Its day is read once, for its data file and its page alike.
+    day_reads = [q for q in queries if "p.published >= '2025-01-07T" in q and "ORDER BY" in q]
+    assert len(day_reads) == 1, day_reads
+    written = names(history, published)
     assert written == {
         "docs/days/2025-01-07.html",
         "docs/exports/2025-01/papers-2025-01-07.json.gz",

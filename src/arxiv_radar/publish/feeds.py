@@ -592,10 +592,7 @@ class StoreExports:
             if self._fingerprints.fresh(self._out_dir / path, fingerprint):
                 yield path, None
                 continue
-            if by_day is None:
-                rows = list(self._store.iter_window_entries(day.start, day.end))
-            else:
-                rows = by_day.get(day.label, [])
+            rows = entries.day(day) if by_day is None else by_day.get(day.label, [])
             data = records(best_scored(self._store, rows), self._zone)
             self._fingerprints.rendered(self._out_dir / path, fingerprint)
             yield path, gzip_text(iter_json(data, generated=None))

@@ -194,13 +194,15 @@ class MonthEntries:
 
     Every renderer with a stale page of the month (Markdown archive, site month and day pages,
     exports, which are also the search data) takes the same list, so a touched month costs one
-    read, not four; a month whose pages are all fresh is never read.
+    read, not four; a month whose pages are all fresh is never read. Likewise a stale day read
+    alone (a changed old paper) is read once for its data file and its page.
     """
 
     def __init__(self, store: Store, window: Window) -> None:
         self.window = window
         self._store = store
         self._entries: list[Entry] | None = None
+        self._days: dict[str, list[Entry]] = {}
 
     @property
     def loaded(self) -> bool:
@@ -211,6 +213,12 @@ class MonthEntries:
             window = self.window
             self._entries = list(self._store.iter_window_entries(window.start, window.end))
         return self._entries
+
+    def day(self, day: Window) -> list[Entry]:
+        """One day of the month, read alone (callers group :meth:`get` once it is loaded)."""
+        if day.label not in self._days:
+            self._days[day.label] = list(self._store.iter_window_entries(day.start, day.end))
+        return self._days[day.label]
 
 
 class NewestInTopics:

@@ -223,8 +223,7 @@ class StoreSite:
                 yield path, None
                 continue
             if by_day is None:
-                window_entries = self._store.iter_window_entries(day.start, day.end)
-                day_items = _sorted_items(self._ctx, window_entries)
+                day_items = _sorted_items(self._ctx, entries.day(day))
             else:
                 day_items = by_day.get(day.label, [])
             self._fingerprints.rendered(self._out_dir / path, day_print)
