@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from dataclasses import replace
@@ -155,13 +156,17 @@ def test_a_star_refresh_of_old_papers_changes_no_window_and_no_state_day(db: Pat
         store.record_stars({"https://github.com/o/r0": 5, "https://github.com/o/r1": 6}, OLD)
         window = (OLD - timedelta(days=1), OLD + timedelta(days=1))
         before = (store.window_fingerprint(*window), store.revision())
-        counts, stars_rev = store.star_counts(), store.stars_revision()
+        counts, stars_rev = json.loads(store.star_counts_json()), store.stars_revision()
         assert counts == {"2604.00000": 5, "2604.00001": 6}
         store.connection.execute("DELETE FROM dirty_days")
 
         store.record_stars({"https://github.com/o/r0": 50, "https://github.com/o/r2": 1}, NOW)
         assert (store.window_fingerprint(*window), store.revision()) == before
-        assert store.star_counts() == {"2604.00000": 50, "2604.00001": 6, "2604.00002": 1}
+        assert json.loads(store.star_counts_json()) == {
+            "2604.00000": 50,
+            "2604.00001": 6,
+            "2604.00002": 1,
+        }
         assert store.stars_revision() > stars_rev
         assert store.connection.execute("SELECT count(*) FROM dirty_days").fetchone() == (0,)
 
@@ -219,3 +224,24 @@ def test_a_watermarked_read_finds_what_the_full_read_finds(db: Path, seed: int) 
 
 
 YEAR = timedelta(days=365)
+
+
+def test_the_star_counts_json_is_sorted_compact_and_complete(db: Path) -> None:
+    """What stars.json holds, written by SQLite: the ids in order whatever order the counts
+    came in, only links with a count, and ``{}`` when there is none."""
+    rng = random.Random(20261202)
+    with Store.open(db) as store:
+        assert store.star_counts_json() == "{}"
+        ids = [f"26{m:02d}.{n:05d}" for m in (1, 4, 11) for n in range(40)]
+        rng.shuffle(ids)
+        store.upsert_papers(
+            [make_paper(i, "T", published=OLD) for i in ids], seen_at=OLD, source="t"
+        )
+        expected = {}
+        for n, arxiv_id in enumerate(ids):
+            store.record_code(arxiv_id, found(None if n % 5 == 0 else f"https://github.com/o/{n}"))
+            if n % 5 and n % 3:
+                store.record_stars({f"https://github.com/o/{n}": n * 7}, NOW)
+                expected[arxiv_id] = n * 7
+        text = store.star_counts_json()
+    assert text == json.dumps(dict(sorted(expected.items())), separators=(",", ":"))

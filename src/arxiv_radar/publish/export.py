@@ -133,11 +133,11 @@ def gzip_text(chunks: Iterable[str]) -> bytes:
     return buffer.getvalue()
 
 
-def stars_json(counts: Mapping[str, int]) -> str:
-    """Every known star count, ``{"v": 1, "stars": {arxiv_id: stars}}`` sorted by id: the one
-    file a star refresh rewrites (the pages' badges are filled from it by stars.js)."""
-    body = json.dumps(dict(sorted(counts.items())), separators=(",", ":"))
-    return f'{{"v":1,"stars":{body}}}\n'
+def stars_json(counts: str) -> str:
+    """Every known star count, ``{"v": 1, "stars": {arxiv_id: stars}}`` sorted by id, from the
+    store's compact JSON object of them: the one file a star refresh rewrites (the pages'
+    badges are filled from it by stars.js)."""
+    return f'{{"v":1,"stars":{counts}}}\n'
 
 
 def read_json_exports(folder: Path) -> Iterator[dict[str, Any]]:

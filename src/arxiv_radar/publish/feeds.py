@@ -671,7 +671,7 @@ class StoreExports:
             yield path, None
         else:
             self._fingerprints.rendered(self._out_dir / path, fingerprint)
-            yield path, stars_json(self._store.star_counts())
+            yield path, stars_json(self._store.star_counts_json())
         if self._feeds:
             index = _export_index(self._calendar, csv=self._settings.csv)
             yield "exports/index.json", index

@@ -112,7 +112,7 @@ def _m008_rank(conn: sqlite3.Connection) -> None:
 
 def _m009_stars_apart_and_due_indexes(conn: sqlite3.Connection) -> None:
     """Star counts no longer bump a paper's rev nor mark its state day dirty (they are
-    published and committed apart, see ``star_counts``); a counter says when they changed; an
+    published and committed apart, see ``star_counts_json``); a counter says when they changed; an
     index serves the star counts that are due."""
     for statement in schema_9():
         conn.execute(statement)

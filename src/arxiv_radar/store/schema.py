@@ -259,7 +259,7 @@ _LINK_LINE_COLUMNS = ("code_url", "project_url", "source", "checked_at", "attemp
 _LINE_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in _LINK_LINE_COLUMNS)
 _URL_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in ("code_url", "project_url"))
 _STARS_CHANGED = "NEW.stars IS NOT OLD.stars OR NEW.stars_at IS NOT OLD.stars_at"
-# star_counts() changes when a count does, or when a link with a count appears or goes.
+# star_counts_json() changes when a count does, or when a link with a count appears or goes.
 _COUNTS_CHANGED = "(NEW.stars IS NOT OLD.stars OR (NEW.code_url IS NULL) <> (OLD.code_url IS NULL))"
 _HAS_STARS = "({row}.stars IS NOT NULL OR {row}.stars_at IS NOT NULL)"
 _BUMP_STARS = "UPDATE star_revision SET counts = counts + {counts}, state = state + 1;"
@@ -270,7 +270,7 @@ def schema_9() -> Iterator[str]:
     # day with nothing due reads nothing old (see Enrichments.repos_needing_stars).
     yield "CREATE INDEX code_links_by_stars_at ON code_links (stars_at) WHERE code_url IS NOT NULL"
     # A star count alone no longer changes a paper's rev: the monthly refresh of older papers'
-    # counts would re-render nearly every month. Pages read counts from star_counts().
+    # counts would re-render nearly every month. Pages read counts from star_counts_json().
     yield "DROP TRIGGER code_links_rev_update"
     yield f"""CREATE TRIGGER code_links_rev_update AFTER UPDATE ON code_links WHEN {_URL_CHANGED}
         BEGIN {_BUMP.format(row="NEW")} END"""
@@ -279,7 +279,7 @@ def schema_9() -> Iterator[str]:
     yield "DROP TRIGGER code_links_dirty_update"
     yield f"""CREATE TRIGGER code_links_dirty_update AFTER UPDATE ON code_links
         WHEN {_LINE_CHANGED} BEGIN {old} {new} END"""
-    # ``counts`` moves whenever star_counts() may change (publish: stars.json), ``state``
+    # ``counts`` moves whenever star_counts_json() may change (publish: stars.json), ``state``
     # whenever the committed stars file may (a count or when it was fetched).
     yield """CREATE TABLE star_revision (
         id INTEGER PRIMARY KEY CHECK (id = 1),
