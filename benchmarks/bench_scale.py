@@ -809,9 +809,22 @@ def machine() -> None:
         f"machine: {os.cpu_count()} cores, load {', '.join(f'{v:.1f}' for v in load)}; "
         f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; "
         f"{platform.platform()}; arxiv_radar from {Path(arxiv_radar.__file__).parent} "
-        f"(code {code_fingerprint()})",
+        f"(code {code_fingerprint()}); CPU reference {cpu_reference_ms():.1f} ms",
         flush=True,
     )
+
+
+def cpu_reference_ms() -> float:
+    """The best of 5 ``sum(range(10**6))`` in ms, to read the figures beside: two machines of
+    one kind gave nearly the same code's figures 2x apart (cold publish at 100k: 26.4 s one
+    day, 51.5 s the next), and only a reference measured with them tells a regression from a
+    slower machine."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        sum(range(10**6))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def compile_package() -> None:
