@@ -816,8 +816,8 @@ def machine() -> None:
 
 def cpu_reference_ms() -> float:
     """The best of 5 ``sum(range(10**6))`` in ms, to read the figures beside: two machines of
-    one kind gave nearly the same code's figures 2x apart (cold publish at 100k: 26.4 s one
-    day, 51.5 s the next), and only a reference measured with them tells a regression from a
+    one kind gave nearly the same code's figures 1.6x apart (cold publish at 100k: 26.4 s one
+    day, 42.2 s the next), and only a reference measured with them tells a regression from a
     slower machine."""
     best = float("inf")
     for _ in range(5):
